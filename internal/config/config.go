@@ -1,0 +1,333 @@
+// Package config loads Countersign's configuration from the environment into one typed
+// struct and validates it at start-up. Every variable is listed in Vars (which also
+// feeds `countersign help` and the README table); a wrong value is reported as
+// "NAME: reason". Secrets may also be given as NAME_FILE, a path whose contents are used.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the binary reads from its environment.
+type Config struct {
+	DatabaseURL string
+	Addr        string
+	BaseURL     *url.URL
+	DataDir     string
+	LogFormat   string // json | text
+	LogLevel    string
+	AutoMigrate bool
+
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCScopes       []string
+	OIDCRolesClaim   string
+	RoleMap          map[string][]string // claim value -> our roles
+
+	SessionKeys     [][]byte // first signs, all verify (rotation)
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
+
+	DialNexaSecrets      []string // current first, previous ones during a rotation
+	FieldMapping         string   // overrides of the post-call analysis field mapping
+	StripeWebhookSecrets []string
+
+	Connectors Connectors
+}
+
+// Connectors holds base URLs and credentials; an empty credential means "sandbox".
+type Connectors struct {
+	StripeURL, StripeKey                   string
+	SlackURL, SlackToken, SlackChannel     string
+	ZendeskURL, ZendeskEmail, ZendeskToken string
+	GmailURL, GmailToken                   string
+	SMTPAddr, SMTPUser, SMTPPassword       string
+	MailFrom                               string
+	DriveURL, DriveToken, DriveFolder      string
+	SheetsURL, SheetsToken, SheetsID       string
+	TokenMetricsURL, TokenMetricsKey       string
+	DialNexaAPIURL, DialNexaAPIKey         string
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name, Default, Help string
+	Secret              bool
+}
+
+// Vars lists every variable the binary reads, in README order.
+var Vars = []Var{
+	{"DATABASE_URL", "(dev: a private cluster in COUNTERSIGN_DATA_DIR)", "Postgres connection URL. Required by serve.", true},
+	{"COUNTERSIGN_ADDR", "127.0.0.1:8080", "Listen address host:port.", false},
+	{"COUNTERSIGN_BASE_URL", "http://<COUNTERSIGN_ADDR>", "Public URL of the console, used for redirects, links and the OIDC callback.", false},
+	{"COUNTERSIGN_DATA_DIR", "./.countersign", "Where dev keeps its Postgres cluster and generated secrets.", false},
+	{"COUNTERSIGN_LOG_FORMAT", "text (dev), json (serve)", "Log format: json or text.", false},
+	{"COUNTERSIGN_LOG_LEVEL", "info", "debug, info, warn or error.", false},
+	{"COUNTERSIGN_AUTO_MIGRATE", "false", "serve applies pending migrations at start (same as --migrate).", false},
+	{"COUNTERSIGN_OIDC_ISSUER", "(dev: the built-in provider)", "OpenID Connect issuer URL. Required by serve.", false},
+	{"COUNTERSIGN_OIDC_CLIENT_ID", "(dev: countersign-dev)", "OIDC client id. Required by serve.", false},
+	{"COUNTERSIGN_OIDC_CLIENT_SECRET", "", "OIDC client secret (or _FILE).", true},
+	{"COUNTERSIGN_OIDC_SCOPES", "openid,email,profile,groups", "Scopes requested at login.", false},
+	{"COUNTERSIGN_OIDC_ROLES_CLAIM", "groups", "ID token claim carrying groups or roles.", false},
+	{"COUNTERSIGN_ROLE_MAP", "support-leads=support_lead,finance-approvers=finance_approver,admins=admin,auditors=auditor", "Claim value to role mapping; a value may map to several roles with '+'.", false},
+	{"COUNTERSIGN_SESSION_KEYS", "(dev: generated and kept in the data dir)", "Comma-separated base64 keys (32 or 64 bytes); the first signs new cookies, all verify. Required by serve.", true},
+	{"COUNTERSIGN_SESSION_IDLE", "30m", "Idle timeout of a console session.", false},
+	{"COUNTERSIGN_SESSION_LIFETIME", "12h", "Absolute lifetime of a console session.", false},
+	{"COUNTERSIGN_DIALNEXA_SECRETS", "(dev: generated, plus the test secret)", "Comma-separated webhook secrets, current first. Required by serve.", true},
+	{"COUNTERSIGN_FIELD_MAPPING", "", "Overrides of the post-call analysis field names, e.g. intent=my_intent,amount=claimed_amount.", false},
+	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
+	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
+	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
+	{"COUNTERSIGN_SLACK_URL", "https://slack.com/api", "Slack Web API base URL.", false},
+	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: sandbox.", true},
+	{"COUNTERSIGN_SLACK_CHANNEL", "#finance-approvals", "Channel for finance alerts.", false},
+	{"COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com", "Zendesk base URL.", false},
+	{"COUNTERSIGN_ZENDESK_EMAIL", "", "Zendesk agent email for API-token auth.", false},
+	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: sandbox.", true},
+	{"COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com", "Gmail API base URL.", false},
+	{"COUNTERSIGN_GMAIL_TOKEN", "", "OAuth2 access token for Gmail (gmail.send); empty: SMTP or sandbox.", true},
+	{"COUNTERSIGN_SMTP_ADDR", "", "SMTP relay host:port (alternative to Gmail).", false},
+	{"COUNTERSIGN_SMTP_USER", "", "SMTP user.", false},
+	{"COUNTERSIGN_SMTP_PASSWORD", "", "SMTP password.", true},
+	{"COUNTERSIGN_MAIL_FROM", "billing@countersign.local", "From address of customer emails.", false},
+	{"COUNTERSIGN_DRIVE_URL", "https://www.googleapis.com", "Google Drive API base URL.", false},
+	{"COUNTERSIGN_DRIVE_TOKEN", "", "OAuth2 access token for Drive (drive.file); empty: sandbox.", true},
+	{"COUNTERSIGN_DRIVE_FOLDER", "", "Drive folder id for invoices and credit notes.", false},
+	{"COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com", "Google Sheets API base URL.", false},
+	{"COUNTERSIGN_SHEETS_TOKEN", "", "OAuth2 access token for Sheets; empty: sandbox.", true},
+	{"COUNTERSIGN_SHEETS_ID", "", "Spreadsheet id of the exception review queue.", false},
+	{"COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2", "Token Metrics API base URL.", false},
+	{"COUNTERSIGN_TOKENMETRICS_KEY", "", "Token Metrics API key; empty: sandbox.", true},
+	{"COUNTERSIGN_DIALNEXA_API_URL", "https://api.dialnexa.com", "DialNexa API base URL (call backfill).", false},
+	{"COUNTERSIGN_DIALNEXA_API_KEY", "", "DialNexa API key as key_id:secret; empty: no backfill.", true},
+}
+
+// Getenv reads a variable; tests pass a map-backed one.
+type Getenv func(string) string
+
+// Mode says which defaults apply.
+type Mode int
+
+const (
+	// Serve is production: required variables must be set.
+	Serve Mode = iota
+	// Dev fills every gap with an embedded default.
+	Dev
+)
+
+// Errors collects every problem found, so the user fixes them all in one go.
+type Errors []error
+
+func (e Errors) Error() string {
+	s := make([]string, len(e))
+	for i, err := range e {
+		s[i] = err.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+type loader struct {
+	get  Getenv
+	errs Errors
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+// str reads NAME, or the file named by NAME_FILE for secrets.
+func (l *loader) str(name, def string) string {
+	v := strings.TrimSpace(l.get(name))
+	if f := strings.TrimSpace(l.get(name + "_FILE")); f != "" {
+		if v != "" {
+			l.fail(name, "set either %s or %s_FILE, not both", name, name)
+			return v
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			l.fail(name+"_FILE", "cannot read %s: %v", f, errors.Unwrap(err))
+			return ""
+		}
+		v = strings.TrimSpace(string(b))
+	}
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func (l *loader) list(name, def string) []string {
+	var out []string
+	for _, s := range strings.Split(l.str(name, def), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (l *loader) duration(name string, def time.Duration, min time.Duration) time.Duration {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		l.fail(name, "%q is not a duration (use e.g. 30m or 12h)", v)
+		return def
+	}
+	if d < min {
+		l.fail(name, "%s is too short (at least %s)", d, min)
+	}
+	return d
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, "%q is not true or false", v)
+	}
+	return b
+}
+
+// Load reads and validates the configuration for mode.
+func Load(get Getenv, mode Mode) (*Config, error) {
+	l := &loader{get: get}
+	c := &Config{
+		DatabaseURL: l.str("DATABASE_URL", ""),
+		Addr:        l.str("COUNTERSIGN_ADDR", "127.0.0.1:8080"),
+		DataDir:     l.str("COUNTERSIGN_DATA_DIR", "./.countersign"),
+		LogLevel:    l.str("COUNTERSIGN_LOG_LEVEL", "info"),
+		AutoMigrate: l.boolean("COUNTERSIGN_AUTO_MIGRATE", false),
+	}
+	c.LogFormat = l.str("COUNTERSIGN_LOG_FORMAT", map[Mode]string{Serve: "json", Dev: "text"}[mode])
+	l.validateBasics(c, mode)
+	l.loadAuth(c, mode)
+	c.DialNexaSecrets = l.list("COUNTERSIGN_DIALNEXA_SECRETS", "")
+	for _, s := range c.DialNexaSecrets {
+		if len(s) < 16 {
+			l.fail("COUNTERSIGN_DIALNEXA_SECRETS", "a secret is only %d characters; use at least 16 (32 random bytes recommended)", len(s))
+		}
+	}
+	if mode == Serve && len(c.DialNexaSecrets) == 0 {
+		l.fail("COUNTERSIGN_DIALNEXA_SECRETS", "required: the webhook secret configured in DialNexa")
+	}
+	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
+	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
+	l.loadConnectors(c)
+	if len(l.errs) > 0 {
+		return c, l.errs
+	}
+	return c, nil
+}
+
+func (l *loader) validateBasics(c *Config, mode Mode) {
+	if mode == Serve && c.DatabaseURL == "" {
+		l.fail("DATABASE_URL", "required (e.g. postgres://countersign@db.internal:5432/countersign)")
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			l.fail("DATABASE_URL", "must be a postgres:// or postgresql:// URL")
+		}
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "missing port"):
+		l.fail("COUNTERSIGN_ADDR", "missing port (use host:port, e.g. 127.0.0.1:8080)")
+	case err != nil:
+		l.fail("COUNTERSIGN_ADDR", "%q is not host:port", c.Addr)
+	default:
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			l.fail("COUNTERSIGN_ADDR", "port %q is not a number between 0 and 65535", port)
+		}
+	}
+	base := l.str("COUNTERSIGN_BASE_URL", "")
+	if base == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		base = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(strings.TrimRight(base, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.fail("COUNTERSIGN_BASE_URL", "%q must be an absolute http(s) URL such as https://countersign.example.com", base)
+		u, _ = url.Parse("http://127.0.0.1:8080")
+	} else if mode == Serve && u.Scheme != "https" && !IsLoopback(u.Hostname()) {
+		l.fail("COUNTERSIGN_BASE_URL", "must be https:// unless the host is loopback (session cookies are Secure)")
+	}
+	c.BaseURL = u
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		l.fail("COUNTERSIGN_LOG_FORMAT", "%q is not json or text", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		l.fail("COUNTERSIGN_LOG_LEVEL", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+}
+
+// IsLoopback reports whether host names this machine only.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (l *loader) loadConnectors(c *Config) {
+	k := &c.Connectors
+	k.StripeURL = l.url("COUNTERSIGN_STRIPE_URL", "https://api.stripe.com")
+	k.StripeKey = l.str("COUNTERSIGN_STRIPE_KEY", "")
+	k.SlackURL = l.url("COUNTERSIGN_SLACK_URL", "https://slack.com/api")
+	k.SlackToken = l.str("COUNTERSIGN_SLACK_TOKEN", "")
+	k.SlackChannel = l.str("COUNTERSIGN_SLACK_CHANNEL", "#finance-approvals")
+	k.ZendeskURL = l.url("COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com")
+	k.ZendeskEmail = l.str("COUNTERSIGN_ZENDESK_EMAIL", "")
+	k.ZendeskToken = l.str("COUNTERSIGN_ZENDESK_TOKEN", "")
+	k.GmailURL = l.url("COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com")
+	k.GmailToken = l.str("COUNTERSIGN_GMAIL_TOKEN", "")
+	k.SMTPAddr = l.str("COUNTERSIGN_SMTP_ADDR", "")
+	k.SMTPUser = l.str("COUNTERSIGN_SMTP_USER", "")
+	k.SMTPPassword = l.str("COUNTERSIGN_SMTP_PASSWORD", "")
+	k.MailFrom = l.str("COUNTERSIGN_MAIL_FROM", "billing@countersign.local")
+	k.DriveURL = l.url("COUNTERSIGN_DRIVE_URL", "https://www.googleapis.com")
+	k.DriveToken = l.str("COUNTERSIGN_DRIVE_TOKEN", "")
+	k.DriveFolder = l.str("COUNTERSIGN_DRIVE_FOLDER", "")
+	k.SheetsURL = l.url("COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com")
+	k.SheetsToken = l.str("COUNTERSIGN_SHEETS_TOKEN", "")
+	k.SheetsID = l.str("COUNTERSIGN_SHEETS_ID", "")
+	k.TokenMetricsURL = l.url("COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2")
+	k.TokenMetricsKey = l.str("COUNTERSIGN_TOKENMETRICS_KEY", "")
+	k.DialNexaAPIURL = l.url("COUNTERSIGN_DIALNEXA_API_URL", "https://api.dialnexa.com")
+	k.DialNexaAPIKey = l.str("COUNTERSIGN_DIALNEXA_API_KEY", "")
+	if k.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(k.SMTPAddr); err != nil {
+			l.fail("COUNTERSIGN_SMTP_ADDR", "%q is not host:port", k.SMTPAddr)
+		}
+	}
+	if k.DialNexaAPIKey != "" && !strings.Contains(k.DialNexaAPIKey, ":") {
+		l.fail("COUNTERSIGN_DIALNEXA_API_KEY", "must be key_id:secret")
+	}
+}
+
+func (l *loader) url(name, def string) string {
+	v := strings.TrimRight(l.str(name, def), "/")
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.fail(name, "%q must be an absolute http(s) URL", v)
+	}
+	return v
+}

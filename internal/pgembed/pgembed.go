@@ -45,6 +45,7 @@ type Cluster struct {
 	done     chan error
 	logFile  *os.File
 	database string
+	detached bool
 }
 
 // Options say where the cluster lives.
@@ -53,6 +54,9 @@ type Options struct {
 	Port     int    // 0: the port used last time, else 54329, else any free port
 	Database string // created on first start; default "countersign"
 	Log      func(msg string, args ...any)
+	// Detached leaves the server running after this process exits (tests share one
+	// cluster across packages); Stop still stops it. Start then reuses a running one.
+	Detached bool
 }
 
 // FindBinDir returns the folder holding initdb and postgres, newest major version first.
@@ -111,7 +115,14 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, Port: port, database: opt.Database, done: make(chan error, 1)}
+	if opt.Detached {
+		if p, ok := runningPort(dir); ok {
+			c := &Cluster{Dir: dir, Port: p, database: opt.Database}
+			c.URL = fmt.Sprintf("postgres://countersign:%s@127.0.0.1:%d/%s?sslmode=disable", password, p, opt.Database)
+			return c, c.ensureDatabase(ctx, password)
+		}
+	}
+	c := &Cluster{Dir: dir, Port: port, database: opt.Database, done: make(chan error, 1), detached: opt.Detached}
 	if err := c.start(ctx, bin, cred); err != nil {
 		return nil, err
 	}
@@ -177,7 +188,7 @@ func ensureInit(bin, dir string, cred *syscall.Credential, log func(string, ...a
 	buf := make([]byte, 24)
 	_, _ = rand.Read(buf)
 	password := hex.EncodeToString(buf)
-	tmpPw := filepath.Join(dir, ".pwfile")
+	tmpPw := filepath.Join(filepath.Dir(dir), ".pwfile")
 	if err := os.WriteFile(tmpPw, []byte(password+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("pgembed: %w", err)
 	}
@@ -185,6 +196,7 @@ func ensureInit(bin, dir string, cred *syscall.Credential, log func(string, ...a
 		if err := chownTree(dir, cred); err != nil {
 			return "", err
 		}
+		_ = os.Chown(tmpPw, int(cred.Uid), int(cred.Gid))
 	}
 	cmd := exec.Command(filepath.Join(bin, "initdb"), "-D", dir, "-U", "countersign", "-A", "scram-sha-256",
 		"--pwfile", tmpPw, "-E", "UTF8", "--locale", "C", "--no-instructions")
@@ -258,6 +270,9 @@ func (c *Cluster) start(ctx context.Context, bin string, cred *syscall.Credentia
 		"-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "fsync=on", "-c", "synchronous_commit=on")
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if c.detached {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setsid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		lf.Close()
 		return fmt.Errorf("pgembed: start postgres: %w", err)
@@ -298,6 +313,23 @@ func runningPID(dir string) (int, bool) {
 		return 0, false
 	}
 	return pid, syscall.Kill(pid, 0) == nil
+}
+
+// runningPort returns the port of a live server on dir (from postmaster.pid).
+func runningPort(dir string) (int, bool) {
+	if _, alive := runningPID(dir); !alive {
+		return 0, false
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0, false
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 4 {
+		return 0, false
+	}
+	p, err := strconv.Atoi(strings.TrimSpace(lines[3]))
+	return p, err == nil
 }
 
 // Stop shuts the server down (fast shutdown: open transactions roll back, a checkpoint

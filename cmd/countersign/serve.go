@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+
+	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/web"
+)
+
+func runServe(ctx context.Context, args []string) error {
+	fs := newFlags("serve", "[--migrate] [--web-only | --workers-only]",
+		"Run the console in production mode. Every required variable must be set; nothing is generated.")
+	migrate := fs.Bool("migrate", false, "apply pending migrations before serving (or COUNTERSIGN_AUTO_MIGRATE=true)")
+	webOnly := fs.Bool("web-only", false, "serve HTTP only; run no job workers")
+	workersOnly := fs.Bool("workers-only", false, "run job workers only; serve only /healthz, /readyz and /metrics")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *webOnly && *workersOnly {
+		return usageError{"--web-only and --workers-only exclude each other"}
+	}
+	cfg, err := config.Load(os.Getenv, config.Serve)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogFormat, cfg.LogLevel)
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *migrate || cfg.AutoMigrate {
+		if err := database.Migrate(ctx, db.SQL, log); err != nil {
+			return err
+		}
+	} else if err := database.CheckCurrent(ctx, db.SQL); err != nil {
+		log.Warn("schema is not current; /readyz answers 503 until it is", "reason", err.Error())
+	}
+	return serveConsole(ctx, console{cfg: cfg, db: db, log: log, web: !*workersOnly, workers: !*webOnly})
+}
+
+// console is one running instance: HTTP and/or job workers over one database.
+type console struct {
+	cfg     *config.Config
+	db      *database.DB
+	log     *slog.Logger
+	web     bool
+	workers bool
+	extra   map[string]http.Handler
+	ln      net.Listener
+	onReady func(url string)
+}
+
+func serveConsole(ctx context.Context, c console) error {
+	srv, err := web.New(web.Deps{Config: c.cfg, DB: c.db, Log: c.log, Version: version, Extra: c.extra})
+	if err != nil {
+		return err
+	}
+	ln := c.ln
+	if ln == nil {
+		if ln, err = net.Listen("tcp", c.cfg.Addr); err != nil {
+			return fmt.Errorf("listen on %s: %w (is another countersign running? set COUNTERSIGN_ADDR)", c.cfg.Addr, err)
+		}
+	}
+	c.log.Info("countersign listening", "addr", ln.Addr().String(), "url", c.cfg.BaseURL.String(), "version", version)
+	if c.onReady != nil {
+		c.onReady(c.cfg.BaseURL.String())
+	}
+	err = srv.Run(ctx, ln)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,109 @@
+// Package handlers holds the console's HTTP handlers, one file per area. A handler
+// parses the request, calls one domain function, maps the result to a view model and
+// renders it. Errors become HTTP statuses in exactly one place (Fail).
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/reqlog"
+)
+
+// App holds what the handlers need. It is built once by the web package.
+type App struct {
+	DB      *database.DB
+	Log     *slog.Logger
+	Version string
+	// Ready reports whether the schema is current; nil error means ready.
+	SchemaCurrent func(ctx context.Context) error
+}
+
+// Sentinel errors the domain packages wrap; Fail maps them to statuses.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrForbidden   = errors.New("forbidden")
+	ErrConflict    = errors.New("conflict")
+	ErrValidation  = errors.New("invalid input")
+	ErrUnavailable = errors.New("temporarily unavailable")
+)
+
+// StatusOf maps an error (possibly wrapped) to its HTTP status.
+func StatusOf(err error) int {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, ErrValidation):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// Fail writes err as a plain response: the message for client errors, a generic text
+// with the request id for server errors (details only in the log).
+func Fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := StatusOf(err)
+	info := reqlog.From(r.Context())
+	msg := err.Error()
+	if status >= 500 {
+		info.Logger.Error("request failed", "err", err)
+		msg = "Something went wrong on our side. Reference: " + info.RequestID
+		if status == http.StatusServiceUnavailable {
+			msg = "Temporarily unavailable, please retry. Reference: " + info.RequestID
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// Render writes a templ component as an HTML page with the given status.
+func Render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		reqlog.Logger(r.Context()).Error("render", "err", err)
+	}
+}
+
+// Healthz answers 200 while the process is alive.
+func (a *App) Healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// Readyz answers 200 when the database answers and the schema is current, else 503
+// with the reason.
+func (a *App) Readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := a.DB.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: database unreachable\n"))
+		return
+	}
+	if a.SchemaCurrent != nil {
+		if err := a.SchemaCurrent(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}

@@ -1,0 +1,2 @@
+// Countersign progressive enhancement. Every page works without this file.
+"use strict";

@@ -23,6 +23,8 @@ type App struct {
 	Version string
 	// Ready reports whether the schema is current; nil error means ready.
 	SchemaCurrent func(ctx context.Context) error
+	// Nav fills the sidebar; see NavSource.
+	Nav NavSource
 }
 
 // Sentinel errors the domain packages wrap; Fail maps them to statuses.

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/countersign/countersign/handlers"
@@ -61,7 +60,7 @@ func New(d Deps) (*Server, error) {
 		mux.Handle(rt.Pattern, s.guard(rt))
 	}
 	for prefix, h := range d.Extra {
-		mux.Handle(prefix, http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))
+		mux.Handle(prefix, h)
 	}
 	csrf := http.NewCrossOriginProtection()
 	csrf.AddInsecureBypassPattern("POST /webhooks/")

@@ -13,6 +13,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/ingest"
 	"github.com/countersign/countersign/internal/reqlog"
 )
 
@@ -25,6 +26,10 @@ type App struct {
 	SchemaCurrent func(ctx context.Context) error
 	// Nav fills the sidebar; see NavSource.
 	Nav NavSource
+	// Ingest stores verified webhook deliveries.
+	Ingest *ingest.Service
+	// DialNexaSecrets verify webhook signatures: current first, previous ones after.
+	DialNexaSecrets []string
 }
 
 // Sentinel errors the domain packages wrap; Fail maps them to statuses.

@@ -60,6 +60,7 @@ func (s *Server) routeTable() []Route {
 		// section: auth (login, logout, users)
 
 		// section: webhooks
+		{"POST /webhooks/dialnexa", webhook, h(a.DialNexaWebhook)},
 
 		// section: console (queues, cases, dashboard)
 

@@ -15,6 +15,8 @@ import (
 	"github.com/countersign/countersign/handlers"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/ingest"
+	casekind "github.com/countersign/countersign/internal/triage"
 )
 
 // Deps are what the server is built from.
@@ -47,8 +49,16 @@ func New(d Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, https: d.Config.BaseURL.Scheme == "https"}
 	s.metrics = newMetrics(d.DB.Pool)
 	s.csp = contentSecurityPolicy(d.Config)
+	mapping, err := casekind.ParseMapping(d.Config.FieldMapping)
+	if err != nil {
+		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_FIELD_MAPPING: %w", err)}
+	}
 	s.app = &handlers.App{DB: d.DB, Log: d.Log, Version: d.Version,
-		SchemaCurrent: func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) }}
+		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) },
+		DialNexaSecrets: d.Config.DialNexaSecrets,
+		Ingest: &ingest.Service{DB: d.DB.Gorm, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
+			Owners: ingest.DefaultOwners},
+	}
 	a, err := newAuthenticator(s)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,266 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// CLI exit statuses.
+const (
+	ExitOK     = 0
+	ExitTamper = 1 // the chain or bundle is broken
+	ExitUsage  = 2 // bad command, flag or argument file
+	ExitError  = 3 // could not check: database or I/O error
+)
+
+const cliUsage = `usage: countersign audit <command> [flags]
+
+commands:
+  verify [--head FILE] [--bundle FILE]
+        check the whole hash chain in the database, against a head exported
+        earlier (--head); or check an evidence bundle offline (--bundle, no
+        database needed; --head applies when its seq is inside the bundle)
+  head
+        print the current head as JSON; keep it where the database cannot write
+  export [--format jsonl|csv] [--object TYPE:ID] [--actor A] [--action A] [--from DATE] [--to DATE]
+        write matching entries, oldest first, to stdout. --actor "user:42" matches
+        "user:42 fiona@example.com"; --action "case.*" matches a prefix; DATE is
+        2006-01-02 or RFC 3339, and a --to day is included
+
+exit status: 0 ok, 1 tamper found, 2 usage error, 3 could not check (database or I/O)
+`
+
+// progressEvery is how many entries verify checks between progress lines.
+var progressEvery int64 = 100_000
+
+// CLI runs `countersign audit ...`; args start after "audit". db may be nil for
+// `verify --bundle`. It returns the process exit status.
+func CLI(ctx context.Context, db *gorm.DB, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, cliUsage)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "verify":
+		return cliVerify(ctx, db, args[1:], stdout, stderr)
+	case "head":
+		return cliHead(ctx, db, args[1:], stdout, stderr)
+	case "export":
+		return cliExport(ctx, db, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, cliUsage)
+		return ExitOK
+	default:
+		fmt.Fprintf(stderr, "audit: unknown command %q\n\n%s", args[0], cliUsage)
+		return ExitUsage
+	}
+}
+
+// parseFlags parses args and refuses positional arguments; ok false means "exit now
+// with code".
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, false
+		}
+		return ExitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "audit %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+func cliVerify(ctx context.Context, db *gorm.DB, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	headFile := fs.String("head", "", "JSON head exported earlier by `audit head`")
+	bundleFile := fs.String("bundle", "", "evidence bundle to check offline")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	var head *Head
+	if *headFile != "" {
+		h, err := readHead(*headFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "audit verify: --head: %v\n", err)
+			return ExitUsage
+		}
+		head = &h
+	}
+	if *bundleFile != "" {
+		return cliVerifyBundle(*bundleFile, head, stdout, stderr)
+	}
+	if db == nil {
+		fmt.Fprintln(stderr, "audit verify: no database configured (use --bundle FILE to check a bundle offline)")
+		return ExitError
+	}
+	var printed int64
+	rep, err := verify(ctx, db, head, func(r Report) {
+		if r.Entries-printed >= progressEvery {
+			printed = r.Entries
+			fmt.Fprintf(stderr, "audit verify: %d entries checked (seq %d)\n", r.Entries, r.Last)
+		}
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return ExitError
+	}
+	return printReport(stdout, "audit chain", rep, head)
+}
+
+func cliVerifyBundle(path string, head *Head, stdout, stderr io.Writer) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "audit verify: --bundle: %v\n", err)
+		return ExitUsage
+	}
+	defer f.Close()
+	rep, err := verifyBundle(f, head)
+	if errors.Is(err, ErrNotBundle) {
+		fmt.Fprintf(stderr, "audit verify: --bundle %s: %v\n", path, err)
+		return ExitUsage
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "audit verify: --bundle %s: %v\n", path, err)
+		return ExitError
+	}
+	return printReport(stdout, "audit bundle", rep, head)
+}
+
+func readHead(path string) (Head, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Head{}, err
+	}
+	var h Head
+	if err := json.Unmarshal(b, &h); err != nil {
+		return Head{}, fmt.Errorf("%s: not a head: %w", path, err)
+	}
+	if _, err := newChecker(&h, 1, false); err != nil {
+		return Head{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+var kindText = map[string]string{
+	KindHashMismatch: "hash mismatch (entry modified)",
+	KindGap:          "gap (entries deleted)",
+	KindPrevMismatch: "prev_hash mismatch (entries swapped or inserted)",
+	KindTruncated:    "truncated (tail deleted after the exported head)",
+	KindHeadMismatch: "differs from the exported head (chain rewritten)",
+	KindMalformed:    "malformed line",
+	KindBundleHeader: "records do not match the bundle header",
+}
+
+func printReport(w io.Writer, what string, rep Report, head *Head) int {
+	if !rep.OK() {
+		p := rep.Problems[0]
+		fmt.Fprintf(w, "%s BROKEN at seq %d: %s\n", what, p.Seq, kindText[p.Kind])
+		for _, p := range rep.Problems {
+			fmt.Fprintf(w, "  seq %d: %s: %s\n", p.Seq, p.Kind, p.Detail)
+		}
+		return ExitTamper
+	}
+	if rep.Entries == 0 {
+		fmt.Fprintf(w, "%s OK: 0 entries\n", what)
+		return ExitOK
+	}
+	fmt.Fprintf(w, "%s OK: %d entries, seq %d..%d, head %s\n", what, rep.Entries, rep.First, rep.Last, rep.Head.Hash)
+	if head != nil && head.Seq >= rep.First && head.Seq <= rep.Last {
+		fmt.Fprintf(w, "exported head at seq %d matches\n", head.Seq)
+	}
+	return ExitOK
+}
+
+func cliHead(ctx context.Context, db *gorm.DB, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("head", flag.ContinueOnError)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if db == nil {
+		fmt.Fprintln(stderr, "audit head: no database configured")
+		return ExitError
+	}
+	h, err := CurrentHead(ctx, db)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return ExitError
+	}
+	b, _ := json.Marshal(h)
+	fmt.Fprintf(stdout, "%s\n", b)
+	return ExitOK
+}
+
+func cliExport(ctx context.Context, db *gorm.DB, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	format := fs.String("format", "jsonl", "jsonl or csv")
+	object := fs.String("object", "", "TYPE:ID, e.g. case:42")
+	var f Filter
+	fs.StringVar(&f.Actor, "actor", "", `actor, e.g. "user:42" or "system"`)
+	fs.StringVar(&f.Action, "action", "", `action, e.g. "case.assigned" or "case.*"`)
+	from := fs.String("from", "", "first day or instant (inclusive)")
+	to := fs.String("to", "", "last day (inclusive) or instant (exclusive)")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	var err error
+	switch {
+	case *format != "jsonl" && *format != "csv":
+		err = fmt.Errorf("--format %q: want jsonl or csv", *format)
+	case *object != "":
+		var ok bool
+		f.ObjectType, f.ObjectID, ok = strings.Cut(*object, ":")
+		if !ok || f.ObjectType == "" || f.ObjectID == "" {
+			err = fmt.Errorf("--object %q: want TYPE:ID, e.g. case:42", *object)
+		}
+	}
+	if err == nil {
+		f.From, err = parseDate("--from", *from, false)
+	}
+	if err == nil {
+		f.To, err = parseDate("--to", *to, true)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "audit export: %v\n", err)
+		return ExitUsage
+	}
+	if db == nil {
+		fmt.Fprintln(stderr, "audit export: no database configured")
+		return ExitError
+	}
+	if err := Export(ctx, db, stdout, f, *format); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+// parseDate reads 2006-01-02 (UTC midnight; the day after for an inclusive end) or
+// RFC 3339.
+func parseDate(name, s string, end bool) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return &t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: want 2006-01-02 or RFC 3339", name, s)
+	}
+	return &t, nil
+}

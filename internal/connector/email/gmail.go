@@ -1,0 +1,152 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/countersign/countersign/internal/connector"
+)
+
+// DefaultGmailBaseURL is the Gmail API root.
+const DefaultGmailBaseURL = "https://gmail.googleapis.com"
+
+const gmailName = "gmail"
+
+// GmailConfig configures a GmailSender.
+type GmailConfig struct {
+	BaseURL string // DefaultGmailBaseURL when empty
+	UserID  string // "me" when empty
+	// HTTPClient authenticates the requests: production passes an OAuth2
+	// client (service account with delegation). Send needs scope gmail.send;
+	// Find needs gmail.readonly as well (gmail.metadata refuses the q
+	// parameter). Required. A client without a timeout gets
+	// connector.DefaultTimeout.
+	HTTPClient *http.Client
+}
+
+// GmailSender sends through users.messages.send. Safe for concurrent use.
+type GmailSender struct {
+	base string
+	hc   *http.Client
+}
+
+var _ Sender = (*GmailSender)(nil)
+
+// NewGmail validates cfg and returns a GmailSender.
+func NewGmail(cfg GmailConfig) (*GmailSender, error) {
+	if cfg.HTTPClient == nil {
+		return nil, errors.New("email: gmail needs an authenticated HTTP client")
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = DefaultGmailBaseURL
+	}
+	user := cfg.UserID
+	if user == "" {
+		user = "me"
+	}
+	hc := cfg.HTTPClient
+	if hc.Timeout == 0 {
+		cp := *hc
+		cp.Timeout = connector.DefaultTimeout
+		hc = &cp
+	}
+	return &GmailSender{base: base + "/gmail/v1/users/" + url.PathEscape(user), hc: hc}, nil
+}
+
+// Send posts m as {"raw": base64url(RFC 5322)}.
+func (g *GmailSender) Send(ctx context.Context, m Message) (connector.Receipt, error) {
+	const op = "send"
+	raw, err := Build(m)
+	if err != nil {
+		return connector.Receipt{}, invalid(gmailName, op, err)
+	}
+	body, _ := json.Marshal(map[string]string{"raw": base64.URLEncoding.EncodeToString(raw)})
+	var out struct {
+		ID       string `json:"id"`
+		ThreadID string `json:"threadId"`
+	}
+	if err := g.do(ctx, op, http.MethodPost, "/messages/send", bytes.NewReader(body), &out); err != nil {
+		return connector.Receipt{}, err
+	}
+	id, _ := normalizeID(m.MessageID)
+	rawReceipt, _ := json.Marshal(map[string]string{"id": out.ID, "thread_id": out.ThreadID, "message_id": "<" + id + ">"})
+	return connector.Receipt{ExternalID: out.ID, Summary: "gmail message " + out.ID + " sent", Raw: rawReceipt}, nil
+}
+
+// Find searches the mailbox, trash and spam included, for rfc822msgid:id.
+func (g *GmailSender) Find(ctx context.Context, messageID string) (bool, error) {
+	const op = "find"
+	id, err := normalizeID(messageID)
+	if err != nil {
+		return false, invalid(gmailName, op, err)
+	}
+	q := url.Values{"q": {"rfc822msgid:" + id}, "includeSpamTrash": {"true"}, "maxResults": {"1"}}
+	var out struct {
+		Messages []struct{ ID string } `json:"messages"`
+	}
+	if err := g.do(ctx, op, http.MethodGet, "/messages?"+q.Encode(), nil, &out); err != nil {
+		return false, err
+	}
+	return len(out.Messages) > 0, nil
+}
+
+func (g *GmailSender) do(ctx context.Context, op, method, path string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, g.base+path, body)
+	if err != nil {
+		return &connector.Error{Connector: gmailName, Op: op, Permanent: true, Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := g.hc.Do(req)
+	if err != nil {
+		return connector.FromTransport(gmailName, op, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return connector.FromTransport(gmailName, op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return googleError(gmailName, op, resp, data)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return connector.FromTransport(gmailName, op, fmt.Errorf("decode response: %w", err))
+	}
+	return nil
+}
+
+// googleError classifies a Google API error body
+// {"error":{"code":403,"message":...,"status":...,"errors":[{"reason":...}]}}.
+// A 403 whose reason is a rate limit is temporary, unlike other 403s.
+func googleError(connectorName, op string, resp *http.Response, data []byte) *connector.Error {
+	var body struct {
+		Error struct {
+			Message string `json:"message"`
+			Status  string `json:"status"`
+			Errors  []struct {
+				Reason string `json:"reason"`
+			} `json:"errors"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(data, &body)
+	code := body.Error.Status
+	if len(body.Error.Errors) > 0 && body.Error.Errors[0].Reason != "" {
+		code = body.Error.Errors[0].Reason
+	}
+	e := connector.FromHTTP(connectorName, op, resp.StatusCode, resp.Header, code, body.Error.Message)
+	if resp.StatusCode == http.StatusForbidden && (code == "rateLimitExceeded" || code == "userRateLimitExceeded") {
+		e.Permanent = false
+	}
+	return e
+}

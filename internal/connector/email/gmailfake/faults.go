@@ -1,0 +1,87 @@
+package gmailfake
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// faults is the fault-injection state every fake carries.
+type faults struct {
+	mu         sync.Mutex
+	failN      int
+	failStatus int
+	retryAfter time.Duration
+	delay      time.Duration
+	loseN      int
+}
+
+// FailNext makes the next n requests fail with status (and a Retry-After
+// header when retryAfter > 0) before they have any effect.
+func (f *Fake) FailNext(n, status int, retryAfter time.Duration) {
+	f.faults.mu.Lock()
+	defer f.faults.mu.Unlock()
+	f.faults.failN, f.faults.failStatus, f.faults.retryAfter = n, status, retryAfter
+}
+
+// Delay holds every request for d before handling it (0 turns it off). A
+// client with a shorter timeout gives up and nothing happens at the fake.
+func (f *Fake) Delay(d time.Duration) {
+	f.faults.mu.Lock()
+	defer f.faults.mu.Unlock()
+	f.faults.delay = d
+}
+
+// LoseReply makes the next n effectful requests take effect and then drop the
+// connection without answering: the crash-between-call-and-marker case.
+func (f *Fake) LoseReply(n int) {
+	f.faults.mu.Lock()
+	defer f.faults.mu.Unlock()
+	f.faults.loseN = n
+}
+
+// before applies Delay and FailNext; it reports whether the request may go on.
+func (fs *faults) before(w http.ResponseWriter, r *http.Request, fail func(w http.ResponseWriter, status int)) bool {
+	fs.mu.Lock()
+	delay := fs.delay
+	fs.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	fs.mu.Lock()
+	if fs.failN <= 0 {
+		fs.mu.Unlock()
+		return true
+	}
+	fs.failN--
+	status, ra := fs.failStatus, fs.retryAfter
+	fs.mu.Unlock()
+	if ra > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
+	}
+	fail(w, status)
+	return false
+}
+
+// loseReply reports whether to drop this reply, and drops the connection if so.
+func (fs *faults) loseReply(w http.ResponseWriter) bool {
+	fs.mu.Lock()
+	if fs.loseN <= 0 {
+		fs.mu.Unlock()
+		return false
+	}
+	fs.loseN--
+	fs.mu.Unlock()
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return true
+		}
+	}
+	panic(http.ErrAbortHandler)
+}

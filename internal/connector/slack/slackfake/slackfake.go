@@ -1,0 +1,250 @@
+// Package slackfake is a stateful stand-in for the Slack Web API methods
+// Countersign uses: chat.postMessage and conversations.history. It answers
+// like Slack does (HTTP 200 with "ok":false for API errors, 429 with
+// Retry-After for rate limits) and counts posts per action id.
+package slackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Message is one posted message as the fake stored it.
+type Message struct {
+	Channel  string
+	TS       string
+	Text     string
+	Metadata *Metadata
+}
+
+// Metadata is Slack message metadata.
+type Metadata struct {
+	EventType    string         `json:"event_type"`
+	EventPayload map[string]any `json:"event_payload"`
+}
+
+// Fake is the fake Slack workspace. Mount Handler() and use the server URL
+// plus "/api" as the client's base URL.
+type Fake struct {
+	token  string
+	faults faults
+
+	mu       sync.Mutex
+	channels map[string]string // id -> name
+	messages []Message
+	lastTS   time.Time
+}
+
+// New returns a fake accepting token, with one channel: C0FINANCE (#finance).
+func New(token string) *Fake {
+	return &Fake{token: token, channels: map[string]string{"C0FINANCE": "finance"}}
+}
+
+// AddChannel adds a channel the bot is a member of.
+func (f *Fake) AddChannel(id, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.channels[id] = name
+}
+
+// Handler serves /api/chat.postMessage and /api/conversations.history.
+func (f *Fake) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/chat.postMessage", f.postMessage)
+	mux.HandleFunc("/api/conversations.history", f.history)
+	return mux
+}
+
+// Messages returns every posted message, oldest first.
+func (f *Fake) Messages() []Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Message(nil), f.messages...)
+}
+
+// CountByActionID counts posted messages whose metadata carries actionID.
+func (f *Fake) CountByActionID(actionID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, m := range f.messages {
+		if m.Metadata != nil && fmt.Sprint(m.Metadata.EventPayload["action_id"]) == actionID {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
+	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	id, ok := f.channelID(r.PostFormValue("channel"))
+	if !ok {
+		apiError(w, "channel_not_found")
+		return
+	}
+	text := r.PostFormValue("text")
+	if text == "" && r.PostFormValue("blocks") == "" && r.PostFormValue("attachments") == "" {
+		apiError(w, "no_text")
+		return
+	}
+	msg := Message{Channel: id, Text: text}
+	if raw := r.PostFormValue("metadata"); raw != "" {
+		msg.Metadata = &Metadata{}
+		if err := json.Unmarshal([]byte(raw), msg.Metadata); err != nil || msg.Metadata.EventType == "" {
+			apiError(w, "invalid_metadata_format")
+			return
+		}
+	}
+	f.mu.Lock()
+	msg.TS = f.nextTS()
+	f.messages = append(f.messages, msg)
+	f.mu.Unlock()
+	if f.faults.loseReply(w) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": id, "ts": msg.TS,
+		"message": map[string]any{"type": "message", "text": msg.Text, "ts": msg.TS}})
+}
+
+func (f *Fake) history(w http.ResponseWriter, r *http.Request) {
+	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	channel := r.FormValue("channel")
+	f.mu.Lock()
+	_, known := f.channels[channel]
+	f.mu.Unlock()
+	if !known {
+		apiError(w, "channel_not_found")
+		return
+	}
+	limit, _ := strconv.Atoi(r.FormValue("limit"))
+	if limit <= 0 || limit > 999 {
+		limit = 100
+	}
+	offset, _ := strconv.Atoi(r.FormValue("cursor"))
+	withMeta := r.FormValue("include_all_metadata") == "1" || r.FormValue("include_all_metadata") == "true"
+	all := f.inChannel(channel, r.FormValue("oldest"), r.FormValue("latest"))
+	if offset > len(all) {
+		offset = len(all)
+	}
+	page := all[offset:min(offset+limit, len(all))]
+	msgs := make([]map[string]any, 0, len(page))
+	for _, m := range page {
+		out := map[string]any{"type": "message", "text": m.Text, "ts": m.TS}
+		if withMeta && m.Metadata != nil {
+			out["metadata"] = m.Metadata
+		}
+		msgs = append(msgs, out)
+	}
+	next := ""
+	if offset+len(page) < len(all) {
+		next = strconv.Itoa(offset + len(page))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "messages": msgs, "has_more": next != "",
+		"response_metadata": map[string]string{"next_cursor": next}})
+}
+
+// inChannel returns channel's messages within [oldest, latest], newest first.
+func (f *Fake) inChannel(channel, oldest, latest string) []Message {
+	lo, hi := tsMicros(oldest), tsMicros(latest)
+	if latest == "" {
+		hi = 1<<63 - 1
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Message
+	for _, m := range f.messages {
+		ts := tsMicros(m.TS)
+		if m.Channel == channel && ts >= lo && ts <= hi {
+			out = append(out, m)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].TS > out[j].TS })
+	return out
+}
+
+// authorized checks the token (Authorization: Bearer or the token form
+// field), answering like Slack when it is missing or wrong.
+func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if tok == "" {
+		tok = r.FormValue("token")
+	}
+	switch {
+	case tok == "":
+		apiError(w, "not_authed")
+		return false
+	case tok != f.token:
+		apiError(w, "invalid_auth")
+		return false
+	}
+	return true
+}
+
+func (f *Fake) channelID(ch string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.channels[ch]; ok {
+		return ch, true
+	}
+	name := strings.TrimPrefix(ch, "#")
+	for id, n := range f.channels {
+		if n == name {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// nextTS returns a unique, increasing Slack timestamp; f.mu must be held.
+func (f *Fake) nextTS() string {
+	now := time.Now().Truncate(time.Microsecond)
+	if !now.After(f.lastTS) {
+		now = f.lastTS.Add(time.Microsecond)
+	}
+	f.lastTS = now
+	return fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
+}
+
+// tsMicros turns a Slack timestamp ("1700000000.000100") into microseconds;
+// malformed or empty input yields 0.
+func tsMicros(ts string) int64 {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return 0
+	}
+	frac = (frac + "000000")[:6]
+	us, _ := strconv.ParseInt(frac, 10, 64)
+	return s*1_000_000 + us
+}
+
+func fail(w http.ResponseWriter, status int) {
+	if status == http.StatusTooManyRequests {
+		writeJSON(w, status, map[string]any{"ok": false, "error": "ratelimited"})
+		return
+	}
+	// Slack answers 5xx with an HTML page, which clients must not parse.
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<html><body>%d %s</body></html>", status, http.StatusText(status))
+}
+
+func apiError(w http.ResponseWriter, code string) {
+	writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,152 @@
+// Package stripe is Countersign's Stripe connector: refunds, read-only
+// look-ups that return small normalised facts, dispute evidence staging, and
+// webhook signature verification. Callers never import stripe-go.
+//
+// Every call is made once: the SDK's own retries are off, so the job worker
+// owns retry policy and sees every classified failure.
+package stripe
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/countersign/countersign/internal/connector"
+	sdk "github.com/stripe/stripe-go/v82"
+)
+
+const name = "stripe"
+
+// DefaultBaseURL is Stripe's API. Tests and the dev sandbox point BaseURL at a
+// loopback fake.
+const DefaultBaseURL = "https://api.stripe.com"
+
+// Config holds what the connector needs. Key is a restricted key (rk_...)
+// loaded from the environment; it is never logged or put into errors.
+type Config struct {
+	BaseURL    string       // default DefaultBaseURL
+	Key        string       // restricted API key
+	HTTPClient *http.Client // default connector.NewHTTPClient(0); its timeout bounds each call
+}
+
+// Client calls Stripe. Safe for concurrent use.
+type Client struct {
+	api    *sdk.Client
+	hasKey bool
+}
+
+// New builds a client. It does not contact Stripe.
+func New(cfg Config) *Client {
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = connector.NewHTTPClient(0)
+	}
+	hc = captureStatus(hc)
+	backend := sdk.GetBackendWithConfig(sdk.APIBackend, &sdk.BackendConfig{
+		URL:               sdk.String(base),
+		HTTPClient:        hc,
+		MaxNetworkRetries: sdk.Int64(0),
+		EnableTelemetry:   sdk.Bool(false),
+		LeveledLogger:     &sdk.LeveledLogger{Level: sdk.LevelNull},
+	})
+	backends := &sdk.Backends{API: backend, Connect: backend, Uploads: backend, MeterEvents: backend}
+	return &Client{api: sdk.NewClient(cfg.Key, sdk.WithBackends(backends)), hasKey: cfg.Key != ""}
+}
+
+// begin prepares a call: it refuses to run without a key and attaches a slot
+// that records the HTTP status, so answers that are not Stripe JSON (a proxy's
+// 502 page) can still be classified.
+func (c *Client) begin(ctx context.Context, op string) (context.Context, *statusSlot, error) {
+	if !c.hasKey {
+		return ctx, nil, &connector.Error{Connector: name, Op: op, Code: "missing_key",
+			Message: "no Stripe key configured", Permanent: true}
+	}
+	slot := &statusSlot{}
+	return context.WithValue(ctx, slotKey{}, slot), slot, nil
+}
+
+// classify turns whatever the SDK returned into a *connector.Error.
+func classify(op string, slot *statusSlot, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *connector.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	var se *sdk.Error
+	if errors.As(err, &se) {
+		var h http.Header
+		if se.LastResponse != nil {
+			h = se.LastResponse.Header
+		}
+		code := string(se.Code)
+		if code == "" {
+			code = string(se.Type)
+		}
+		msg := se.Msg
+		if msg == "" {
+			msg = "Stripe returned an error"
+		}
+		out := connector.FromHTTP(name, op, se.HTTPStatusCode, h, code, msg)
+		out.Err = se
+		return out
+	}
+	if slot != nil && slot.status >= 400 {
+		// An answer that is not Stripe's error JSON: classify by status only
+		// and keep the body (which the SDK quotes) out of the message.
+		out := connector.FromHTTP(name, op, slot.status, slot.header, "", "unexpected response from Stripe")
+		out.Err = err
+		return out
+	}
+	if slot != nil && slot.status != 0 {
+		// 2xx whose body did not decode: the effect may have happened.
+		return &connector.Error{Connector: name, Op: op, Status: slot.status, Code: "bad_response",
+			Message: "could not read Stripe's answer", Err: err}
+	}
+	return connector.FromTransport(name, op, err)
+}
+
+var idRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,255}$`)
+
+// checkID refuses ids that are not Stripe-shaped before they reach a URL path.
+func checkID(op, id string) error {
+	if idRE.MatchString(id) {
+		return nil
+	}
+	return &connector.Error{Connector: name, Op: op, Code: "invalid_params", Message: "not a Stripe id", Permanent: true}
+}
+
+type slotKey struct{}
+
+// statusSlot is written by the transport of the one request that carries it.
+type statusSlot struct {
+	status int
+	header http.Header
+}
+
+type statusTransport struct{ next http.RoundTripper }
+
+func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.next.RoundTrip(req)
+	if slot, ok := req.Context().Value(slotKey{}).(*statusSlot); ok && res != nil {
+		slot.status, slot.header = res.StatusCode, res.Header.Clone()
+	}
+	return res, err
+}
+
+func captureStatus(hc *http.Client) *http.Client {
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	cp := *hc
+	cp.Transport = statusTransport{next: next}
+	return &cp
+}

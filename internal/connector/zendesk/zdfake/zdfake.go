@@ -1,0 +1,278 @@
+// Package zdfake is a stateful stand-in for the Zendesk Ticketing API calls
+// Countersign makes: create (honouring Idempotency-Key), update, and list by
+// external_id. It answers with Zendesk's statuses and error bodies and counts
+// created tickets.
+package zdfake
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Ticket is a ticket as the fake stores it.
+type Ticket struct {
+	ID             int64     `json:"id"`
+	URL            string    `json:"url"`
+	Subject        string    `json:"subject"`
+	Description    string    `json:"description"`
+	Status         string    `json:"status"`
+	Priority       string    `json:"priority,omitempty"`
+	Tags           []string  `json:"tags"`
+	ExternalID     string    `json:"external_id,omitempty"`
+	RequesterEmail string    `json:"-"`
+	Comments       []Comment `json:"-"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Comment is one ticket comment.
+type Comment struct {
+	Body   string
+	Public bool
+}
+
+type idemEntry struct {
+	bodyHash [32]byte
+	response []byte
+}
+
+// Fake is a fake Zendesk account. Mount Handler() and use the server URL as
+// the client's base URL.
+type Fake struct {
+	auth   []string // accepted Authorization values
+	faults faults
+
+	mu      sync.Mutex
+	nextID  int64
+	tickets map[int64]*Ticket
+	idem    map[string]idemEntry
+	creates int
+}
+
+// New returns a fake accepting Basic email/token:apiToken, or Bearer apiToken.
+func New(email, apiToken string) *Fake {
+	basic := base64.StdEncoding.EncodeToString([]byte(email + "/token:" + apiToken))
+	return &Fake{auth: []string{"Basic " + basic, "Bearer " + apiToken}, nextID: 1000,
+		tickets: map[int64]*Ticket{}, idem: map[string]idemEntry{}}
+}
+
+// Handler serves /api/v2/tickets.json and /api/v2/tickets/{id}.json.
+func (f *Fake) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v2/tickets.json", f.create)
+	mux.HandleFunc("GET /api/v2/tickets.json", f.list)
+	mux.HandleFunc("PUT /api/v2/tickets/{file}", f.update)
+	return mux
+}
+
+// Creates counts tickets actually created (idempotent replays excluded).
+func (f *Fake) Creates() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.creates
+}
+
+// Ticket returns a copy of ticket id.
+func (f *Fake) Ticket(id int64) (Ticket, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.tickets[id]
+	if !ok {
+		return Ticket{}, false
+	}
+	cp := *t
+	cp.Comments = append([]Comment(nil), t.Comments...)
+	return cp, true
+}
+
+type ticketIn struct {
+	Subject string `json:"subject"`
+	Comment *struct {
+		Body   string `json:"body"`
+		Public *bool  `json:"public"`
+	} `json:"comment"`
+	Requester *struct {
+		Email string `json:"email"`
+		Name  string `json:"name"`
+	} `json:"requester"`
+	Priority   string   `json:"priority"`
+	Tags       []string `json:"tags"`
+	ExternalID string   `json:"external_id"`
+}
+
+func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
+	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	raw, in, ok := decode(w, r)
+	if !ok {
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, seen := f.idem[key]; key != "" && seen {
+		if e.bodyHash != sha256.Sum256(raw) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "IdempotentRequestError",
+				"description": "Request parameters do not match the original request"})
+			return
+		}
+		w.Header().Set("X-Idempotency-Lookup", "hit")
+		writeRaw(w, http.StatusCreated, e.response)
+		return
+	}
+	if in.Comment == nil || strings.TrimSpace(in.Comment.Body) == "" {
+		recordInvalid(w, "base", "Description: cannot be blank")
+		return
+	}
+	if !validPriority(in.Priority) {
+		recordInvalid(w, "priority", "Priority: is not valid")
+		return
+	}
+	f.nextID++
+	t := &Ticket{ID: f.nextID, Subject: in.Subject, Description: in.Comment.Body, Status: "new",
+		Priority: in.Priority, Tags: in.Tags, ExternalID: in.ExternalID, CreatedAt: time.Now().UTC()}
+	t.URL = fmt.Sprintf("https://example.zendesk.com/api/v2/tickets/%d.json", t.ID)
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
+	if in.Requester != nil {
+		t.RequesterEmail = in.Requester.Email
+	}
+	t.Comments = []Comment{{Body: in.Comment.Body, Public: in.Comment.Public == nil || *in.Comment.Public}}
+	f.tickets[t.ID] = t
+	f.creates++
+	resp, _ := json.Marshal(map[string]any{"ticket": t})
+	if key != "" {
+		f.idem[key] = idemEntry{bodyHash: sha256.Sum256(raw), response: resp}
+		w.Header().Set("X-Idempotency-Lookup", "miss")
+	}
+	if f.faults.loseReply(w) {
+		return
+	}
+	w.Header().Set("Location", t.URL)
+	writeRaw(w, http.StatusCreated, resp)
+}
+
+func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
+	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	idText, ok := strings.CutSuffix(r.PathValue("file"), ".json")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if !ok || err != nil {
+		notFound(w)
+		return
+	}
+	_, in, ok := decode(w, r)
+	if !ok {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, exists := f.tickets[id]
+	if !exists {
+		notFound(w)
+		return
+	}
+	if !validPriority(in.Priority) {
+		recordInvalid(w, "priority", "Priority: is not valid")
+		return
+	}
+	if in.Priority != "" {
+		t.Priority = in.Priority
+	}
+	if in.Comment != nil && in.Comment.Body != "" {
+		t.Comments = append(t.Comments, Comment{Body: in.Comment.Body, Public: in.Comment.Public == nil || *in.Comment.Public})
+	}
+	t.Status = "open"
+	if f.faults.loseReply(w) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
+}
+
+func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
+	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	ext := r.URL.Query().Get("external_id")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []*Ticket{}
+	for _, t := range f.tickets {
+		if ext == "" || t.ExternalID == ext {
+			out = append(out, t)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tickets": out, "next_page": nil, "previous_page": nil, "count": len(out)})
+}
+
+func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
+	got := r.Header.Get("Authorization")
+	for _, a := range f.auth {
+		if got == a {
+			return true
+		}
+	}
+	writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "Couldn't authenticate you"})
+	return false
+}
+
+// decode reads {"ticket":{...}}, answering 400 when it is not JSON.
+func decode(w http.ResponseWriter, r *http.Request) ([]byte, ticketIn, bool) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var body struct{ Ticket ticketIn }
+	if err == nil {
+		err = json.Unmarshal(raw, &body)
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "InvalidEndpoint", "description": "invalid JSON"})
+		return nil, ticketIn{}, false
+	}
+	return raw, body.Ticket, true
+}
+
+func validPriority(p string) bool {
+	switch p {
+	case "", "low", "normal", "high", "urgent":
+		return true
+	}
+	return false
+}
+
+func recordInvalid(w http.ResponseWriter, field, desc string) {
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": "RecordInvalid",
+		"description": "Record validation errors",
+		"details":     map[string]any{field: []map[string]string{{"description": desc, "error": "InvalidValue"}}}})
+}
+
+func notFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, map[string]any{"error": "RecordNotFound", "description": "Not found"})
+}
+
+func fail(w http.ResponseWriter, status int) {
+	if status == http.StatusTooManyRequests {
+		writeJSON(w, status, map[string]any{"error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute exceeded"})
+		return
+	}
+	writeJSON(w, status, map[string]any{"error": http.StatusText(status)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,46 @@
+package devidp
+
+// Persona is an identity offered on the picker page. Subject becomes the
+// ID token's sub and must be unique within a Config.
+type Persona struct {
+	Subject     string
+	Name        string
+	Email       string
+	Groups      []string
+	Description string
+}
+
+// Group names that Countersign maps to roles. They live here only so the
+// default personas and the console's role mapping can be compared in tests.
+const (
+	GroupSupportLeads     = "support-leads"
+	GroupFinanceApprovers = "finance-approvers"
+	GroupAdmins           = "admins"
+	GroupAuditors         = "auditors"
+)
+
+// DefaultPersonas returns one persona per role, a second finance approver so
+// four-eyes approvals can be exercised, and one persona holding two roles.
+// Each call returns fresh slices, so callers may modify the result.
+func DefaultPersonas() []Persona {
+	return []Persona{
+		{Subject: "sam", Name: "Sam Support", Email: "sam@example.com",
+			Groups:      []string{GroupSupportLeads},
+			Description: "Support lead: triages calls and requests refunds."},
+		{Subject: "fiona", Name: "Fiona Finance", Email: "fiona@example.com",
+			Groups:      []string{GroupFinanceApprovers},
+			Description: "Finance approver."},
+		{Subject: "felix", Name: "Felix Finance", Email: "felix@example.com",
+			Groups:      []string{GroupFinanceApprovers},
+			Description: "Second finance approver, for four-eyes approvals."},
+		{Subject: "ada", Name: "Ada Admin", Email: "ada@example.com",
+			Groups:      []string{GroupAdmins},
+			Description: "Administrator: users, roles and connectors."},
+		{Subject: "audrey", Name: "Audrey Auditor", Email: "audrey@example.com",
+			Groups:      []string{GroupAuditors},
+			Description: "Auditor: read-only access to the audit log."},
+		{Subject: "morgan", Name: "Morgan Multi", Email: "morgan@example.com",
+			Groups:      []string{GroupSupportLeads, GroupFinanceApprovers},
+			Description: "Support lead and finance approver: checks that nobody approves their own request."},
+	}
+}

@@ -1,0 +1,188 @@
+// Package ingest stores a verified DialNexa delivery and everything that follows from
+// it in one transaction: the redacted delivery, the normalised call, its cases, the
+// jobs that enrich them, and the audit entries.
+//
+// Invariants:
+//   - Nothing unredacted is written: transcripts, summaries, extracted strings and the
+//     stored body pass through internal/redact first.
+//   - Deduplication is permanent and enforced by a unique index on
+//     (source, dedup_key), where the key is the call id, the normalised event kind and
+//     the call status. A repeat changes nothing and is answered as a duplicate.
+//   - A call's status never regresses: a late "initiated" never undoes "completed".
+//   - A call gets at most one case per kind (unique (call_id, kind)).
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/dialnexa"
+	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/internal/triage"
+)
+
+// Outcome says what a delivery did.
+type Outcome string
+
+// Outcomes of Ingest.
+const (
+	Stored       Outcome = "stored"       // a new call event was stored
+	Duplicate    Outcome = "duplicate"    // seen before: nothing changed
+	Ignored      Outcome = "ignored"      // validly signed, not a call event
+	Verification Outcome = "verification" // DialNexa's URL check
+	Rejected     Outcome = "rejected"     // malformed: stored for diagnosis, answered 400
+)
+
+// ErrMalformed wraps decoding failures of a validly signed body.
+var ErrMalformed = errors.New("malformed delivery")
+
+// Result describes what Ingest did.
+type Result struct {
+	Outcome    Outcome
+	DeliveryID int64
+	CallID     int64
+	CaseIDs    []int64
+	Suppressed redact.Counts
+}
+
+// Hook runs inside the ingest transaction after the call and cases are written, e.g. to
+// enqueue enrichment jobs so they commit or roll back with the delivery.
+type Hook func(ctx context.Context, tx *gorm.DB, r Result) error
+
+// Service ingests deliveries.
+type Service struct {
+	DB      *gorm.DB
+	Mapping triage.Mapping
+	// Owners names the finance owner of each case kind.
+	Owners  map[triage.Kind]string
+	BaseURL string // for case record URLs
+	After   Hook
+	Now     func() time.Time
+}
+
+// DefaultOwners is who owns each queue when configuration says nothing.
+var DefaultOwners = map[triage.Kind]string{
+	triage.Dispute:           "Finance · disputes",
+	triage.Refund:            "Finance · refunds",
+	triage.Collections:       "Collections",
+	triage.DocumentResend:    "Billing operations",
+	triage.BillingCorrection: "Billing operations",
+	triage.PaymentBlocker:    "Finance · VIP desk",
+	triage.Review:            "Support leads",
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Ingest stores one delivery whose signature has already been verified. It returns an
+// error wrapping ErrMalformed for bodies that cannot be decoded (the delivery is still
+// stored, redacted, as rejected), and any other error when nothing could be stored.
+func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
+	digest := sha256.Sum256(raw)
+	ev, decErr := dialnexa.Decode(raw)
+	if decErr != nil {
+		id, err := s.storeRejected(ctx, raw, digest[:], decErr)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Outcome: Rejected, DeliveryID: id}, fmt.Errorf("%w: %v", ErrMalformed, decErr)
+	}
+	switch ev.Kind {
+	case dialnexa.KindVerification, dialnexa.KindIgnored:
+		outcome := Ignored
+		if ev.Kind == dialnexa.KindVerification {
+			outcome = Verification
+		}
+		id, err := s.storePlain(ctx, raw, digest[:], ev.EventType, outcome)
+		return Result{Outcome: outcome, DeliveryID: id}, err
+	}
+	var res Result
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		res, err = s.storeCall(ctx, tx, raw, digest[:], ev)
+		if err != nil || res.Outcome == Duplicate || s.After == nil {
+			return err
+		}
+		return s.After(ctx, tx, res)
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("ingest: %w", err)
+	}
+	return res, nil
+}
+
+// DedupKey is the permanent replay key of a call event.
+func DedupKey(ev dialnexa.Event) string {
+	return ev.Call.ID + ":" + string(ev.Kind) + ":" + ev.Call.Status
+}
+
+func redactedBody(raw []byte) (body json.RawMessage, text string, counts redact.Counts) {
+	if b, c, err := redact.JSON(raw); err == nil {
+		return b, "", c
+	}
+	t, c := redact.String(truncateUTF8(string(raw), 64<<10))
+	return nil, t, c
+}
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+func countsJSON(c redact.Counts) json.RawMessage {
+	if len(c) == 0 {
+		return json.RawMessage("{}")
+	}
+	b, _ := json.Marshal(c)
+	return b
+}
+
+func (s *Service) storeRejected(ctx context.Context, raw, digest []byte, decErr error) (int64, error) {
+	body, text, counts := redactedBody(raw)
+	msg, _ := redact.String(decErr.Error())
+	var id int64
+	err := s.DB.WithContext(ctx).Raw(`INSERT INTO webhook_deliveries
+		(source, raw_sha256, outcome, error, body, body_text, suppressed)
+		VALUES ('dialnexa', ?, 'rejected', ?, ?, ?, ?) RETURNING id`,
+		digest, msg, nullJSON(body), text, countsJSON(counts)).Scan(&id).Error
+	if err != nil {
+		return 0, fmt.Errorf("ingest: store rejected delivery: %w", err)
+	}
+	return id, nil
+}
+
+func (s *Service) storePlain(ctx context.Context, raw, digest []byte, eventType string, outcome Outcome) (int64, error) {
+	body, text, counts := redactedBody(raw)
+	var id int64
+	err := s.DB.WithContext(ctx).Raw(`INSERT INTO webhook_deliveries
+		(source, raw_sha256, event_type, outcome, body, body_text, suppressed)
+		VALUES ('dialnexa', ?, ?, ?, ?, ?, ?) RETURNING id`,
+		digest, truncateUTF8(eventType, 200), string(outcome), nullJSON(body), text, countsJSON(counts)).Scan(&id).Error
+	if err != nil {
+		return 0, fmt.Errorf("ingest: store %s delivery: %w", outcome, err)
+	}
+	return id, nil
+}
+
+// nullJSON lets a nil body be stored as SQL NULL rather than invalid jsonb.
+func nullJSON(b json.RawMessage) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}

@@ -1,0 +1,325 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/dialnexa"
+	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/internal/triage"
+)
+
+// recordingLifetime is how long DialNexa's pre-signed recording links stay valid.
+const recordingLifetime = 7 * 24 * time.Hour
+
+type turnJSON struct {
+	Speaker string `json:"speaker"`
+	Text    string `json:"text"`
+	At      string `json:"at,omitempty"`
+}
+
+// redactedCall is a call with every free-text field masked, ready to store.
+type redactedCall struct {
+	c          *dialnexa.Call
+	summary    string
+	turns      []turnJSON
+	text       string
+	fields     json.RawMessage
+	analysis   map[string]any
+	suppressed redact.Counts
+}
+
+func redactCall(c *dialnexa.Call) (redactedCall, error) {
+	r := redactedCall{c: c, turns: make([]turnJSON, 0, len(c.Transcript))}
+	var counts redact.Counts
+	r.summary, counts = redact.String(c.Summary)
+	r.suppressed = r.suppressed.Add(counts)
+	masked := make([]dialnexa.Turn, 0, len(c.Transcript))
+	for _, t := range c.Transcript {
+		text, n := redact.String(t.Text)
+		r.suppressed = r.suppressed.Add(n)
+		r.turns = append(r.turns, turnJSON{Speaker: t.Speaker, Text: text, At: t.At})
+		masked = append(masked, dialnexa.Turn{Speaker: t.Speaker, Text: text, At: t.At})
+	}
+	r.text = dialnexa.TranscriptText(masked)
+	r.fields = json.RawMessage("{}")
+	if len(c.Analysis) > 0 {
+		raw, err := json.Marshal(c.Analysis)
+		if err != nil {
+			return r, fmt.Errorf("encode analysis: %w", err)
+		}
+		red, n, err := redact.JSON(raw)
+		if err != nil {
+			return r, fmt.Errorf("redact analysis: %w", err)
+		}
+		r.suppressed = r.suppressed.Add(n)
+		r.fields = red
+		dec := json.NewDecoder(bytes.NewReader(red))
+		dec.UseNumber()
+		if err := dec.Decode(&r.analysis); err != nil {
+			return r, fmt.Errorf("decode redacted analysis: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// storedCall is the merged call row as it stands after the upsert.
+type storedCall struct {
+	ID             int64           `gorm:"column:id"`
+	Status         string          `gorm:"column:status"`
+	Summary        string          `gorm:"column:summary"`
+	TranscriptText string          `gorm:"column:transcript_text"`
+	Fields         json.RawMessage `gorm:"column:fields"`
+	CustomerNumber string          `gorm:"column:customer_number"`
+	CustomerName   string          `gorm:"column:customer_name"`
+	CustomerEmail  string          `gorm:"column:customer_email"`
+	ReceivedAt     time.Time       `gorm:"column:received_at"`
+}
+
+func (s *Service) storeCall(ctx context.Context, tx *gorm.DB, raw, digest []byte, ev dialnexa.Event) (Result, error) {
+	body, text, bodyCounts := redactedBody(raw)
+	key := DedupKey(ev)
+	var deliveryID int64
+	err := tx.Raw(`INSERT INTO webhook_deliveries
+		(source, raw_sha256, event_type, call_ref, dedup_key, outcome, body, body_text, suppressed)
+		VALUES ('dialnexa', ?, ?, ?, ?, 'stored', ?, ?, ?)
+		ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id`,
+		digest, truncateUTF8(ev.EventType, 200), ev.Call.ID, key, nullJSON(body), text, countsJSON(bodyCounts)).
+		Scan(&deliveryID).Error
+	if err != nil {
+		return Result{}, fmt.Errorf("store delivery: %w", err)
+	}
+	if deliveryID == 0 {
+		return Result{Outcome: Duplicate}, nil
+	}
+	rc, err := redactCall(ev.Call)
+	if err != nil {
+		return Result{}, err
+	}
+	call, err := s.upsertCall(tx, ev, rc)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Outcome: Stored, DeliveryID: deliveryID, CallID: call.ID, Suppressed: rc.suppressed}
+	if err := s.appendAudit(ctx, tx, "webhook.stored", "call", call.ID, map[string]any{
+		"dialnexa_call_id": ev.Call.ID, "event_type": ev.EventType, "status": call.Status,
+		"suppressed": rc.suppressed.Total(),
+	}); err != nil {
+		return Result{}, err
+	}
+	if res.CaseIDs, err = s.openCases(ctx, tx, call); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// upsertCall merges the event into the call row in one statement. Text fields only
+// ever gain content; the status only moves forward (call_status_rank); analysis
+// fields merge key by key.
+func (s *Service) upsertCall(tx *gorm.DB, ev dialnexa.Event, rc redactedCall) (storedCall, error) {
+	c := ev.Call
+	now := s.now()
+	customer := c.From
+	if strings.EqualFold(c.Direction, "outbound") {
+		customer = c.To
+	}
+	status := c.Status
+	if status == "" {
+		status = map[dialnexa.EventKind]string{dialnexa.KindInitiated: "initiated", dialnexa.KindEnded: "ended",
+			dialnexa.KindTransfer: "transferred"}[ev.Kind]
+	}
+	var endedAt, recordingExpires *time.Time
+	if ev.Kind == dialnexa.KindEnded {
+		endedAt = &now
+	}
+	if c.RecordingURL != "" {
+		t := now.Add(recordingLifetime)
+		recordingExpires = &t
+	}
+	var transfer any
+	if c.Transfer != nil {
+		b, _ := json.Marshal(map[string]string{"destination": c.Transfer.Destination, "status": c.Transfer.Status, "destination_id": c.Transfer.DestinationID})
+		transfer = string(b)
+	}
+	turns, _ := json.Marshal(rc.turns)
+	name, email, vip := analysisString(rc.analysis, "customer_name"), analysisString(rc.analysis, "customer_email"), analysisBool(rc.analysis, "vip")
+	var out storedCall
+	err := tx.Raw(`INSERT INTO calls AS c (dialnexa_id, direction, call_type, status, category, from_number, to_number,
+			customer_number, agent_id, initiated_at, ended_at, duration_seconds, hangup_reason, transfer, summary,
+			transcript, transcript_text, recording_url, recording_expires_at, fields, customer_name, customer_email,
+			vip, suppressed, received_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?)
+		ON CONFLICT (dialnexa_id) DO UPDATE SET
+			direction        = COALESCE(NULLIF(EXCLUDED.direction, ''), c.direction),
+			call_type        = COALESCE(NULLIF(EXCLUDED.call_type, ''), c.call_type),
+			status           = CASE WHEN call_status_rank(EXCLUDED.status) >= call_status_rank(c.status) THEN EXCLUDED.status ELSE c.status END,
+			category         = COALESCE(NULLIF(EXCLUDED.category, ''), c.category),
+			from_number      = COALESCE(NULLIF(EXCLUDED.from_number, ''), c.from_number),
+			to_number        = COALESCE(NULLIF(EXCLUDED.to_number, ''), c.to_number),
+			customer_number  = COALESCE(NULLIF(EXCLUDED.customer_number, ''), c.customer_number),
+			agent_id         = COALESCE(NULLIF(EXCLUDED.agent_id, ''), c.agent_id),
+			initiated_at     = COALESCE(c.initiated_at, EXCLUDED.initiated_at),
+			ended_at         = COALESCE(c.ended_at, EXCLUDED.ended_at),
+			duration_seconds = COALESCE(EXCLUDED.duration_seconds, c.duration_seconds),
+			hangup_reason    = COALESCE(NULLIF(EXCLUDED.hangup_reason, ''), c.hangup_reason),
+			transfer         = COALESCE(EXCLUDED.transfer, c.transfer),
+			summary          = COALESCE(NULLIF(EXCLUDED.summary, ''), c.summary),
+			transcript       = CASE WHEN jsonb_array_length(EXCLUDED.transcript) > 0 THEN EXCLUDED.transcript ELSE c.transcript END,
+			transcript_text  = COALESCE(NULLIF(EXCLUDED.transcript_text, ''), c.transcript_text),
+			recording_url    = COALESCE(NULLIF(EXCLUDED.recording_url, ''), c.recording_url),
+			recording_expires_at = CASE WHEN EXCLUDED.recording_url <> '' THEN EXCLUDED.recording_expires_at ELSE c.recording_expires_at END,
+			fields           = c.fields || EXCLUDED.fields,
+			customer_name    = COALESCE(NULLIF(EXCLUDED.customer_name, ''), c.customer_name),
+			customer_email   = COALESCE(NULLIF(EXCLUDED.customer_email, ''), c.customer_email),
+			vip              = c.vip OR EXCLUDED.vip,
+			suppressed       = c.suppressed || EXCLUDED.suppressed,
+			updated_at       = EXCLUDED.updated_at
+		RETURNING id, status, summary, transcript_text, fields, customer_number, customer_name, customer_email, received_at`,
+		c.ID, c.Direction, c.Type, status, c.Category, c.From, c.To, customer, c.AgentID, c.InitiatedAt, endedAt,
+		c.DurationSeconds, c.HangupReason, transfer, rc.summary, string(turns), rc.text, c.RecordingURL,
+		recordingExpires, string(rc.fields), name, email, vip, string(countsJSON(rc.suppressed)), now, now).
+		Scan(&out).Error
+	if err != nil {
+		return out, fmt.Errorf("upsert call %s: %w", c.ID, err)
+	}
+	return out, nil
+}
+
+func analysisString(m map[string]any, key string) string {
+	switch v := m[key].(type) {
+	case string:
+		return strings.TrimSpace(v)
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
+
+func analysisBool(m map[string]any, key string) bool {
+	switch v := m[key].(type) {
+	case bool:
+		return v
+	case string:
+		b, _ := strconv.ParseBool(strings.TrimSpace(v))
+		return b
+	}
+	return false
+}
+
+// openCases classifies a completed call and inserts the cases it does not have yet.
+func (s *Service) openCases(ctx context.Context, tx *gorm.DB, call storedCall) ([]int64, error) {
+	var analysis map[string]any
+	if len(call.Fields) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(call.Fields))
+		dec.UseNumber()
+		_ = dec.Decode(&analysis)
+	}
+	var prior int64
+	if call.CustomerNumber != "" {
+		if err := tx.Raw(`SELECT count(*) FROM calls WHERE customer_number = ? AND id <> ? AND received_at > ?`,
+			call.CustomerNumber, call.ID, call.ReceivedAt.Add(-30*24*time.Hour)).Scan(&prior).Error; err != nil {
+			return nil, fmt.Errorf("count prior calls: %w", err)
+		}
+	}
+	res := triage.Classify(triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
+		Summary: call.Summary, Transcript: call.TranscriptText, Analysis: analysis, ReceivedAt: call.ReceivedAt,
+		PriorCalls: int(prior)}, s.Mapping)
+	var ids []int64
+	for _, spec := range res.Specs {
+		id, err := s.insertCase(ctx, tx, call, spec)
+		if err != nil {
+			return nil, err
+		}
+		if id != 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+func (s *Service) insertCase(ctx context.Context, tx *gorm.DB, call storedCall, spec triage.Spec) (int64, error) {
+	reasons := append([]string(nil), spec.Reasons...)
+	var amount *int64
+	currency := strings.ToUpper(strings.TrimSpace(spec.Currency))
+	if spec.AmountText != "" {
+		a, err := money.ParseMajor(spec.AmountText, currency)
+		if err != nil {
+			reasons = append(reasons, "amount not usable: "+err.Error())
+		} else {
+			amount, currency = &a.Minor, a.Currency
+		}
+	}
+	suspected := ""
+	if spec.Kind == triage.Review {
+		suspected = suspectedKind(reasons)
+	}
+	reasonsJSON, _ := json.Marshal(reasons)
+	label := firstNonEmpty(call.CustomerName, call.CustomerEmail, call.CustomerNumber)
+	owner := s.Owners[spec.Kind]
+	if owner == "" {
+		owner = DefaultOwners[spec.Kind]
+	}
+	var id int64
+	err := tx.Raw(`INSERT INTO cases (call_id, kind, status, urgency, vip, confidence, reasons, suspected_kind,
+			amount_minor, currency, destination_type, destination_ref, customer_label, owner, next_step,
+			follow_up_deadline, created_at, updated_at)
+		VALUES (?, ?, 'new', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id`,
+		call.ID, string(spec.Kind), spec.Urgency, spec.VIP, spec.Confidence, string(reasonsJSON), suspected,
+		amount, currency, spec.DestinationType, spec.DestinationRef, label, owner, spec.NextStep,
+		spec.FollowUpDeadline, s.now(), s.now()).Scan(&id).Error
+	if err != nil {
+		return 0, fmt.Errorf("insert %s case: %w", spec.Kind, err)
+	}
+	if id == 0 {
+		return 0, nil
+	}
+	if s.BaseURL != "" {
+		if err := tx.Exec(`UPDATE cases SET record_url = ? WHERE id = ?`, s.BaseURL+"/cases/"+strconv.FormatInt(id, 10), id).Error; err != nil {
+			return 0, fmt.Errorf("set record url: %w", err)
+		}
+	}
+	return id, s.appendAudit(ctx, tx, "case.created", "case", id, map[string]any{
+		"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,
+	})
+}
+
+// suspectedKind finds the kind a review case was suspected to be, from triage's
+// reasons ("suspected refund: ...").
+func suspectedKind(reasons []string) string {
+	for _, r := range reasons {
+		for _, k := range triage.Kinds {
+			if k != triage.Review && strings.Contains(r, string(k)) {
+				return string(k)
+			}
+		}
+	}
+	return ""
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func (s *Service) appendAudit(ctx context.Context, tx *gorm.DB, action, objType string, objID int64, summary map[string]any) error {
+	_, err := audit.Append(ctx, tx, audit.Entry{Actor: "dialnexa", Action: action, ObjectType: objType,
+		ObjectID: strconv.FormatInt(objID, 10), Outcome: "ok", Summary: summary})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}

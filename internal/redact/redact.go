@@ -1,0 +1,209 @@
+package redact
+
+import (
+	"slices"
+	"strings"
+)
+
+// Kind names one class of suppressed data. The values are stable: they are
+// stored in audit rows and metrics labels.
+type Kind string
+
+// The kinds String can suppress, in tie-break priority order (when two findings
+// start at the same byte and have the same length, the earlier kind wins).
+const (
+	Card        Kind = "card"
+	CVV         Kind = "cvv"
+	IBAN        Kind = "iban"
+	Routing     Kind = "routing"
+	BankAccount Kind = "bank_account"
+	SSN         Kind = "ssn"
+	EIN         Kind = "ein"
+	ITIN        Kind = "itin"
+	VAT         Kind = "vat"
+)
+
+func (k Kind) priority() int {
+	switch k {
+	case Card:
+		return 0
+	case IBAN:
+		return 1
+	case CVV:
+		return 2
+	case Routing:
+		return 3
+	case SSN:
+		return 4
+	case ITIN:
+		return 5
+	case EIN:
+		return 6
+	case VAT:
+		return 7
+	default: // BankAccount: the weakest claim, it only rests on wording.
+		return 8
+	}
+}
+
+// label is the word shown inside the mask token.
+func (k Kind) label() string {
+	if k == BankAccount {
+		return "bank account"
+	}
+	return string(k)
+}
+
+// Counts says how many values of each kind were suppressed. A nil or empty
+// Counts means nothing was found; callers use it for metrics and audit rows,
+// never to reconstruct what was removed.
+type Counts map[Kind]int
+
+// Add merges o into c and returns the result, allocating only when c is nil
+// and o is not empty, so the usual `total = total.Add(n)` works from nil.
+func (c Counts) Add(o Counts) Counts {
+	if len(o) == 0 {
+		return c
+	}
+	if c == nil {
+		c = make(Counts, len(o))
+	}
+	for k, v := range o {
+		c[k] += v
+	}
+	return c
+}
+
+// Total is the number of suppressed values of every kind.
+func (c Counts) Total() int {
+	n := 0
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// maxPasses bounds the fixpoint loop in String. Every pass that changes the
+// text removes at least one unmasked digit, so the loop ends on its own; the
+// bound only guards the hot path against inputs built to chain findings.
+const maxPasses = 16
+
+// String returns s with every card number, security code, IBAN, routing
+// number, bank account number, SSN, EIN, ITIN and VAT number it recognises
+// replaced by a mask token such as "[card •••• 4242]", and how many of each
+// it replaced. When nothing is found it returns s itself without allocating.
+//
+// The result is a fixpoint: String(String(s)) == String(s), and it never
+// contains a Luhn-valid run of 13–19 digits (see doc.go for the exact rule).
+func String(s string) (string, Counts) {
+	var counts Counts
+	for range maxPasses {
+		spans := find(s)
+		if len(spans) == 0 {
+			break
+		}
+		if counts == nil {
+			counts = make(Counts, 2)
+		}
+		s = apply(s, spans, counts)
+	}
+	return s, counts
+}
+
+// Detect reports what String would suppress in s. It exists so callers can
+// refuse input (a free-text note) rather than silently rewrite it. Text with
+// no findings is answered from a single scan without building any output.
+func Detect(s string) Counts {
+	if len(find(s)) == 0 {
+		return nil
+	}
+	_, c := String(s)
+	return c
+}
+
+// span is one finding: bytes [start,end) of the input are replaced by the mask
+// for kind, which shows last4 (ASCII digits; unused for CVV).
+type span struct {
+	start, end int
+	kind       Kind
+	last4      [4]byte
+}
+
+// find runs every detector over s and returns non-overlapping findings in
+// order. It returns nil, without allocating, when there are none.
+func find(s string) []span {
+	var spans []span
+	spans = findNumbers(s, spans)
+	spans = findPrefixed(s, spans)
+	if len(spans) < 2 {
+		return spans
+	}
+	slices.SortFunc(spans, func(a, b span) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		if a.end != b.end {
+			return b.end - a.end // longer first
+		}
+		return a.kind.priority() - b.kind.priority()
+	})
+	out := spans[:1]
+	for _, sp := range spans[1:] {
+		if sp.start >= out[len(out)-1].end {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+const (
+	bullets4 = "••••"
+	// maxMaskLen is the length of the longest mask token, "[bank account •••• 1234]".
+	maxMaskLen = len("[bank account ") + len(bullets4) + len(" 1234]")
+)
+
+func apply(s string, spans []span, counts Counts) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(spans)*maxMaskLen)
+	prev := 0
+	for _, sp := range spans {
+		b.WriteString(s[prev:sp.start])
+		writeMask(&b, sp)
+		counts[sp.kind]++
+		prev = sp.end
+	}
+	b.WriteString(s[prev:])
+	return b.String()
+}
+
+func writeMask(b *strings.Builder, sp span) {
+	b.WriteByte('[')
+	b.WriteString(sp.kind.label())
+	if sp.kind == CVV {
+		b.WriteString(" •••]")
+		return
+	}
+	b.WriteString(" " + bullets4 + " ")
+	b.Write(sp.last4[:])
+	b.WriteByte(']')
+}
+
+// isMaskTail reports whether the digit run s[i:j] is the visible last four of
+// a mask token ("•••• 1234]"). Such digits are opaque to every detector, which
+// is what keeps String idempotent.
+func isMaskTail(s string, i, j int) bool {
+	const pre = " " + bullets4 + " "
+	return j-i == 4 && j < len(s) && s[j] == ']' &&
+		i >= len(pre)-1 && s[i-len(pre)+1:i] == pre[1:]
+}
+
+// maskLabelEnd returns the end of "[label •" when a mask token starts at i, or 0.
+func maskLabelEnd(s string, i int) int {
+	for _, k := range [...]Kind{Card, CVV, IBAN, Routing, BankAccount, SSN, EIN, ITIN, VAT} {
+		l := k.label()
+		if e := i + 1 + len(l) + len(" •"); e <= len(s) && s[i+1:i+1+len(l)] == l && s[i+1+len(l):e] == " •" {
+			return e
+		}
+	}
+	return 0
+}

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	piiredact "github.com/countersign/countersign/internal/redact"
 )
 
 // Redact masks secrets (card numbers and the like) in summary values before they are
-// stored. It is the identity until main sets it to internal/redact's masker; set it
-// once at start-up, never while Append may run.
-var Redact = func(s string) string { return s }
+// stored: internal/redact's masker. Tests may swap it; never while Append may run.
+var Redact = func(s string) string { r, _ := piiredact.String(s); return r }
 
 // Caps on request metadata, which an attacker controls and which nobody needs whole.
 const (

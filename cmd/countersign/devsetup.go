@@ -2,13 +2,43 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/countersign/countersign/internal/devidp"
 )
+
+// devClientID is the client the built-in identity provider registers for the console.
+const devClientID = "countersign-dev"
 
 // setupDev mounts the pieces only dev runs (the built-in identity provider, sandbox
 // connectors) on c.
 func setupDev(ctx context.Context, c *console, secrets devSecrets) error {
+	if c.cfg.OIDCIssuer != "" {
+		c.log.Info("using the configured identity provider", "issuer", c.cfg.OIDCIssuer)
+		return nil
+	}
+	base := c.cfg.BaseURL.String()
+	idp, err := devidp.New(devidp.Config{
+		// Spelled exactly as the browser reaches it: go-oidc compares issuers byte for byte.
+		Issuer: base + "/dev-idp",
+		Clients: []devidp.Client{{
+			ID: devClientID, Secret: secrets.OIDCClientSecret,
+			RedirectURIs:           []string{base + "/auth/callback"},
+			PostLogoutRedirectURIs: []string{base + "/signed-out"},
+		}},
+		Personas: devidp.DefaultPersonas(),
+	})
+	if err != nil {
+		return fmt.Errorf("dev identity provider: %w", err)
+	}
+	if c.extra == nil {
+		c.extra = map[string]http.Handler{}
+	}
+	c.extra["/dev-idp/"] = idp.Handler() // no StripPrefix: the provider serves its full path
+	c.cfg.OIDCIssuer, c.cfg.OIDCClientID, c.cfg.OIDCClientSecret = idp.Issuer(), devClientID, secrets.OIDCClientSecret
+	c.log.Warn("BUILT-IN IDENTITY PROVIDER RUNNING: anyone who can reach this console can sign in as any demo persona "+
+		"without a password. It is for development only; set COUNTERSIGN_OIDC_ISSUER to use a real one.",
+		"issuer", idp.Issuer())
 	return nil
 }
-
-// seedDemo ingests demo calls through the webhook when the database has none.
-func seedDemo(ctx context.Context, c console, secrets devSecrets) {}

@@ -58,11 +58,32 @@ func (s *Server) routeTable() []Route {
 		{"GET /static/", public, staticFiles()},
 
 		// section: auth (login, logout, users)
+		{"GET /login", public, h(s.auth.handleLogin)},
+		{"GET /auth/callback", public, h(s.auth.handleCallback)},
+		{"POST /logout", public, h(s.auth.handleLogout)},
+		{"GET /signed-out", public, h(a.SignedOut)},
+		{"GET /admin/users", admins, h(a.AdminUsers)},
+		{"POST /admin/users/{id}/disable", admins, h(a.DisableUser)},
+		{"POST /admin/users/{id}/enable", admins, h(a.EnableUser)},
+		{"POST /admin/users/{id}/end-sessions", admins, h(a.EndUserSessions)},
 
 		// section: webhooks
 		{"POST /webhooks/dialnexa", webhook, h(a.DialNexaWebhook)},
 
 		// section: console (queues, cases, dashboard)
+		{"GET /{$}", staff, h(a.Home)},
+		{"GET /queues/{queue}", staff, h(a.Queue)},
+		{"GET /queues/{queue}/since", staff, h(a.QueueSince)},
+		{"GET /queues/{queue}/export.csv", staff, h(a.QueueExport)},
+		{"POST /queues/bulk", triage, h(a.QueueBulk)},
+		{"POST /views", staff, h(a.SaveView)},
+		{"POST /views/{id}/delete", staff, h(a.DeleteView)},
+		{"GET /cases/{id}", staff, h(a.Case)},
+		{"POST /cases/{id}/assign", triage, h(a.CaseAssign)},
+		{"POST /cases/{id}/reclassify", triage, h(a.CaseReclassify)},
+		{"POST /cases/{id}/notes", triage, h(a.CaseNote)},
+		{"POST /cases/{id}/tags", triage, h(a.CaseTags)},
+		{"GET /dashboard", staff, h(a.Dashboard)},
 
 		// section: decisions (approvals, policy, audit)
 
@@ -84,8 +105,10 @@ func staticFiles() http.Handler {
 // guard enforces a route's access rule before its handler runs.
 func (s *Server) guard(rt Route) http.Handler {
 	switch {
-	case rt.Access.Public, rt.Access.Webhook:
+	case rt.Access.Webhook:
 		return rt.Handler
+	case rt.Access.Public:
+		return s.auth.optional(rt.Handler)
 	case len(rt.Access.Roles) == 0:
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "This route has no access rule and is closed.", http.StatusForbidden)

@@ -59,6 +59,7 @@ func New(d Deps) (*Server, error) {
 		Ingest: &ingest.Service{DB: d.DB.Gorm, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
 			Owners: ingest.DefaultOwners},
 	}
+	s.app.Nav = s.app.ConsoleNav
 	a, err := newAuthenticator(s)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/console"
+	"github.com/countersign/countersign/internal/triage"
+	"github.com/countersign/countersign/views"
+)
+
+// queueTitles names the queues that are not case kinds, and the review kind.
+var queueTitles = map[string]string{
+	console.QueueOpen:     "All open",
+	console.QueueMine:     "Assigned to me",
+	console.QueueMentions: "Mentions",
+	string(triage.Review): "Needs review",
+}
+
+// queueTitle is the heading and sidebar label of a queue.
+func queueTitle(q string) string {
+	if t, ok := queueTitles[q]; ok {
+		return t
+	}
+	return views.Humanize(q)
+}
+
+// ConsoleNav fills the sidebar: the queues with their counts (one query) and the
+// principal's saved views. A failed count query leaves the counts out, not the page.
+func (a *App) ConsoleNav(r *http.Request, p *auth.Principal) (nav, saved []views.NavItem) {
+	ctx := r.Context()
+	counts, err := console.NavCounts(ctx, a.DB.Gorm, p.UserID)
+	if err != nil {
+		a.Log.Warn("nav counts", "err", err)
+	}
+	count := func(n int) views.NavItem {
+		it := views.NavItem{Count: n}
+		if n > console.CountCap {
+			it.CountText = strconv.Itoa(console.CountCap/1000) + ",000+"
+		}
+		return it
+	}
+	add := func(key, href string, n views.NavItem, group string) {
+		n.Label, n.Href, n.Key, n.Group = queueTitle(key), href, key, group
+		n.Active = r.URL.Path == href && (r.URL.RawQuery == "" || href == "/dashboard")
+		if key == "dashboard" {
+			n.Label = "Dashboard"
+		}
+		nav = append(nav, n)
+	}
+	add("dashboard", "/dashboard", views.NavItem{}, "")
+	add(console.QueueOpen, "/queues/open", count(counts.Open), "Work")
+	add(console.QueueMine, "/queues/mine", count(counts.Mine), "")
+	add(console.QueueMentions, "/queues/mentions", count(counts.Mentions), "")
+	for i, k := range triage.Kinds {
+		group := ""
+		if i == 0 {
+			group = "Queues"
+		}
+		add(string(k), "/queues/"+url.PathEscape(string(k)), count(counts.Kinds[string(k)]), group)
+	}
+	list, err := console.SavedViews(ctx, a.DB.Gorm, p.UserID)
+	if err != nil {
+		a.Log.Warn("saved views", "err", err)
+	}
+	here := r.URL.RequestURI()
+	for _, v := range list {
+		id := strconv.FormatInt(v.ID, 10)
+		saved = append(saved, navSaved(v, id, here))
+	}
+	return nav, saved
+}
+
+func navSaved(v console.SavedView, id, here string) views.NavItem {
+	return views.NavItem{Label: v.Name, Href: v.Query, Key: id, Active: v.Query == here,
+		DeleteHref: "/views/" + id + "/delete"}
+}

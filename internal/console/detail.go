@@ -1,0 +1,445 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/money"
+)
+
+// Detail is everything the case page shows. Other areas extend it (the decisions
+// engineer adds approvals and planned actions) by adding fields filled by their own
+// loaders after LoadDetail.
+type Detail struct {
+	Case      CaseInfo
+	Call      CallInfo
+	Turns     []Turn
+	Fields    []Field
+	Recording *Recording // nil when the viewer may not hear recordings or there is none
+	// RecordingRestricted says a recording exists that this viewer may not hear.
+	RecordingRestricted bool
+	Billing             BillingFacts
+	Notes               []Note
+	Timeline            []Event
+	Customer            []HistoryCall
+	Assignees           []User
+}
+
+// CaseInfo is the case row.
+type CaseInfo struct {
+	ID             int64      `gorm:"column:id"`
+	CallID         int64      `gorm:"column:call_id"`
+	Kind           string     `gorm:"column:kind"`
+	Status         string     `gorm:"column:status"`
+	Urgency        int        `gorm:"column:urgency"`
+	VIP            bool       `gorm:"column:vip"`
+	Confidence     float64    `gorm:"column:confidence"`
+	ReasonsJSON    string     `gorm:"column:reasons"`
+	SuspectedKind  string     `gorm:"column:suspected_kind"`
+	AmountMinor    *int64     `gorm:"column:amount_minor"`
+	Currency       string     `gorm:"column:currency"`
+	DestType       string     `gorm:"column:destination_type"`
+	DestRef        string     `gorm:"column:destination_ref"`
+	CustomerLabel  string     `gorm:"column:customer_label"`
+	Owner          string     `gorm:"column:owner"`
+	AssigneeID     *int64     `gorm:"column:assignee_id"`
+	AssigneeName   string     `gorm:"column:assignee_name"`
+	NextStep       string     `gorm:"column:next_step"`
+	Deadline       *time.Time `gorm:"column:follow_up_deadline"`
+	RecordURL      string     `gorm:"column:record_url"`
+	TagList        string     `gorm:"column:tag_list"`
+	Reviewed       bool       `gorm:"column:reviewed"`
+	CreatedAt      time.Time  `gorm:"column:created_at"`
+	Reasons        []string   `gorm:"-"`
+	Tags           []string   `gorm:"-"`
+	SuppressedJSON string     `gorm:"column:suppressed"`
+	// Suppressed counts the values redaction removed from the call, by kind.
+	Suppressed map[string]int `gorm:"-"`
+}
+
+// CallInfo is the call the case came from (already redacted at ingestion).
+type CallInfo struct {
+	DialNexaID     string     `gorm:"column:dialnexa_id"`
+	Direction      string     `gorm:"column:direction"`
+	Status         string     `gorm:"column:call_status"`
+	CustomerNumber string     `gorm:"column:customer_number"`
+	CustomerName   string     `gorm:"column:customer_name"`
+	CustomerEmail  string     `gorm:"column:customer_email"`
+	CustomerRef    string     `gorm:"column:customer_ref"`
+	Summary        string     `gorm:"column:summary"`
+	InitiatedAt    *time.Time `gorm:"column:initiated_at"`
+	Duration       *int       `gorm:"column:duration_seconds"`
+	ReceivedAt     time.Time  `gorm:"column:received_at"`
+	TranscriptJSON string     `gorm:"column:transcript"`
+	FieldsJSON     string     `gorm:"column:fields"`
+	RecordingURL   string     `gorm:"column:recording_url"`
+	RecordingExp   *time.Time `gorm:"column:recording_expires_at"`
+}
+
+// Turn is one speaker turn of the redacted transcript.
+type Turn struct {
+	Speaker string
+	Text    string
+	At      string // offset or time as sent, may be empty
+}
+
+// Field is one extracted field and the transcript turn it was found in (-1: none).
+type Field struct {
+	Name  string
+	Value string
+	Turn  int
+}
+
+// Recording is the call recording link, for viewers allowed to hear it.
+type Recording struct {
+	URL       string
+	ExpiresAt *time.Time
+}
+
+// Note is one internal note.
+type Note struct {
+	ID        int64     `gorm:"column:id"`
+	Author    string    `gorm:"column:author"`
+	Body      string    `gorm:"column:body"`
+	CreatedAt time.Time `gorm:"column:created_at"`
+}
+
+// Event is one timeline entry: an audit entry or a note.
+type Event struct {
+	At      time.Time
+	Actor   string
+	Action  string // "case.assigned", "note"
+	Summary map[string]any
+	NoteID  int64
+}
+
+// HistoryCall is another call of the same customer, with its cases.
+type HistoryCall struct {
+	ID         int64         `gorm:"column:id"`
+	DialNexaID string        `gorm:"column:dialnexa_id"`
+	Status     string        `gorm:"column:status"`
+	Summary    string        `gorm:"column:summary"`
+	ReceivedAt time.Time     `gorm:"column:received_at"`
+	Cases      []HistoryCase `gorm:"-"`
+}
+
+// HistoryCase is a case of a history call.
+type HistoryCase struct {
+	ID     int64  `gorm:"column:id"`
+	CallID int64  `gorm:"column:call_id"`
+	Kind   string `gorm:"column:kind"`
+	Status string `gorm:"column:status"`
+}
+
+// User is someone a case can be assigned to.
+type User struct {
+	ID    int64  `gorm:"column:id"`
+	Label string `gorm:"column:label"`
+}
+
+// CanHearRecording reports whether p may open call recordings.
+func CanHearRecording(p *auth.Principal) bool {
+	return p.HasAny(auth.FinanceApprover, auth.Admin)
+}
+
+// ParseID reads a case id from a URL; anything but a positive integer is not found.
+func ParseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, notFoundf("No case %q: case ids are numbers.", clip(s))
+	}
+	return id, nil
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// LoadDetail loads case id for viewer p. The recording link is only filled for
+// viewers allowed to hear it.
+func LoadDetail(ctx context.Context, db *gorm.DB, p *auth.Principal, id int64) (*Detail, error) {
+	db = db.WithContext(ctx)
+	d := &Detail{}
+	if err := loadCase(db, id, d); err != nil {
+		return nil, err
+	}
+	d.Turns = parseTurns(d.Call.TranscriptJSON)
+	d.Fields = parseFields(d.Call.FieldsJSON, d.Turns)
+	if d.Call.RecordingURL != "" {
+		if CanHearRecording(p) {
+			d.Recording = &Recording{URL: d.Call.RecordingURL, ExpiresAt: d.Call.RecordingExp}
+		} else {
+			d.RecordingRestricted = true
+		}
+	}
+	d.Call.RecordingURL = ""
+	loaders := []func(*gorm.DB, *Detail) error{loadNotes, loadTimeline, loadHistory, loadAssignees, loadBilling}
+	for _, load := range loaders {
+		if err := load(db, d); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func loadCase(db *gorm.DB, id int64, d *Detail) error {
+	var row struct {
+		CaseInfo
+		CallInfo
+	}
+	err := db.Raw(`SELECT c.id, c.call_id, c.kind, c.status, c.urgency, c.vip, c.confidence,
+		c.reasons::text AS reasons, c.suspected_kind, c.amount_minor, c.currency, c.destination_type,
+		c.destination_ref, c.customer_label, c.owner, c.assignee_id,
+		coalesce(nullif(u.name, ''), u.email, '') AS assignee_name, c.next_step, c.follow_up_deadline,
+		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at,
+		cl.suppressed::text AS suppressed, cl.dialnexa_id, cl.direction, cl.status AS call_status,
+		cl.customer_number, cl.customer_name, cl.customer_email, cl.customer_ref, cl.summary,
+		cl.initiated_at, cl.duration_seconds, cl.received_at, cl.transcript::text AS transcript,
+		cl.fields::text AS fields, cl.recording_url, cl.recording_expires_at
+		FROM cases c JOIN calls cl ON cl.id = c.call_id LEFT JOIN users u ON u.id = c.assignee_id
+		WHERE c.id = ?`, id).Scan(&row).Error
+	if err != nil {
+		return fmt.Errorf("console: load case %d: %w", id, err)
+	}
+	if row.CaseInfo.ID == 0 {
+		return notFoundf("Case %d does not exist.", id)
+	}
+	d.Case, d.Call = row.CaseInfo, row.CallInfo
+	_ = json.Unmarshal([]byte(d.Case.ReasonsJSON), &d.Case.Reasons)
+	_ = json.Unmarshal([]byte(d.Case.SuppressedJSON), &d.Case.Suppressed)
+	if d.Case.TagList != "" {
+		d.Case.Tags = strings.Split(d.Case.TagList, ",")
+	}
+	return nil
+}
+
+// parseTurns reads calls.transcript: [{speaker, text, at}]. Anything else is skipped.
+func parseTurns(raw string) []Turn {
+	var in []struct {
+		Speaker string          `json:"speaker"`
+		Text    string          `json:"text"`
+		At      json.RawMessage `json:"at"`
+	}
+	if json.Unmarshal([]byte(raw), &in) != nil {
+		return nil
+	}
+	out := make([]Turn, 0, len(in))
+	for _, t := range in {
+		at := strings.Trim(string(t.At), `"`)
+		if at == "null" {
+			at = ""
+		}
+		out = append(out, Turn{Speaker: t.Speaker, Text: t.Text, At: at})
+	}
+	return out
+}
+
+// parseFields reads calls.fields and finds, for each value, the first turn that
+// contains it (case-insensitive; "89.0" is also looked for as "89").
+func parseFields(raw string, turns []Turn) []Field {
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&m) != nil {
+		return nil
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]Field, 0, len(names))
+	for _, k := range names {
+		v := fieldText(m[k])
+		if v == "" {
+			continue
+		}
+		out = append(out, Field{Name: k, Value: v, Turn: findTurn(turns, v)})
+	}
+	return out
+}
+
+func fieldText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	case json.Number:
+		return x.String()
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+func findTurn(turns []Turn, value string) int {
+	v := strings.ToLower(strings.TrimSpace(value))
+	candidates := []string{v}
+	if whole, frac, ok := strings.Cut(v, "."); ok && strings.Trim(frac, "0") == "" {
+		candidates = append(candidates, whole)
+	}
+	for _, c := range candidates {
+		if len(c) < 2 || c == "yes" || c == "no" {
+			continue
+		}
+		for i, t := range turns {
+			if strings.Contains(strings.ToLower(t.Text), c) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func loadNotes(db *gorm.DB, d *Detail) error {
+	err := db.Raw(`SELECT n.id, coalesce(nullif(u.name, ''), u.email) AS author, n.body, n.created_at
+		FROM notes n JOIN users u ON u.id = n.author_id WHERE n.case_id = ? ORDER BY n.id LIMIT 500`,
+		d.Case.ID).Scan(&d.Notes).Error
+	if err != nil {
+		return fmt.Errorf("console: notes of case %d: %w", d.Case.ID, err)
+	}
+	return nil
+}
+
+func loadAssignees(db *gorm.DB, d *Detail) error {
+	return Assignees(db, &d.Assignees)
+}
+
+// Assignees lists people a case can be assigned to (active support leads and
+// finance approvers), by name.
+func Assignees(db *gorm.DB, out *[]User) error {
+	err := db.Raw(`SELECT id, coalesce(nullif(name, ''), email) AS label FROM users
+		WHERE NOT disabled AND roles && ARRAY['support_lead', 'finance_approver']
+		ORDER BY lower(coalesce(nullif(name, ''), email)), id LIMIT 500`).Scan(out).Error
+	if err != nil {
+		return fmt.Errorf("console: assignees: %w", err)
+	}
+	return nil
+}
+
+// BillingFacts is what the billing system says about the caller's claim, from the
+// billing_facts and claim_checks tables the connectors fill (00008_actions.sql).
+// LookedUp is false until a lookup stored something: the page says "Not looked up yet".
+type BillingFacts struct {
+	LookedUp  bool
+	Source    string
+	CheckedAt *time.Time
+	Facts     []Fact
+	Problem   string // set when facts exist but could not be read
+}
+
+// Fact is one line of the billing panel: what the caller said beside what the
+// billing system has. Match is nil when the two cannot be compared.
+type Fact struct {
+	Label   string
+	Claimed string
+	Billing string
+	Match   *bool
+}
+
+type billingRow struct {
+	Source         string    `gorm:"column:source"`
+	Object         string    `gorm:"column:object"`
+	ExternalID     string    `gorm:"column:external_id"`
+	AmountMinor    *int64    `gorm:"column:amount_minor"`
+	Currency       string    `gorm:"column:currency"`
+	Status         string    `gorm:"column:status"`
+	Refunded       bool      `gorm:"column:refunded"`
+	AmountRefunded int64     `gorm:"column:amount_refunded"`
+	Disputed       bool      `gorm:"column:disputed"`
+	LookedUpAt     time.Time `gorm:"column:looked_up_at"`
+}
+
+// loadBilling reads the stored lookups when the tables exist. A read failure shows as
+// a problem on the panel, never as a failed page.
+func loadBilling(db *gorm.DB, d *Detail) error {
+	var exists bool
+	if err := db.Raw("SELECT to_regclass('billing_facts') IS NOT NULL AND to_regclass('claim_checks') IS NOT NULL").Scan(&exists).Error; err != nil {
+		return fmt.Errorf("console: billing facts table: %w", err)
+	}
+	if !exists {
+		return nil
+	}
+	var rows []billingRow
+	err := db.Raw(`SELECT source, object, external_id, amount_minor, currency, status, refunded, amount_refunded,
+		disputed, looked_up_at FROM billing_facts WHERE case_id = ? ORDER BY looked_up_at DESC, id DESC LIMIT 20`,
+		d.Case.ID).Scan(&rows).Error
+	var mismatches []string
+	if err == nil {
+		err = db.Raw("SELECT mismatches::text FROM claim_checks WHERE case_id = ?", d.Case.ID).Scan(&mismatches).Error
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		d.Billing.Problem = "The billing facts could not be read."
+		return nil
+	}
+	d.Billing = billingFacts(d.Case, rows, mismatches)
+	return nil
+}
+
+func billingFacts(c CaseInfo, rows []billingRow, mismatches []string) BillingFacts {
+	var b BillingFacts
+	for _, r := range rows {
+		if !b.LookedUp {
+			at := r.LookedUpAt
+			b.LookedUp, b.Source, b.CheckedAt = true, r.Source, &at
+		}
+		f := Fact{Label: strings.TrimSpace(r.Object + " " + r.ExternalID), Billing: billingText(r)}
+		if c.AmountMinor != nil && r.AmountMinor != nil {
+			f.Claimed = money.Amount{Minor: *c.AmountMinor, Currency: c.Currency}.String()
+			m := *c.AmountMinor == *r.AmountMinor && strings.EqualFold(c.Currency, r.Currency)
+			f.Match = &m
+		}
+		b.Facts = append(b.Facts, f)
+	}
+	for _, raw := range mismatches {
+		var ms []struct {
+			Field   string `json:"field"`
+			Claimed any    `json:"claimed"`
+			Found   any    `json:"found"`
+		}
+		_ = json.Unmarshal([]byte(raw), &ms)
+		for _, m := range ms {
+			no := false
+			b.Facts = append(b.Facts, Fact{Label: m.Field, Claimed: fieldText(m.Claimed), Billing: fieldText(m.Found), Match: &no})
+		}
+	}
+	return b
+}
+
+func billingText(r billingRow) string {
+	var parts []string
+	if r.AmountMinor != nil {
+		parts = append(parts, money.Amount{Minor: *r.AmountMinor, Currency: strings.ToUpper(r.Currency)}.String())
+	}
+	if r.Status != "" {
+		parts = append(parts, r.Status)
+	}
+	if r.Refunded || r.AmountRefunded > 0 {
+		parts = append(parts, "refunded "+money.Amount{Minor: r.AmountRefunded, Currency: strings.ToUpper(r.Currency)}.String())
+	}
+	if r.Disputed {
+		parts = append(parts, "disputed")
+	}
+	return strings.Join(parts, " · ")
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/ingest"
 	"github.com/countersign/countersign/internal/reqlog"
@@ -30,6 +31,8 @@ type App struct {
 	Ingest *ingest.Service
 	// DialNexaSecrets verify webhook signatures: current first, previous ones after.
 	DialNexaSecrets []string
+	// Approvals runs decisions (approve, reject, plan, policy, reveal).
+	Approvals *approval.Service
 }
 
 // Sentinel errors the domain packages wrap; Fail maps them to statuses.

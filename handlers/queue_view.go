@@ -151,7 +151,9 @@ func filterForm(f console.Filter, users []console.User) views.FilterForm {
 			return map[string]string{"": "Any", "overdue": "Overdue", "today": "Due today", "week": "Due within 7 days"}[s]
 		}, f.Deadline),
 		Sorts: optionsOf(console.Sorts, views.Humanize, f.Sort),
-		Dirs:  optionsOf([]string{"desc", "asc"}, func(s string) string { return map[string]string{"desc": "High → low / newest", "asc": "Low → high / oldest"}[s] }, dir),
+		Dirs: optionsOf([]string{"desc", "asc"}, func(s string) string {
+			return map[string]string{"desc": "High → low / newest", "asc": "Low → high / oldest"}[s]
+		}, dir),
 		Sizes: optionsOf([]string{"25", "50", "100"}, func(s string) string { return s }, strconv.Itoa(f.Size)),
 	}
 	ff.Assignees = append(optionsOf([]string{"", "me", "none"}, func(s string) string {

@@ -32,14 +32,6 @@ type LinkView struct {
 	Href  string
 }
 
-// countText shows a navigation count, capped counts as "10,000+".
-func countText(n, capAt int) string {
-	if capAt > 0 && n > capAt {
-		return thousands(capAt) + "+"
-	}
-	return thousands(n)
-}
-
 func thousands(n int) string {
 	s := strconv.Itoa(n)
 	var b strings.Builder

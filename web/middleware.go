@@ -78,6 +78,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		info := &reqlog.Info{RequestID: id, IP: ip, UserAgent: truncate(r.UserAgent(), 256),
 			Logger: s.log.With("request_id", id)}
 		rec := &statusRecorder{ResponseWriter: w}
+		r = r.WithContext(reqlog.With(r.Context(), info)) // the mux records the pattern on this request
 		defer func() {
 			if p := recover(); p != nil {
 				info.Logger.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -104,7 +105,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			info.Logger.Log(r.Context(), level, "request", "method", r.Method, "route", pattern,
 				"status", rec.status, "bytes", rec.bytes, "ms", float64(elapsed.Microseconds())/1000)
 		}()
-		next.ServeHTTP(rec, r.WithContext(reqlog.With(r.Context(), info)))
+		next.ServeHTTP(rec, r)
 	})
 }
 

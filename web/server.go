@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/handlers"
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/ingest"
@@ -58,6 +59,8 @@ func New(d Deps) (*Server, error) {
 		DialNexaSecrets: d.Config.DialNexaSecrets,
 		Ingest: &ingest.Service{DB: d.DB.Gorm, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
 			Owners: ingest.DefaultOwners},
+		// OnApproved (the connector jobs' enqueuer) is set by the lead when jobs land.
+		Approvals: &approval.Service{DB: d.DB.Gorm},
 	}
 	s.app.Nav = s.app.ConsoleNav
 	a, err := newAuthenticator(s)

@@ -1,0 +1,116 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign/internal/approval"
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/views"
+)
+
+// decisionNotices are the fixed sentences shown after a decision (?decided=...).
+var decisionNotices = map[string]string{
+	"requested":   "Approval requested: the planned actions are stored and wait for approvers.",
+	"automatic":   "Approved automatically under the policy: the actions are queued.",
+	"approved":    "Approval recorded.",
+	"executing":   "Final approval recorded: the case is executing and its actions are queued.",
+	"rejected":    "Case rejected.",
+	"needs_info":  "Case sent back for information.",
+	"edited":      "Plan changed. Approvals of the previous plan are void.",
+	"verified":    "Recipient verified.",
+	"unchanged":   "Nothing changed.",
+	"revealed":    "Values revealed; the reveal is recorded in the audit log.",
+	"policy_save": "Policy stored as a new version.",
+}
+
+// DecisionView builds the decision panel of case caseID for the request's principal.
+// The case page embeds views.DecisionPanel with it.
+func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, error) {
+	p := auth.FromContext(r.Context())
+	o, err := a.Approvals.Overview(r.Context(), p, caseID)
+	if err != nil {
+		return views.DecisionView{}, err
+	}
+	id := strconv.FormatInt(caseID, 10)
+	d := views.DecisionView{CaseID: id, Status: string(o.Status), Kind: o.Kind, Notice: decisionNotices[r.URL.Query().Get("decided")],
+		Preview: o.Preview, PlanError: o.PlanError, Fingerprint: o.Fingerprint, PolicyVersion: strconv.FormatInt(o.PolicyVersion, 10),
+		Requirement: requirementText(o.Requirement.Approvals), Reasons: o.Requirement.Reasons, StepUp: o.Requirement.StepUp,
+		StepUpMinutes: strconv.Itoa(o.Requirement.StepUpMinutes), StepUpNeeded: o.StepUpNeeded, ClaimVerified: o.ClaimVerified,
+		HasEmail: o.HasEmail, DueSoon: o.DueSoon, CanRequest: o.CanRequest, CanApprove: o.CanApprove, CanDecide: o.CanDecide,
+		CanEdit: o.CanEdit, CanVerify: o.CanVerify, CanReveal: o.CanReveal, WhyNotApprove: o.WhyNotApprove,
+		RejectReasons: approval.RejectReasons, Methods: approval.Methods, Return: decisionReturn(r, id),
+		EditCurrency: o.Currency, EditDest: o.DestRef,
+		Recipient: views.RecipientView{Requested: approval.MaskEmail(o.Recipient.Requested), OnFile: approval.MaskEmail(o.Recipient.OnFile),
+			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient)},
+	}
+	if o.AmountMinor != nil {
+		d.Amount = money.Amount{Minor: *o.AmountMinor, Currency: o.Currency}.Major() + " " + o.Currency
+		d.EditAmount = money.Amount{Minor: *o.AmountMinor, Currency: o.Currency}.Major()
+	}
+	if o.DestRef != "" {
+		d.Destination = strings.TrimSpace(o.DestType + " " + o.DestRef)
+	}
+	if o.Deadline != nil {
+		d.Deadline = o.Deadline.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	for _, act := range o.Actions {
+		d.Actions = append(d.Actions, views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
+			Description: act.Description, Status: act.Status})
+	}
+	for _, ap := range o.Approvals {
+		d.Approvals = append(d.Approvals, views.ApprovalView{Who: ap.Label, When: decisionStamp(ap.At), Voided: ap.Voided, VoidReason: ap.VoidReason})
+	}
+	for _, h := range o.Decisions {
+		d.History = append(d.History, views.DecisionEntryView{What: strings.ReplaceAll(h.Decision, "_", " "), Who: h.Label,
+			When: decisionStamp(h.At), Reason: h.Reason, Note: h.Note})
+	}
+	for _, v := range o.Restricted {
+		d.Restricted = append(d.Restricted, views.RestrictedView{Ref: v.Ref, Kind: v.Kind, Where: v.Where})
+	}
+	return d, nil
+}
+
+func requirementText(n int) string {
+	switch n {
+	case 0:
+		return "Automatic under the policy"
+	case 1:
+		return "One approver"
+	}
+	return "Two distinct approvers"
+}
+
+func recipientHow(r approval.Recipient) string {
+	if !r.Verified {
+		return ""
+	}
+	how := "verified via " + strings.ReplaceAll(r.Method, "_", " ")
+	if !r.VerifiedAt.IsZero() {
+		how += " on " + r.VerifiedAt.UTC().Format("2006-01-02")
+	}
+	return how
+}
+
+func decisionStamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// decisionReturn is where the panel's forms come back to: the decision page when
+// the panel is shown there, else the case page that embeds it.
+func decisionReturn(r *http.Request, id string) string {
+	if r.URL.Path == "/cases/"+id+"/decision" {
+		return r.URL.Path
+	}
+	return "/cases/" + id
+}
+
+// decisionFormReturn reads the form's return path, accepting only the case's own pages.
+func decisionFormReturn(r *http.Request, id string) string {
+	switch ret := r.PostFormValue("return"); ret {
+	case "/cases/" + id, "/cases/" + id + "/decision":
+		return ret
+	}
+	return "/cases/" + id + "/decision"
+}

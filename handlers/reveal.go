@@ -1,0 +1,35 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/views"
+)
+
+// Reveal shows the restricted values of a case to an allowed role for a stated
+// reason, audited: POST /cases/{id}/reveal (ref, reason). The answer is the decision
+// page with the values, never cached; nothing is kept in the session.
+func (a *App) Reveal(w http.ResponseWriter, r *http.Request) {
+	id, sid, err := decisionCaseID(r)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	vals, err := a.Approvals.Reveal(r.Context(), auth.FromContext(r.Context()), id, r.PostFormValue("ref"), r.PostFormValue("reason"))
+	if err != nil {
+		a.decided(w, r, id, "", err)
+		return
+	}
+	d, err := a.DecisionView(r, id)
+	if err != nil {
+		Fail(w, r, fromApproval(err))
+		return
+	}
+	d.Revealed, d.Restricted, d.Notice = true, nil, decisionNotices["revealed"]
+	for _, v := range vals {
+		d.Restricted = append(d.Restricted, views.RestrictedView{Ref: v.Ref, Kind: v.Kind, Where: v.Where, Token: v.Token, Last4: v.Last4})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	Render(w, r, http.StatusOK, views.DecisionPage(a.Page(r, "Decision for case "+sid), d))
+}

@@ -1,0 +1,48 @@
+// Package approval holds the rules and transactions of money-moving decisions: the
+// case lifecycle, the planned connector actions an approval will run, the approval
+// policy, verified document recipients and the audited reveal of restricted values.
+//
+// # Lifecycle
+//
+// A case moves through a small explicit state machine ([Allowed] is the whole table):
+//
+//	new ──────────────► triaged ───────────────► awaiting_approval
+//	 │                    ▲  │                     │   │   │
+//	 └──────────────────────────────────────────►  │   │   │
+//	                      │  ▼                     │   │   ▼
+//	                    needs_info ◄───────────────┘   │  rejected (final)
+//	                      │   (info added: back to     │
+//	                      │    awaiting_approval)      ▼
+//	                      └──────────────────────► approved ──► executing ──► done (final)
+//	                                                               │  ▲
+//	                                                               ▼  │ (retry)
+//	                                                         needs_attention ──► done
+//
+// Any other move is illegal: the call answers [ErrConflict] and changes nothing.
+//
+// # Invariants
+//
+//   - A case leaves awaiting_approval exactly once per request. Every decision locks
+//     the case row (SELECT ... FOR UPDATE) and re-reads its status under the lock, so
+//     two approvers deciding at the same moment produce one transition; the other gets
+//     ErrConflict "already decided by ...".
+//   - Before anyone approves, the exact connector actions are stored in actions
+//     (status planned). Their idempotency key is "<call id>:<connector>.<operation>:
+//     <action id>", fixed in the INSERT, before any attempt.
+//   - An approval is bound to the fingerprint of the plan ([CurrentFingerprint]: SHA-256
+//     of the canonical JSON of the non-cancelled actions' connector, operation and
+//     params in position order). The approver's form carries the fingerprint they saw; a
+//     different current fingerprint is a conflict. An edit that changes the fingerprint
+//     voids every live approval and the case is awaiting approval again.
+//   - The final approval, in ONE transaction: case approved then executing, actions
+//     queued, audit entries, and [Service.OnApproved] (the job enqueuer). The worker
+//     re-checks [CurrentFingerprint] before acting.
+//   - Nobody approves (or rejects) a case they requested or edited; a second approver
+//     differs from the first (also enforced by a unique index).
+//   - Above the policy's step-up amount an approval needs a sign-in newer than the
+//     policy's window ([ErrStepUp]); checked in the same transaction that records it.
+//   - A document or confirmation email is planned only to a recipient verified for the
+//     customer; until then approval is refused.
+//   - Every decision, policy change, recipient verification and reveal writes its audit
+//     entry in the same transaction as the change (roll back: no entry).
+package approval

@@ -1,0 +1,192 @@
+package approval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/models"
+)
+
+// Overview is everything the decision panel shows for one case and one viewer. It
+// reads only: a case with no stored plan gets a preview built in memory.
+type Overview struct {
+	CaseID        int64
+	Kind          string
+	Status        models.CaseStatus
+	AmountMinor   *int64
+	Currency      string
+	DestType      string
+	DestRef       string
+	Actions       []Action
+	Preview       bool   // Actions are not stored yet (approval not requested)
+	PlanError     string // why no plan can be made yet
+	Fingerprint   string
+	PolicyVersion int64
+	Requirement   Requirement
+	ClaimVerified bool
+	Recipient     Recipient
+	HasEmail      bool
+	Approvals     []ApprovalInfo
+	Decisions     []DecisionInfo
+	Restricted    []RestrictedValue // refs and kinds only
+	Deadline      *time.Time
+	DueSoon       bool
+
+	CanRequest, CanApprove, CanDecide, CanEdit, CanVerify, CanReveal bool
+	// WhyNotApprove says why the viewer cannot approve (empty when they can).
+	WhyNotApprove string
+	StepUpNeeded  bool // approving will ask the viewer to sign in again
+}
+
+// ApprovalInfo is one approval, live or voided.
+type ApprovalInfo struct {
+	Label      string
+	At         time.Time
+	Voided     bool
+	VoidReason string
+}
+
+// DecisionInfo is one row of the decision history.
+type DecisionInfo struct {
+	Decision, Label, Reason, Note string
+	At                            time.Time
+}
+
+// Overview loads the panel's facts for viewer p.
+func (s *Service) Overview(ctx context.Context, p *auth.Principal, caseID int64) (Overview, error) {
+	db := s.DB.WithContext(ctx)
+	c, err := loadCase(ctx, db, caseID, false)
+	if err != nil {
+		return Overview{}, err
+	}
+	o := Overview{CaseID: c.ID, Kind: c.Kind, Status: c.Status, AmountMinor: c.AmountMinor, Currency: c.Currency,
+		DestType: c.DestType, DestRef: c.DestRef, Deadline: c.ApprovalDeadline}
+	ps := planState{}
+	if ps.facts, ps.verified, err = loadFacts(ctx, db, caseID); err != nil {
+		return o, err
+	}
+	o.ClaimVerified = ps.verified
+	if o.Deadline == nil {
+		o.Deadline = approvalDeadline(c, ps.facts)
+	}
+	o.DueSoon = c.Status.Open() && DueSoon(o.Deadline, time.Now())
+	if err := s.overviewPlan(ctx, db, c, &ps, &o); err != nil {
+		return o, err
+	}
+	if err := overviewHistory(db, &o); err != nil {
+		return o, err
+	}
+	if o.Restricted, err = RestrictedRefs(ctx, db, caseID); err != nil {
+		return o, err
+	}
+	return o, s.overviewRights(db, p, c, &o)
+}
+
+func (s *Service) overviewPlan(ctx context.Context, db *gorm.DB, c *caseData, ps *planState, o *Overview) error {
+	var err error
+	if o.Recipient, err = resolveRecipient(ctx, db, c, ps.facts); err != nil {
+		return err
+	}
+	if ps.acts, err = liveActions(ctx, db, c.ID); err != nil {
+		return err
+	}
+	if len(ps.acts) == 0 && editable(c.Status) {
+		o.Preview = true
+		ps.acts, err = buildPlan(planInput{c: c, facts: ps.facts, recipient: o.Recipient})
+		var ue *userError
+		if errors.As(err, &ue) {
+			o.PlanError, err = ue.Error(), nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	o.Actions = ps.acts
+	if o.Fingerprint, err = planFingerprint(ps.acts); err != nil {
+		return err
+	}
+	for _, a := range ps.acts {
+		if a.Connector == "email" {
+			o.HasEmail = true
+			to, _ := a.Params["to"].(string)
+			if o.Recipient, err = verifyAddress(ctx, db, c, ps.facts, Recipient{Requested: o.Recipient.Requested, OnFile: o.Recipient.OnFile, To: to}); err != nil {
+				return err
+			}
+		}
+	}
+	req, id, err := requirement(ctx, db, c, *ps, o.HasEmail && !o.Recipient.Verified)
+	o.Requirement, o.PolicyVersion = req, id
+	return err
+}
+
+func overviewHistory(db *gorm.DB, o *Overview) error {
+	var apps []struct {
+		Label      string     `gorm:"column:approver_label"`
+		At         time.Time  `gorm:"column:created_at"`
+		VoidedAt   *time.Time `gorm:"column:voided_at"`
+		VoidReason string     `gorm:"column:void_reason"`
+	}
+	err := db.Raw(`SELECT approver_label, created_at, voided_at, void_reason FROM approvals WHERE case_id = ? ORDER BY id`, o.CaseID).Scan(&apps).Error
+	if err != nil {
+		return fmt.Errorf("approval: approvals of case %d: %w", o.CaseID, err)
+	}
+	for _, a := range apps {
+		o.Approvals = append(o.Approvals, ApprovalInfo{Label: a.Label, At: a.At.UTC(), Voided: a.VoidedAt != nil, VoidReason: a.VoidReason})
+	}
+	var ds []struct {
+		Decision string    `gorm:"column:decision"`
+		Label    string    `gorm:"column:actor_label"`
+		Reason   string    `gorm:"column:reason"`
+		Note     string    `gorm:"column:note"`
+		At       time.Time `gorm:"column:at"`
+	}
+	err = db.Raw(`SELECT decision, actor_label, reason, note, at FROM case_decisions WHERE case_id = ? ORDER BY id DESC LIMIT 20`, o.CaseID).Scan(&ds).Error
+	if err != nil {
+		return fmt.Errorf("approval: decisions of case %d: %w", o.CaseID, err)
+	}
+	for _, d := range ds {
+		o.Decisions = append(o.Decisions, DecisionInfo{Decision: d.Decision, Label: d.Label, Reason: d.Reason, Note: d.Note, At: d.At.UTC()})
+	}
+	return nil
+}
+
+// overviewRights fills what p may do; the decisions re-check all of it under a lock.
+func (s *Service) overviewRights(db *gorm.DB, p *auth.Principal, c *caseData, o *Overview) error {
+	if p == nil {
+		return nil
+	}
+	triage := p.HasAny(auth.SupportLead, auth.FinanceApprover)
+	o.CanEdit = triage && editable(c.Status)
+	o.CanRequest = triage && slices.Contains([]models.CaseStatus{models.StatusNew, models.StatusTriaged, models.StatusNeedsInfo}, c.Status) && o.PlanError == ""
+	o.CanVerify = p.Has(auth.SupportLead) && c.customerKey() != ""
+	o.CanReveal = p.HasAny(s.revealRoles()...)
+	if !p.Has(auth.FinanceApprover) || c.Status != models.StatusAwaitingApproval {
+		return nil
+	}
+	mine, err := proposer(db, c, p.UserID)
+	if err != nil {
+		return err
+	}
+	o.CanDecide = !mine
+	live, err := loadLiveApprovals(db, c.ID, o.Fingerprint)
+	if err != nil {
+		return err
+	}
+	switch {
+	case mine:
+		o.WhyNotApprove = "You requested or changed this case, so another finance approver must decide it."
+	case slices.ContainsFunc(live, func(a liveApproval) bool { return a.ApproverID != nil && *a.ApproverID == p.UserID }):
+		o.WhyNotApprove = "You already approved; the second approval must come from another approver."
+	case o.HasEmail && !o.Recipient.Verified:
+		o.WhyNotApprove = "Waiting for verification: the recipient is not verified for this customer."
+	}
+	o.CanApprove = o.WhyNotApprove == ""
+	o.StepUpNeeded = o.Requirement.StepUp && !auth.RecentLogin(p, minutes(o.Requirement.StepUpMinutes))
+	return nil
+}

@@ -1,0 +1,278 @@
+package approval
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/countersign/countersign/internal/money"
+)
+
+// Action is one planned connector call: exactly what an approval will run.
+type Action struct {
+	ID          int64
+	Position    int
+	Connector   string // stripe | slack | zendesk | email | drive | sheets
+	Operation   string
+	Params      map[string]any
+	Description string // the line an approver reads; addresses masked
+	Status      string
+	Key         string // idempotency key, once stored
+}
+
+// Slack channels the plans post to.
+const (
+	SlackApprovals = "#finance-approvals"
+	SlackAlerts    = "#finance-alerts"
+)
+
+// planInput is what a plan is built from.
+type planInput struct {
+	c         *caseData
+	facts     []BillingFact
+	recipient Recipient
+}
+
+// buildPlan returns the actions an approval of the case would run, by kind (the
+// DESIGN.md table). It refuses, with a sentence, a plan it cannot make exact.
+func buildPlan(in planInput) ([]Action, error) {
+	var acts []Action
+	var err error
+	switch in.c.Kind {
+	case "refund":
+		acts, err = planRefund(in)
+	case "dispute":
+		acts, err = planDispute(in)
+	case "collections":
+		acts = []Action{sheetsRow(in)}
+	case "document_resend":
+		acts, err = planDocument(in)
+	case "billing_correction":
+		acts, err = planBillingCorrection(in)
+	case "payment_blocker":
+		acts = []Action{slackAlert(in, SlackAlerts, "VIP payment blocker"), zendesk(in, "urgent")}
+	default:
+		return nil, invalidf("A %s case has nothing to approve: reclassify it to a case kind first.", in.c.Kind)
+	}
+	for i := range acts {
+		acts[i].Position = i + 1
+	}
+	return acts, err
+}
+
+func amountText(minor int64, cur string) string {
+	return money.Amount{Minor: minor, Currency: cur}.Major() + " " + cur
+}
+
+// refundAmount checks the amount a refund would move.
+func refundAmount(in planInput) (int64, string, error) {
+	c := in.c
+	if c.AmountMinor == nil || c.Currency == "" {
+		return 0, "", invalidf("The case has no amount and currency to refund: set them first.")
+	}
+	a, cur := *c.AmountMinor, strings.ToUpper(c.Currency)
+	if a <= 0 || a > money.MaxMinor {
+		return 0, "", invalidf("A refund amount must be above zero and at most %s.", amountText(money.MaxMinor, cur))
+	}
+	if f := factOf(in.facts, "charge", "payment_intent"); f != nil && f.AmountMinor != nil && strings.EqualFold(f.Currency, cur) {
+		if left := *f.AmountMinor - f.AmountRefunded; a > left {
+			return 0, "", invalidf("%s is more than the %s left to refund on %s.", amountText(a, cur), amountText(left, cur), f.ExternalID)
+		}
+	}
+	return a, cur, nil
+}
+
+// refundTarget finds the charge or payment intent to refund.
+func refundTarget(in planInput) (param, ref string, err error) {
+	c := in.c
+	ref = c.DestRef
+	switch {
+	case strings.HasPrefix(ref, "ch_") || strings.HasPrefix(ref, "py_"):
+		return "charge", ref, nil
+	case strings.HasPrefix(ref, "pi_"):
+		return "payment_intent", ref, nil
+	}
+	if f := factOf(in.facts, "charge"); f != nil {
+		return "charge", f.ExternalID, nil
+	}
+	if f := factOf(in.facts, "payment_intent"); f != nil {
+		return "payment_intent", f.ExternalID, nil
+	}
+	return "", "", invalidf("No charge or payment intent to refund: set the destination to a ch_ or pi_ id.")
+}
+
+func stripeRefund(in planInput, reason string) (Action, error) {
+	a, cur, err := refundAmount(in)
+	if err != nil {
+		return Action{}, err
+	}
+	param, ref, err := refundTarget(in)
+	if err != nil {
+		return Action{}, err
+	}
+	return Action{Connector: "stripe", Operation: "refund",
+		Params: map[string]any{param: ref, "amount": a, "currency": cur, "reason": reason,
+			"metadata": map[string]any{"countersign_case": strconv.FormatInt(in.c.ID, 10), "dialnexa_call": in.c.DialNexaID}},
+		Description: fmt.Sprintf("Stripe: refund %s on %s %s (reason %s)", amountText(a, cur), strings.ReplaceAll(param, "_", " "), ref, reason),
+	}, nil
+}
+
+func planRefund(in planInput) ([]Action, error) {
+	refund, err := stripeRefund(in, "requested_by_customer")
+	if err != nil {
+		return nil, err
+	}
+	acts := []Action{refund}
+	if in.recipient.To != "" {
+		acts = append(acts, Action{Connector: "email", Operation: "send_document",
+			Params: map[string]any{"to": in.recipient.To, "document_type": "refund_confirmation",
+				"amount": refund.Params["amount"], "currency": refund.Params["currency"], "case": strconv.FormatInt(in.c.ID, 10)},
+			Description: fmt.Sprintf("Email: refund confirmation to %s (%s)", MaskEmail(in.recipient.To), in.recipient.describe()),
+		})
+	}
+	return append(acts, zendesk(in, "normal")), nil
+}
+
+func duplicateCharge(in planInput) bool {
+	r := strings.ToLower(in.c.field("dispute_reason") + " " + in.c.field("refund_reason"))
+	return strings.Contains(r, "duplicate") || strings.Contains(r, "double") || strings.Contains(r, "charged twice")
+}
+
+func planDispute(in planInput) ([]Action, error) {
+	var acts []Action
+	if duplicateCharge(in) {
+		refund, err := stripeRefund(in, "duplicate")
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, refund, slackAlert(in, SlackApprovals, "duplicate charge reported"))
+	} else {
+		if d := factOf(in.facts, "dispute"); d != nil {
+			acts = append(acts, Action{Connector: "stripe", Operation: "stage_evidence",
+				Params: map[string]any{"dispute": d.ExternalID, "submit": false,
+					"evidence": map[string]any{"uncategorized_text": "Call " + in.c.DialNexaID + " (Countersign case " + strconv.FormatInt(in.c.ID, 10) + ")"}},
+				Description: fmt.Sprintf("Stripe: stage evidence on dispute %s (not submitted)", d.ExternalID)})
+		}
+		acts = append(acts, slackAlert(in, SlackApprovals, "charge disputed"))
+	}
+	return append(acts, zendesk(in, "high")), nil
+}
+
+func planDocument(in planInput) ([]Action, error) {
+	docType, docRef := documentOf(in.c)
+	if docRef == "" {
+		return nil, invalidf("Which document? The call named no invoice or receipt number: set the destination.")
+	}
+	if in.recipient.To == "" {
+		return nil, invalidf("The call gave no address to send the %s to, and there is no billing email on file: set the recipient.", docType)
+	}
+	return []Action{
+		{Connector: "email", Operation: "send_document",
+			Params:      map[string]any{"to": in.recipient.To, "document_type": docType, "document_ref": docRef, "case": strconv.FormatInt(in.c.ID, 10)},
+			Description: fmt.Sprintf("Email: %s %s to %s (%s)", docType, docRef, MaskEmail(in.recipient.To), in.recipient.describe())},
+		{Connector: "drive", Operation: "upload",
+			Params:      map[string]any{"document_type": docType, "document_ref": docRef, "folder": "Countersign/resends", "case": strconv.FormatInt(in.c.ID, 10)},
+			Description: fmt.Sprintf("Drive: copy %s %s to Countersign/resends", docType, docRef)},
+	}, nil
+}
+
+func documentOf(c *caseData) (string, string) {
+	if r := c.field("receipt_number"); r != "" {
+		return "receipt", r
+	}
+	if r := c.field("invoice_number"); r != "" {
+		return "invoice", r
+	}
+	switch c.DestType {
+	case "invoice", "receipt":
+		return c.DestType, c.DestRef
+	}
+	return "document", c.DestRef
+}
+
+func planBillingCorrection(in planInput) ([]Action, error) {
+	cust := in.c.CustomerRef
+	if in.c.DestType == "customer" && in.c.DestRef != "" {
+		cust = in.c.DestRef
+	}
+	if cust == "" {
+		return nil, invalidf("No billing-system customer to correct: set the destination to the customer id (cus_...).")
+	}
+	id := strconv.FormatInt(in.c.ID, 10)
+	return []Action{
+		{Connector: "zendesk", Operation: "ticket",
+			Params: map[string]any{"mode": "create", "internal": true, "priority": "normal", "external_id": in.c.DialNexaID,
+				"subject": "Billing correction for customer " + cust + " (case " + id + ")",
+				"body":    "Restricted billing update requested on call " + in.c.DialNexaID + ". Tax and bank details are not in this ticket; finance enters them in the billing system."},
+			Description: "Zendesk: open internal ticket for billing correction of customer " + cust},
+		{Connector: "stripe", Operation: "update_customer",
+			Params:      map[string]any{"customer": cust, "change": "billing_details", "values": "entered by finance in the billing system; never stored in Countersign", "case": id},
+			Description: "Stripe: update billing details of customer " + cust + " (restricted: values entered by finance, never stored here)"},
+	}, nil
+}
+
+func sheetsRow(in planInput) Action {
+	c := in.c
+	amount, cur := "", strings.ToUpper(c.Currency)
+	if c.AmountMinor != nil {
+		amount = money.Amount{Minor: *c.AmountMinor, Currency: cur}.Major()
+	}
+	promise := c.field("promise_to_pay_date")
+	row := []any{strconv.FormatInt(c.ID, 10), c.DialNexaID, c.CustomerLabel, amount, cur, promise, c.field("promised_next_step")}
+	desc := "Sheets: append collections row for case " + strconv.FormatInt(c.ID, 10)
+	if amount != "" {
+		desc += " (promise to pay " + amount + " " + cur
+		if promise != "" {
+			desc += " by " + promise
+		}
+		desc += ")"
+	}
+	return Action{Connector: "sheets", Operation: "append_row",
+		Params: map[string]any{"sheet": "collections", "values": row}, Description: desc}
+}
+
+func slackAlert(in planInput, channel, what string) Action {
+	c := in.c
+	text := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
+	if c.DestRef != "" {
+		text += " on " + c.DestRef
+	}
+	if c.AmountMinor != nil && c.Currency != "" {
+		text += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"
+	}
+	text += " — Countersign case " + strconv.FormatInt(c.ID, 10)
+	return Action{Connector: "slack", Operation: "alert",
+		Params:      map[string]any{"channel": channel, "text": text},
+		Description: "Slack " + channel + ": " + text}
+}
+
+func zendesk(in planInput, priority string) Action {
+	c := in.c
+	id := strconv.FormatInt(c.ID, 10)
+	body := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.DialNexaID)
+	if t := ticketOf(c); t != "" {
+		return Action{Connector: "zendesk", Operation: "ticket",
+			Params:      map[string]any{"mode": "comment", "ticket_id": t, "body": body, "public": false},
+			Description: "Zendesk: comment on ticket " + t}
+	}
+	return Action{Connector: "zendesk", Operation: "ticket",
+		Params: map[string]any{"mode": "create", "priority": priority, "external_id": c.DialNexaID,
+			"subject": strings.ReplaceAll(c.Kind, "_", " ") + " — " + orDash(c.CustomerLabel), "body": body},
+		Description: fmt.Sprintf("Zendesk: open %s-priority ticket for call %s", priority, c.DialNexaID)}
+}
+
+func ticketOf(c *caseData) string {
+	for _, k := range []string{"zendesk_ticket_id", "ticket_id", "zendesk_ticket"} {
+		if v := c.field(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "unknown customer"
+	}
+	return s
+}

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -35,8 +34,11 @@ func init() {
 		{"migrate", "up | status", "Apply pending migrations, or list them.", runMigrate},
 		{"version", "", "Print the version.", func(context.Context, []string) error { fmt.Println("countersign", version); return nil }},
 	}
-	commands = append(commands, extraCommands...)
 }
+
+// allCommands is the built-in commands plus those other files registered. It is built
+// when main runs, after every file's init, so registration order never matters.
+func allCommands() []command { return append(append([]command(nil), commands...), extraCommands...) }
 
 // extraCommands are registered by other files of this package (replay, demo, seed, audit).
 var extraCommands []command
@@ -92,9 +94,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func find(name string) *command {
-	for i := range commands {
-		if commands[i].name == name {
-			return &commands[i]
+	all := allCommands()
+	for i := range all {
+		if all[i].name == name {
+			return &all[i]
 		}
 	}
 	return nil
@@ -104,10 +107,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Countersign: the review console for what a voice agent heard about money.")
 	fmt.Fprintln(w, "\nUsage: countersign COMMAND [flags]   (countersign help COMMAND, or COMMAND -h, for its flags)")
 	fmt.Fprintln(w, "\nCommands:")
-	sorted := append([]command(nil), commands...)
-	sort.SliceStable(sorted, func(i, j int) bool { return false })
-	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	for _, c := range allCommands() {
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEnvironment (secrets may also be given as NAME_FILE=/path):")
 	for _, v := range config.Vars {

@@ -13,12 +13,12 @@ import (
 	"github.com/countersign/countersign/internal/seed"
 )
 
-// registered with a variable initialiser, not init(): main.go's init copies
-// extraCommands, and init functions run in file-name order, so an init() in a file
-// sorting after main.go would register too late.
+// registered with a variable initialiser; see registerCommand.
 var _ = registerCommand(command{"seed", "--calls N [--days 90] [--batch 10000] [--seed 1]",
 	"Fill the database with a realistic history of calls and cases (load tests, benchmarks).", runSeed})
 
+// registerCommand adds c to the commands main dispatches (usable as a package-level
+// initialiser).
 func registerCommand(c command) bool {
 	extraCommands = append(extraCommands, c)
 	return true

@@ -1,9 +1,11 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -92,14 +94,15 @@ func Load(ctx context.Context, db *gorm.DB, now time.Time) (*Stats, error) {
 	today := now.Truncate(24 * time.Hour)
 	s := &Stats{Now: now, Day0: today.AddDate(0, 0, -(Days - 1))}
 	db = db.WithContext(ctx)
+	var win []windowRow
+	var open []openRow
 	// The queries are independent: run them side by side on the pool.
 	steps := []struct {
 		name string
 		run  func() error
 	}{
-		{"cases per day", func() (err error) { s.PerDay, err = casesPerDay(db, s.Day0); return }},
-		{"open backlog", func() (err error) { s.Open, err = openBacklog(db, now); return }},
-		{"money", func() (err error) { s.Money, err = money(db, s.Day0); return }},
+		{"cases in the window", func() (err error) { win, err = windowCases(db, s.Day0); return }},
+		{"open cases", func() (err error) { open, err = openCases(db, now); return }},
 		{"missed deadlines", func() (err error) { s.Missed, err = missedDeadlines(db, s.Day0, now); return }},
 		{"decision times", func() (err error) { s.Decisions, err = DecisionTimes(db, s.Day0); return }},
 	}
@@ -116,7 +119,67 @@ func Load(ctx context.Context, db *gorm.DB, now time.Time) (*Stats, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	s.fold(win, open)
 	return s, nil
+}
+
+// fold turns the per-currency rows into the figures: counts add up over currencies,
+// amounts only ever within one currency.
+func (s *Stats) fold(win []windowRow, open []openRow) {
+	type dk struct {
+		day  time.Time
+		kind string
+	}
+	type kb struct {
+		kind   string
+		bucket int
+	}
+	perDay := map[dk]int64{}
+	openN := map[kb]*OpenCount{}
+	money := map[string]*CurrencyMoney{}
+	cur := func(c string) *CurrencyMoney {
+		if money[c] == nil {
+			money[c] = &CurrencyMoney{Currency: c}
+		}
+		return money[c]
+	}
+	for _, r := range win {
+		perDay[dk{r.Day, r.Kind}] += r.N
+		if r.Currency != "" && r.ApprovedN > 0 {
+			m := cur(r.Currency)
+			m.ApprovedN += r.ApprovedN
+			m.ApprovedMinor += r.ApprovedMinor
+		}
+	}
+	for _, r := range open {
+		k := kb{r.Kind, r.Bucket}
+		if openN[k] == nil {
+			openN[k] = &OpenCount{Kind: r.Kind, Bucket: r.Bucket}
+		}
+		openN[k].N += r.N
+		openN[k].Overdue += r.Overdue
+		if r.Currency != "" && r.AwaitingN > 0 {
+			m := cur(r.Currency)
+			m.AwaitingN += r.AwaitingN
+			m.AwaitingMinor += r.AwaitingMinor
+		}
+	}
+	for k, n := range perDay {
+		s.PerDay = append(s.PerDay, DayKindCount{Day: k.day, Kind: k.kind, N: n})
+	}
+	slices.SortFunc(s.PerDay, func(a, b DayKindCount) int {
+		return cmp.Or(a.Day.Compare(b.Day), cmp.Compare(a.Kind, b.Kind))
+	})
+	for _, o := range openN {
+		s.Open = append(s.Open, *o)
+	}
+	slices.SortFunc(s.Open, func(a, b OpenCount) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Bucket, b.Bucket))
+	})
+	for _, m := range money {
+		s.Money = append(s.Money, *m)
+	}
+	slices.SortFunc(s.Money, func(a, b CurrencyMoney) int { return cmp.Compare(a.Currency, b.Currency) })
 }
 
 // DayIndex returns the index of t's UTC day in the daily charts, or -1 outside.

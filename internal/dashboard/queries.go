@@ -6,22 +6,47 @@ import (
 	"gorm.io/gorm"
 )
 
-// casesPerDay counts cases created since day0 by UTC day and kind (index cases_created).
-func casesPerDay(db *gorm.DB, day0 time.Time) ([]DayKindCount, error) {
-	var rows []DayKindCount
+// windowRow is one (day, kind, currency) cell of the cases opened in the window.
+type windowRow struct {
+	Day           time.Time
+	Kind          string
+	Currency      string
+	N             int64
+	ApprovedN     int64
+	ApprovedMinor int64
+}
+
+// windowCases scans the cases opened since day0 once (index cases_created) for the
+// cases-per-day chart and the approved amounts. Approved means the decision went
+// through (approved, executing, done); until the approvals table is used here the
+// case status is the record of it.
+func windowCases(db *gorm.DB, day0 time.Time) ([]windowRow, error) {
+	var rows []windowRow
 	err := db.Raw(`
-		SELECT (created_at AT TIME ZONE 'UTC')::date AS day, kind, count(*) AS n
+		SELECT (created_at AT TIME ZONE 'UTC')::date AS day, kind, currency, count(*) AS n,
+		       count(*) FILTER (WHERE status IN ('approved', 'executing', 'done') AND amount_minor IS NOT NULL) AS approved_n,
+		       coalesce(sum(amount_minor) FILTER (WHERE status IN ('approved', 'executing', 'done')), 0) AS approved_minor
 		FROM cases
 		WHERE created_at >= ?
-		GROUP BY 1, 2
-		ORDER BY 1, 2`, day0).Scan(&rows).Error
+		GROUP BY 1, 2, 3`, day0).Scan(&rows).Error
 	return rows, err
 }
 
-// openBacklog scans open cases once (partial index cases_open) for the age buckets
-// and the overdue counts.
-func openBacklog(db *gorm.DB, now time.Time) ([]OpenCount, error) {
-	var rows []OpenCount
+// openRow is one (kind, age bucket, currency) cell of the open cases.
+type openRow struct {
+	Kind          string
+	Bucket        int
+	Currency      string
+	N             int64
+	Overdue       int64
+	AwaitingN     int64
+	AwaitingMinor int64
+}
+
+// openCases scans the open cases once (partial indexes on open cases) for the age
+// buckets, the overdue counts and the amounts awaiting approval.
+func openCases(db *gorm.DB, now time.Time) ([]openRow, error) {
+	var rows []openRow
 	day := 24 * time.Hour
 	err := db.Raw(`
 		SELECT kind,
@@ -29,40 +54,14 @@ func openBacklog(db *gorm.DB, now time.Time) ([]OpenCount, error) {
 		            WHEN created_at > ? THEN 1
 		            WHEN created_at > ? THEN 2
 		            ELSE 3 END AS bucket,
+		       currency,
 		       count(*) AS n,
-		       count(*) FILTER (WHERE follow_up_deadline < ?) AS overdue
+		       count(*) FILTER (WHERE follow_up_deadline < ?) AS overdue,
+		       count(*) FILTER (WHERE status = 'awaiting_approval' AND amount_minor IS NOT NULL) AS awaiting_n,
+		       coalesce(sum(amount_minor) FILTER (WHERE status = 'awaiting_approval'), 0) AS awaiting_minor
 		FROM cases
 		WHERE status NOT IN ('done', 'rejected')
-		GROUP BY 1, 2
-		ORDER BY 1, 2`, now.Add(-day), now.Add(-3*day), now.Add(-7*day), now).Scan(&rows).Error
-	return rows, err
-}
-
-// money sums amount_minor per currency: everything now awaiting approval, and what
-// was approved among the cases opened since day0. It never adds across currencies.
-// Approved means the decision went through (approved, executing, done); until the
-// approvals table exists the case status is the only record of it.
-func money(db *gorm.DB, day0 time.Time) ([]CurrencyMoney, error) {
-	var rows []CurrencyMoney
-	err := db.Raw(`
-		WITH awaiting AS (
-			SELECT currency, count(*) AS n, sum(amount_minor) AS minor
-			FROM cases
-			WHERE status = 'awaiting_approval' AND status NOT IN ('done', 'rejected')
-			  AND amount_minor IS NOT NULL AND currency <> ''
-			GROUP BY currency
-		), approved AS (
-			SELECT currency, count(*) AS n, sum(amount_minor) AS minor
-			FROM cases
-			WHERE created_at >= ? AND status IN ('approved', 'executing', 'done')
-			  AND amount_minor IS NOT NULL AND currency <> ''
-			GROUP BY currency
-		)
-		SELECT currency,
-		       coalesce(w.n, 0) AS awaiting_n, coalesce(w.minor, 0) AS awaiting_minor,
-		       coalesce(a.n, 0) AS approved_n, coalesce(a.minor, 0) AS approved_minor
-		FROM awaiting w FULL JOIN approved a USING (currency)
-		ORDER BY currency`, day0).Scan(&rows).Error
+		GROUP BY 1, 2, 3`, now.Add(-day), now.Add(-3*day), now.Add(-7*day), now).Scan(&rows).Error
 	return rows, err
 }
 

@@ -15,7 +15,9 @@ import (
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/ingest"
+	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/internal/reqlog"
+	"github.com/countersign/countersign/internal/sandbox"
 )
 
 // App holds what the handlers need. It is built once by the web package.
@@ -33,6 +35,15 @@ type App struct {
 	DialNexaSecrets []string
 	// Approvals runs decisions (approve, reject, plan, policy, reveal).
 	Approvals *approval.Service
+
+	// connector jobs
+	// Jobs runs connector actions, alerts, enrichment and Stripe events.
+	Jobs *jobs.Service
+	// Sandbox is the running connector fakes (nil when every connector is real).
+	Sandbox *sandbox.Sandbox
+	// StripeWebhookSecrets verify Stripe-Signature: configured ones, plus the
+	// sandbox's generated one in dev.
+	StripeWebhookSecrets []string
 }
 
 // Sentinel errors the domain packages wrap; Fail maps them to statuses.

@@ -19,7 +19,7 @@ type AuditLogView struct {
 
 // AuditRowView is one audit entry.
 type AuditRowView struct {
-	Seq, At, Actor, Action, Object, ObjectHref, Outcome, Summary, RequestID string
+	ID, Seq, At, Actor, Action, Object, ObjectHref, Outcome, Summary, RequestID string
 }
 
 // AuditLogPage lists audit entries, newest first, with filters and export links.
@@ -153,9 +153,9 @@ func AuditLogPage(p Page, v AuditLogView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
-				templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression("audit-" + r.Seq).Resolve(ctx)
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression("audit-" + r.ID).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `auditlog.templ`, Line: 40, Col: 40}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `auditlog.templ`, Line: 40, Col: 39}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 				if templ_7745c5c3_Err != nil {

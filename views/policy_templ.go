@@ -182,9 +182,9 @@ func PolicyPage(p Page, v PolicyView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var11 string
-			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(joinComma(v.Human))
+			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(policyJoin(v.Human))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `policy.templ`, Line: 52, Col: 56}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `policy.templ`, Line: 52, Col: 57}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 			if templ_7745c5c3_Err != nil {
@@ -292,7 +292,7 @@ func PolicyPage(p Page, v PolicyView) templ.Component {
 	})
 }
 
-func joinComma(s []string) string {
+func policyJoin(s []string) string {
 	out := ""
 	for i, x := range s {
 		if i > 0 {

@@ -86,6 +86,19 @@ func (s *Server) routeTable() []Route {
 		{"GET /dashboard", staff, h(a.Dashboard)},
 
 		// section: decisions (approvals, policy, audit)
+		{"GET /cases/{id}/decision", staff, h(a.DecisionPage)},
+		{"POST /cases/{id}/request-approval", triage, h(a.RequestApproval)},
+		{"POST /cases/{id}/plan", triage, h(a.EditPlan)},
+		{"POST /cases/{id}/approve", finance, h(a.Approve)}, // step-up decided per amount in internal/approval
+		{"POST /cases/{id}/reject", finance, h(a.Reject)},
+		{"POST /cases/{id}/needs-info", finance, h(a.NeedsInfo)},
+		{"POST /cases/{id}/recipients", Access{Roles: []string{auth.SupportLead}}, h(a.VerifyRecipient)},
+		{"POST /cases/{id}/reveal", Access{Roles: []string{auth.Admin, auth.FinanceApprover}}, h(a.Reveal)}, // = approval.DefaultRevealRoles
+		{"GET /cases/{id}/evidence.jsonl", auditing, h(a.EvidenceBundle)},
+		{"GET /audit", auditing, h(a.AuditLog)},
+		{"GET /audit/export", auditing, h(a.AuditExport)},
+		{"GET /admin/policy", admins, h(a.Policy)},
+		{"POST /admin/policy", admins, h(a.SavePolicy)},
 
 		// section: connectors (actions, jobs, sandbox)
 	}

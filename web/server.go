@@ -16,7 +16,10 @@ import (
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/enrich"
 	"github.com/countersign/countersign/internal/ingest"
+	"github.com/countersign/countersign/internal/jobs"
+	"github.com/countersign/countersign/internal/sandbox"
 	casekind "github.com/countersign/countersign/internal/triage"
 )
 
@@ -29,6 +32,13 @@ type Deps struct {
 	// Extra mounts handlers outside the route table under a path prefix with public
 	// access (the dev identity provider under /dev-idp/). Only dev sets it.
 	Extra map[string]http.Handler
+
+	// connector jobs
+	// Sandbox is the running connector fakes dev started (seeded with demo data);
+	// when nil, New starts fakes for the connectors without credentials.
+	Sandbox *sandbox.Sandbox
+	// OpsOnly serves only /healthz, /readyz and /metrics (serve --workers-only).
+	OpsOnly bool
 }
 
 // Server is the console's HTTP server.
@@ -43,6 +53,10 @@ type Server struct {
 	handler http.Handler
 	routes  []Route
 	auth    *authenticator
+	// connector jobs
+	jobs       *jobs.Service
+	sandbox    *sandbox.Sandbox
+	ownSandbox bool
 }
 
 // New builds the server and its route table.
@@ -63,6 +77,9 @@ func New(d Deps) (*Server, error) {
 		Approvals: &approval.Service{DB: d.DB.Gorm},
 	}
 	s.app.Nav = s.app.ConsoleNav
+	if err := s.setupConnectors(d); err != nil {
+		return nil, err
+	}
 	a, err := newAuthenticator(s)
 	if err != nil {
 		return nil, err
@@ -85,6 +102,9 @@ func New(d Deps) (*Server, error) {
 		http.Error(w, "Cross-origin request refused: this form must be submitted from the Countersign console itself.", http.StatusForbidden)
 	}))
 	s.handler = s.observe(s.secure(csrf.Handler(mux)))
+	if d.OpsOnly {
+		s.handler = opsOnly(s.handler)
+	}
 	return s, nil
 }
 
@@ -131,4 +151,94 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// setupConnectors builds the connector clients (real, or the loopback sandbox for
+// those without credentials), the job service with its River clients, enrichment,
+// and wires the hooks: ingest enqueues claim checks, approvals enqueue actions.
+func (s *Server) setupConnectors(d Deps) error {
+	sb := d.Sandbox
+	if sb == nil {
+		var err error
+		if sb, err = sandbox.Start(d.Config.Connectors, sandbox.Options{}); err != nil {
+			return err
+		}
+		s.ownSandbox = true
+	}
+	s.sandbox = sb
+	conns, err := jobs.NewConnectors(sb.Connectors, sb.Sandboxed, sb.Recorder)
+	if err != nil {
+		return config.Errors{err}
+	}
+	en := &enrich.Service{DB: d.DB.Gorm, Stripe: conns.Stripe, TokenMetrics: conns.TokenMetrics,
+		DialNexa: conns.DialNexa, Ingest: s.app.Ingest}
+	if sb.Sandboxed[jobs.Stripe] {
+		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
+		if d.Sandbox != nil { // dev: demo calls carry made-up references
+			en.BeforeLookup = func(c enrich.Claim) { sb.EnsureClaim(sandboxClaim(c)) }
+		}
+	}
+	s.jobs, err = jobs.New(d.DB, conns, jobs.Options{Log: d.Log, Enricher: en,
+		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String()})
+	if err != nil {
+		return err
+	}
+	en.Observe = func(ctx context.Context, name, op string, start time.Time, err error) {
+		s.jobs.Meter().Observe(ctx, name, op, conns.Sandboxed(name), start, err)
+	}
+	s.app.Ingest.After = s.jobs.AfterIngest
+	s.app.Approvals.OnApproved = s.jobs.OnApproved
+	s.app.Jobs, s.app.Sandbox = s.jobs, sb
+	s.app.StripeWebhookSecrets = d.Config.StripeWebhookSecrets
+	if sb.StripeWebhookSecret != "" {
+		s.app.StripeWebhookSecrets = append(append([]string(nil), s.app.StripeWebhookSecrets...), sb.StripeWebhookSecret)
+	}
+	s.metrics.registry.MustRegister(s.jobs.Meter())
+	return nil
+}
+
+func sandboxClaim(c enrich.Claim) sandbox.Claim {
+	var amount int64
+	if c.AmountMinor != nil {
+		amount = *c.AmountMinor
+	}
+	return sandbox.Claim{InvoiceNumber: c.InvoiceNumber, PaymentID: c.PaymentID, Email: c.Email,
+		AmountMinor: amount, Currency: c.Currency}
+}
+
+// startWorkers runs the job workers until the returned stop is called; stop lets
+// running jobs finish for up to its context's deadline.
+func (s *Server) startWorkers(ctx context.Context) (stop func(context.Context) error, err error) {
+	if err := s.jobs.Start(ctx); err != nil {
+		return nil, err
+	}
+	s.log.Info("job workers started", "sandboxed", s.sandbox.Names())
+	return s.jobs.Stop, nil
+}
+
+// StartWorkers is startWorkers for cmd: serve runs it unless --web-only.
+func (s *Server) StartWorkers(ctx context.Context) (stop func(context.Context) error, err error) {
+	return s.startWorkers(ctx)
+}
+
+// Jobs is the connector job service (OnApproved, RetryAction, ...).
+func (s *Server) Jobs() *jobs.Service { return s.jobs }
+
+// Close stops the sandbox fakes New started.
+func (s *Server) Close() {
+	if s.ownSandbox {
+		s.sandbox.Close()
+	}
+}
+
+// opsOnly answers 404 for everything but health, readiness and metrics.
+func opsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			next.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/web"
@@ -69,6 +70,11 @@ func serveConsole(ctx context.Context, c console) error {
 			return fmt.Errorf("listen on %s: %w (is another countersign running? set COUNTERSIGN_ADDR)", c.cfg.Addr, err)
 		}
 	}
+	// Every process seals the audit chain; sealers take turns through an advisory lock.
+	sealCtx, stopSealer := context.WithCancel(context.WithoutCancel(ctx))
+	sealed := make(chan struct{})
+	go func() { defer close(sealed); audit.RunSealer(sealCtx, c.db.Gorm, 0, c.log) }()
+	defer func() { stopSealer(); <-sealed }()
 	c.log.Info("countersign listening", "addr", ln.Addr().String(), "url", c.cfg.BaseURL.String(), "version", version)
 	if c.onReady != nil {
 		c.onReady(c.cfg.BaseURL.String())

@@ -58,7 +58,7 @@ func entry(ctx context.Context, p *auth.Principal, action string, caseID int64, 
 	return e
 }
 
-// appendAll writes entries last, as audit.Append asks.
+// appendAll writes the decision's audit entries inside its transaction.
 func appendAll(ctx context.Context, tx *gorm.DB, entries []audit.Entry) error {
 	for _, e := range entries {
 		if _, err := audit.Append(ctx, tx, e); err != nil {

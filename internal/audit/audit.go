@@ -15,8 +15,9 @@ import (
 	"gorm.io/gorm"
 )
 
-// LockKey is the pg_advisory_xact_lock key that serialises audit writers. It is
-// "audit" in ASCII; nothing else in Countersign may use it.
+// LockKey is the pg_advisory_xact_lock key that serialises sealers (Seal), across
+// processes. It is "audit" in ASCII; nothing else in Countersign may use it. Append
+// never takes it.
 const LockKey int64 = 0x6175646974
 
 // Sentinel errors; match with errors.Is.
@@ -24,7 +25,7 @@ var (
 	ErrInvalid          = errors.New("audit: invalid entry")
 	ErrNotInTransaction = errors.New("audit: Append needs a transaction")
 	ErrNotFound         = errors.New("audit: not found")
-	ErrChainMoved       = errors.New("audit: chain head moved under the lock (is the transaction READ COMMITTED?)")
+	ErrChainMoved       = errors.New("audit: chain moved under the sealer's lock (a sealer that bypassed LockKey?)")
 )
 
 // Entry is what a caller records. Actor names who acted ("user:42 fiona@example.com",
@@ -42,15 +43,20 @@ type Entry struct {
 	UserAgent  string
 }
 
-// Record is an Entry as stored: sanitised, numbered and chained. Summary numbers are
-// json.Number, exactly as stored, so the hash recomputes.
+// Record is an Entry as stored: sanitised, with its row ID and time, and once sealed
+// its place in the chain (Seq, PrevHash, Hash). An unsealed record has Seq 0 and no
+// hashes. Summary numbers are json.Number, exactly as stored, so the hash recomputes.
 type Record struct {
+	ID  int64
 	Seq int64
 	At  time.Time
 	Entry
 	PrevHash []byte
 	Hash     []byte
 }
+
+// Sealed says r has its place in the chain.
+func (r Record) Sealed() bool { return r.Seq > 0 }
 
 // Head identifies the end of the chain at one moment. Exported heads, kept outside
 // the database, are what expose a cut tail or a rewritten chain.
@@ -63,56 +69,39 @@ type Head struct {
 // genesis is prev_hash of entry 1.
 var genesis = make([]byte, sha256.Size)
 
-// Append writes e as the next entry of the chain inside tx, which must be a gorm
-// transaction. Call it last in the transaction: from here to commit every other
-// audited write waits on LockKey. Rolling back tx leaves no entry.
+// Append writes e, unsealed, inside tx, which must be a gorm transaction, so that the
+// entry commits or rolls back with the change it records. It takes no lock and reads
+// nothing of the chain, so audited transactions do not wait on each other; Seal gives
+// the entry its seq and hash after tx commits. The returned Record has ID and At but
+// Seq 0 and no hashes.
 func Append(ctx context.Context, tx *gorm.DB, e Entry) (Record, error) {
 	if c, ok := tx.Statement.ConnPool.(gorm.TxCommitter); !ok || c == nil {
 		return Record{}, ErrNotInTransaction
 	}
-	tx = tx.WithContext(ctx)
 	e, err := sanitise(e)
 	if err != nil {
 		return Record{}, err
 	}
-	// Let Postgres normalise the summary first, so the hash covers exactly what a
-	// later SELECT returns (jsonb reorders keys and reprints numbers).
-	stored, summary, err := normaliseSummary(tx, e.Summary)
+	raw, err := encodeCanonical(e.Summary)
 	if err != nil {
-		return Record{}, err
+		return Record{}, fmt.Errorf("%w: summary: %v", ErrInvalid, err)
 	}
-	e.Summary = summary
-	if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", LockKey).Error; err != nil {
-		return Record{}, fmt.Errorf("audit: lock chain: %w", err)
-	}
-	var (
-		at       time.Time
-		lastSeq  int64
-		lastHash []byte
-	)
-	err = tx.Raw(`SELECT clock_timestamp(), coalesce(l.seq, 0), l.hash
-		FROM (SELECT 1) one LEFT JOIN LATERAL
-		     (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) l ON true`).Row().Scan(&at, &lastSeq, &lastHash)
+	r := Record{Entry: e}
+	var stored string
+	// RETURNING the summary as Postgres stores it (jsonb reorders keys and reprints
+	// numbers) gives the caller what the sealer will hash, in the same round trip.
+	err = tx.WithContext(ctx).Raw(`INSERT INTO audit_log (at, actor, actor_id, action, object_type,
+		object_id, outcome, summary, request_id, ip, user_agent)
+		VALUES (clock_timestamp(), ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?, ?, ?)
+		RETURNING id, at, summary::text`,
+		e.Actor, e.ActorID, e.Action, e.ObjectType, e.ObjectID, e.Outcome, string(raw),
+		e.RequestID, e.IP, e.UserAgent).Row().Scan(&r.ID, &r.At, &stored)
 	if err != nil {
-		return Record{}, fmt.Errorf("audit: read chain head: %w", err)
+		return Record{}, fmt.Errorf("audit: insert %s: %w", e.Action, err)
 	}
-	if lastHash == nil {
-		lastHash = genesis
-	}
-	r := Record{Seq: lastSeq + 1, At: at.UTC(), Entry: e, PrevHash: lastHash}
-	if r.Hash, err = computeHash(&r); err != nil {
-		return Record{}, err
-	}
-	err = tx.Exec(`INSERT INTO audit_log (seq, at, actor, actor_id, action, object_type, object_id,
-		outcome, summary, request_id, ip, user_agent, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?, ?, ?, ?, ?)`,
-		r.Seq, r.At, r.Actor, r.ActorID, r.Action, r.ObjectType, r.ObjectID,
-		r.Outcome, stored, r.RequestID, r.IP, r.UserAgent, r.PrevHash, r.Hash).Error
-	if err != nil {
-		if isUniqueViolation(err) {
-			return Record{}, fmt.Errorf("%w: seq %d: %v", ErrChainMoved, r.Seq, err)
-		}
-		return Record{}, fmt.Errorf("audit: insert seq %d: %w", r.Seq, err)
+	r.At = r.At.UTC()
+	if r.Summary, err = decodeSummary(stored); err != nil {
+		return Record{}, fmt.Errorf("audit: stored summary of id %d: %w", r.ID, err)
 	}
 	return r, nil
 }
@@ -120,24 +109,6 @@ func Append(ctx context.Context, tx *gorm.DB, e Entry) (Record, error) {
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.Is(err, gorm.ErrDuplicatedKey) || (errors.As(err, &pgErr) && pgErr.Code == "23505")
-}
-
-// normaliseSummary round-trips the summary through jsonb and returns the text to
-// store and the value to hash.
-func normaliseSummary(tx *gorm.DB, summary map[string]any) (string, map[string]any, error) {
-	raw, err := encodeCanonical(summary)
-	if err != nil {
-		return "", nil, fmt.Errorf("%w: summary: %v", ErrInvalid, err)
-	}
-	var text string
-	if err := tx.Raw("SELECT CAST(? AS jsonb)::text", string(raw)).Row().Scan(&text); err != nil {
-		return "", nil, fmt.Errorf("audit: normalise summary: %w", err)
-	}
-	m, err := decodeSummary(text)
-	if err != nil {
-		return "", nil, fmt.Errorf("audit: normalise summary: %w", err)
-	}
-	return text, m, nil
 }
 
 // decodeSummary parses a stored summary, keeping numbers as written.
@@ -154,15 +125,17 @@ func decodeSummary(text string) (map[string]any, error) {
 	return m, nil
 }
 
-// CurrentHead returns the last entry's seq and hash; Seq 0 (and the genesis hash)
-// when the log is empty. Export it to a file the database cannot reach.
+// CurrentHead returns the last sealed entry's seq and hash; Seq 0 (and the genesis
+// hash) when nothing is sealed yet. Entries appended but not sealed are not part of
+// the chain yet, so not of the head. Export it to a file the database cannot reach.
 func CurrentHead(ctx context.Context, db *gorm.DB) (Head, error) {
 	var (
 		seq  int64
 		hash []byte
 		at   time.Time
 	)
-	err := db.WithContext(ctx).Raw("SELECT seq, hash, at FROM audit_log ORDER BY seq DESC LIMIT 1").Row().Scan(&seq, &hash, &at)
+	err := db.WithContext(ctx).Raw(`SELECT seq, hash, at FROM audit_log WHERE seq IS NOT NULL
+		ORDER BY seq DESC LIMIT 1`).Row().Scan(&seq, &hash, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Head{Hash: hex.EncodeToString(genesis)}, nil
 	}
@@ -187,6 +160,7 @@ func canonical(r *Record) ([]byte, error) {
 		"actor":       r.Actor,
 		"actor_id":    actorID,
 		"at":          r.At.UTC().Format(time.RFC3339Nano),
+		"id":          r.ID,
 		"ip":          r.IP,
 		"object_id":   r.ObjectID,
 		"object_type": r.ObjectType,

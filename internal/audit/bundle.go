@@ -17,6 +17,10 @@ import (
 // BundleMagic is the "bundle" value of an evidence bundle's header line.
 const BundleMagic = "countersign-audit"
 
+// BundleVersion is the bundle format written and read. Version 2 records carry the
+// row id, which the hash covers; version 1 (before two-phase sealing) is not read.
+const BundleVersion = 2
+
 // ErrNotBundle says a file is not an evidence bundle at all.
 var ErrNotBundle = errors.New("audit: not a countersign audit bundle")
 
@@ -40,10 +44,11 @@ type BundleObject struct {
 const maxBundleLine = 16 << 20
 
 // Bundle writes the evidence bundle for one object as JSON lines: a BundleHeader,
-// then every record of the chain from the object's first entry to its last, other
+// then every record of the chain from the object's first sealed entry to its last
+// (entries not sealed yet are not in the chain yet, so not in the bundle), other
 // objects' entries included, so that the segment verifies offline: each hash
 // recomputes from its content and prev_hash, and each prev_hash links to the line
-// before. ErrNotFound when the object has no entries.
+// before. ErrNotFound when the object has no sealed entries.
 func Bundle(ctx context.Context, db *gorm.DB, w io.Writer, objectType, objectID string) error {
 	var from, to sql.NullInt64
 	err := db.WithContext(ctx).Raw("SELECT min(seq), max(seq) FROM audit_log WHERE object_type = ? AND object_id = ?",
@@ -52,12 +57,12 @@ func Bundle(ctx context.Context, db *gorm.DB, w io.Writer, objectType, objectID 
 		return fmt.Errorf("audit: bundle %s:%s: %w", objectType, objectID, err)
 	}
 	if !from.Valid {
-		return fmt.Errorf("%w: no audit entries for %s:%s", ErrNotFound, objectType, objectID)
+		return fmt.Errorf("%w: no sealed audit entries for %s:%s", ErrNotFound, objectType, objectID)
 	}
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	err = enc.Encode(BundleHeader{Bundle: BundleMagic, Version: 1, Object: BundleObject{objectType, objectID},
+	err = enc.Encode(BundleHeader{Bundle: BundleMagic, Version: BundleVersion, Object: BundleObject{objectType, objectID},
 		FromSeq: from.Int64, ToSeq: to.Int64, GeneratedAt: time.Now().UTC()})
 	if err == nil {
 		err = scanSeq(ctx, db, Filter{AfterSeq: from.Int64 - 1, BeforeSeq: to.Int64 + 1},
@@ -88,7 +93,7 @@ func verifyBundle(r io.Reader, head *Head) (Report, error) {
 		return Report{}, fmt.Errorf("%w: empty input", ErrNotBundle)
 	}
 	var h BundleHeader
-	if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Bundle != BundleMagic || h.Version != 1 || h.FromSeq < 1 || h.ToSeq < h.FromSeq {
+	if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Bundle != BundleMagic || h.Version != BundleVersion || h.FromSeq < 1 || h.ToSeq < h.FromSeq {
 		return Report{}, fmt.Errorf("%w: bad header line", ErrNotBundle)
 	}
 	c, err := newChecker(head, h.FromSeq, true)

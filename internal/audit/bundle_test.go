@@ -19,6 +19,8 @@ func bundleFor(t *testing.T, db *gorm.DB) []string {
 	for _, id := range []int{9, 1, 2, 1, 2} {
 		appendTx(t, db, entry(id))
 	}
+	seal(t, db)
+	appendTx(t, db, entry(1)) // unsealed: not in the chain yet, so not in the bundle
 	var buf bytes.Buffer
 	if err := audit.Bundle(ctx, db, &buf, "case", "1"); err != nil {
 		t.Fatal(err)
@@ -43,7 +45,7 @@ func TestBundleVerifiesOffline(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &h); err != nil {
 		t.Fatal(err)
 	}
-	if h.Bundle != "countersign-audit" || h.Object != (audit.BundleObject{Type: "case", ID: "1"}) || h.FromSeq != 2 || h.ToSeq != 4 {
+	if h.Bundle != "countersign-audit" || h.Version != audit.BundleVersion || h.Object != (audit.BundleObject{Type: "case", ID: "1"}) || h.FromSeq != 2 || h.ToSeq != 4 {
 		t.Fatalf("header: %+v", h)
 	}
 	if len(lines) != 4 {
@@ -54,6 +56,10 @@ func TestBundleVerifiesOffline(t *testing.T) {
 	}
 	if err := audit.Bundle(ctx, db, &bytes.Buffer{}, "case", "404"); !errors.Is(err, audit.ErrNotFound) {
 		t.Fatalf("bundle of an unknown object: %v", err)
+	}
+	appendTx(t, db, entry(77))
+	if err := audit.Bundle(ctx, db, &bytes.Buffer{}, "case", "77"); !errors.Is(err, audit.ErrNotFound) {
+		t.Fatalf("bundle of an object with only unsealed entries: %v", err)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // CLI exit statuses.
 const (
 	ExitOK     = 0
-	ExitTamper = 1 // the chain or bundle is broken
+	ExitTamper = 1 // the chain or bundle is broken, or entries wait for a sealer that is not running
 	ExitUsage  = 2 // bad command, flag or argument file
 	ExitError  = 3 // could not check: database or I/O error
 )
@@ -26,17 +26,19 @@ const cliUsage = `usage: countersign audit <command> [flags]
 
 commands:
   verify [--head FILE] [--bundle FILE]
-        check the whole hash chain in the database, against a head exported
-        earlier (--head); or check an evidence bundle offline (--bundle, no
+        check the whole sealed hash chain in the database, against a head
+        exported earlier (--head), and report entries still awaiting sealing
+        (it never seals); or check an evidence bundle offline (--bundle, no
         database needed; --head applies when its seq is inside the bundle)
   head
         print the current head as JSON; keep it where the database cannot write
   export [--format jsonl|csv] [--object TYPE:ID] [--actor A] [--action A] [--from DATE] [--to DATE]
-        write matching entries, oldest first, to stdout. --actor "user:42" matches
+        write matching sealed entries, in chain order, to stdout. --actor "user:42" matches
         "user:42 fiona@example.com"; --action "case.*" matches a prefix; DATE is
         2006-01-02 or RFC 3339, and a --to day is included
 
-exit status: 0 ok, 1 tamper found, 2 usage error, 3 could not check (database or I/O)
+exit status: 0 ok, 1 tamper found or entries unsealed for over a minute, 2 usage
+error, 3 could not check (database or I/O)
 `
 
 // progressEvery is how many entries verify checks between progress lines.
@@ -161,26 +163,44 @@ var kindText = map[string]string{
 	KindHeadMismatch: "differs from the exported head (chain rewritten)",
 	KindMalformed:    "malformed line",
 	KindBundleHeader: "records do not match the bundle header",
+	KindUnsealed:     "entries awaiting sealing for over a minute (is the sealer running?)",
 }
 
 func printReport(w io.Writer, what string, rep Report, head *Head) int {
 	if !rep.OK() {
 		p := rep.Problems[0]
-		fmt.Fprintf(w, "%s BROKEN at seq %d: %s\n", what, p.Seq, kindText[p.Kind])
-		for _, p := range rep.Problems {
-			fmt.Fprintf(w, "  seq %d: %s: %s\n", p.Seq, p.Kind, p.Detail)
+		if p.Kind == KindUnsealed {
+			fmt.Fprintf(w, "%s NOT OK: %s\n", what, kindText[p.Kind])
+		} else {
+			fmt.Fprintf(w, "%s BROKEN at seq %d: %s\n", what, p.Seq, kindText[p.Kind])
 		}
+		for _, p := range rep.Problems {
+			if p.Seq == 0 {
+				fmt.Fprintf(w, "  %s: %s\n", p.Kind, p.Detail)
+			} else {
+				fmt.Fprintf(w, "  seq %d: %s: %s\n", p.Seq, p.Kind, p.Detail)
+			}
+		}
+		printUnsealed(w, rep)
 		return ExitTamper
 	}
 	if rep.Entries == 0 {
 		fmt.Fprintf(w, "%s OK: 0 entries\n", what)
-		return ExitOK
+	} else {
+		fmt.Fprintf(w, "%s OK: %d entries, seq %d..%d, head %s\n", what, rep.Entries, rep.First, rep.Last, rep.Head.Hash)
 	}
-	fmt.Fprintf(w, "%s OK: %d entries, seq %d..%d, head %s\n", what, rep.Entries, rep.First, rep.Last, rep.Head.Hash)
-	if head != nil && head.Seq >= rep.First && head.Seq <= rep.Last {
+	if head != nil && head.Seq >= rep.First && head.Seq <= rep.Last && rep.Entries > 0 {
 		fmt.Fprintf(w, "exported head at seq %d matches\n", head.Seq)
 	}
+	printUnsealed(w, rep)
 	return ExitOK
+}
+
+// printUnsealed says how many entries are not in the chain yet.
+func printUnsealed(w io.Writer, rep Report) {
+	if rep.Unsealed > 0 {
+		fmt.Fprintf(w, "%d entries awaiting sealing\n", rep.Unsealed)
+	}
 }
 
 func cliHead(ctx context.Context, db *gorm.DB, args []string, stdout, stderr io.Writer) int {

@@ -37,6 +37,7 @@ func TestCLIVerifyAndHead(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
 	appendN(t, db, 3)
+	appendTx(t, db, entry(4)) // not sealed: outside the head, counted as waiting
 	h := runCLI(db, "head")
 	var head audit.Head
 	if h.code != 0 || json.Unmarshal([]byte(h.stdout), &head) != nil || head.Seq != 3 || len(head.Hash) != 64 {
@@ -46,8 +47,8 @@ func TestCLIVerifyAndHead(t *testing.T) {
 
 	r := runCLI(db, "verify", "--head", headFile)
 	want := "audit chain OK: 3 entries, seq 1..3, head " + head.Hash + "\n"
-	if r.code != audit.ExitOK || !strings.HasPrefix(r.stdout, want) {
-		t.Fatalf("verify: %+v, want prefix %q", r, want)
+	if r.code != audit.ExitOK || !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, "\n1 entries awaiting sealing\n") {
+		t.Fatalf("verify: %+v, want prefix %q and 1 awaiting sealing", r, want)
 	}
 
 	tamper(t, db, sql("UPDATE audit_log SET object_id = '20' WHERE seq = 2"))
@@ -137,5 +138,37 @@ func TestCLIUsageErrors(t *testing.T) {
 	}
 	if r := runCLI(nil, "help"); r.code != audit.ExitOK || !strings.Contains(r.stdout, "exit status") {
 		t.Errorf("help: %+v", r)
+	}
+}
+
+// Entries a minute old and still unsealed mean no sealer is running: verify says so,
+// exits 1, and does not seal them itself.
+func TestVerifyReportsStaleUnsealed(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	appendN(t, db, 2)
+	appendTx(t, db, entry(3))
+	err := db.Exec(`INSERT INTO audit_log (at, actor, action) VALUES (now() - interval '2 minutes', 'system', 'case.created')`).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustVerify(t, db, nil)
+	if rep.OK() || rep.Entries != 2 || rep.Unsealed != 2 || len(rep.Problems) != 1 ||
+		rep.Problems[0].Kind != audit.KindUnsealed || !strings.Contains(rep.Problems[0].Detail, "1 of 2 unsealed") {
+		t.Fatalf("verify with a stale unsealed entry: %+v", rep)
+	}
+	r := runCLI(db, "verify")
+	if r.code != audit.ExitTamper || !strings.HasPrefix(r.stdout, "audit chain NOT OK: entries awaiting sealing for over a minute") ||
+		!strings.Contains(r.stdout, "\n2 entries awaiting sealing\n") {
+		t.Fatalf("cli verify: %+v", r)
+	}
+	if n := countRows(t, db, "seq IS NULL"); n != 2 {
+		t.Fatalf("verify sealed entries: %d left unsealed, want 2", n)
+	}
+	if n := seal(t, db); n != 2 {
+		t.Fatalf("sealed %d, want 2", n)
+	}
+	if rep := mustVerify(t, db, nil); !rep.OK() || rep.Entries != 4 || rep.Unsealed != 0 {
+		t.Fatalf("verify after sealing: %+v", rep)
 	}
 }

@@ -1,22 +1,51 @@
 // Package audit keeps Countersign's tamper-evident audit log: one hash chain in the
 // audit_log table (migrations/00004_audit.sql).
 //
+// # Two phases: append unsealed, seal in order
+//
+// A hash chain needs one order, and each hash needs the one before it. Computing it
+// in the request's transaction meant holding a lock from the first audited statement
+// to commit, so every audited transaction queued behind the one before (webhook
+// ingestion topped out near 330 deliveries/s with most connections waiting on the
+// lock). So the work is split:
+//
+//  1. [Append] inserts the entry unsealed, inside the caller's transaction: an id from
+//     a sequence, at, the content; no seq, no hashes. No lock, no read of the chain:
+//     audited transactions run side by side.
+//  2. [Seal], one sealer at a time (transaction-scoped advisory lock [LockKey], across
+//     processes), takes committed unsealed entries in id order, gives each the next
+//     seq, its prev_hash and hash, and writes a round of up to 1000 with one UPDATE.
+//     [RunSealer] does this every 200 ms in the background.
+//
+// The chain's order is sealing order. An id is taken at insert, but the transaction
+// may commit later than one holding a higher id; a round only sees committed entries,
+// so the late one is sealed by a later round with a higher seq. seq order is therefore
+// roughly commit order, id order is insert order, and neither promises anything about
+// at. Every sealed entry is in exactly one place, which is what the chain needs.
+//
+// Until it is sealed (about [DefaultSealEvery] after commit), an entry is guarded by
+// the triggers but not yet by the chain: an owner who disables the triggers could
+// change or remove it without a trace. [Verify] reports how many entries wait
+// (Report.Unsealed) and treats any older than a minute as a problem (KindUnsealed):
+// the sealer is not running. Verify itself never seals.
+//
 // # Invariants
 //
-//   - Append-only. Rows are only ever inserted, by Append. Row-level and TRUNCATE
-//     triggers refuse UPDATE, DELETE and TRUNCATE with SQLSTATE 42501 (permission
-//     denied), even for the table owner. An owner who disables the triggers can still
-//     change rows; the chain below makes that visible.
-//   - One chain, no gaps. seq runs 1, 2, 3, ... with no gaps and no forks. Append takes
-//     the transaction-scoped advisory lock [LockKey] before it reads the last row, so
-//     concurrent writers queue instead of forking; the lock is released when the
-//     caller's transaction ends. seq is the primary key and hash is unique, so even a
-//     writer that bypassed the lock could not fork the chain, only fail. A rolled-back
-//     transaction leaves no entry and no gap. Append needs READ COMMITTED (Postgres's
-//     default): under REPEATABLE READ the last row may be stale and Append fails.
+//   - Append-only, sealed once. Row-level and TRUNCATE triggers refuse DELETE and
+//     TRUNCATE, and every UPDATE except the seal: a row with no seq and no hashes
+//     getting seq, prev_hash and hash, with every other column unchanged. A sealed row
+//     can never change again. Refusals are SQLSTATE 42501 (permission denied), even
+//     for the table owner. An owner who disables the triggers can still change rows;
+//     the chain below makes that visible for sealed rows.
+//   - One chain, no gaps. seq runs 1, 2, 3, ... with no gaps and no forks: sealers
+//     queue on LockKey, read the last seq under it and write in READ COMMITTED. seq and
+//     hash are unique, so even a sealer that bypassed the lock could not fork the
+//     chain, only fail (ErrChainMoved). ids may have gaps (a rolled-back Append uses one
+//     up); a gap in seq means a deleted entry.
 //   - Same transaction. Append writes inside the caller's transaction, so the change
-//     and its audit entry commit or roll back together. Callers append last, because
-//     the lock is held from Append until commit and serialises every audited write.
+//     and its audit entry commit or roll back together. A rolled-back entry was never
+//     visible to a sealer, so it leaves no seq gap. Append may be called anywhere in
+//     the transaction; it holds nothing that others wait for.
 //   - Nothing secret, nothing forged. Every string field, summary keys and values
 //     included, has control characters (CR, LF, TAB, NUL, DEL, C1), U+2028/U+2029 and
 //     bidi controls replaced by visible escapes (`\n`, `\r`, `\t`, `\u001b`), so no
@@ -34,26 +63,29 @@
 // canonical(entry) is one JSON object, without whitespace, with exactly these keys in
 // byte order:
 //
-//	action, actor, actor_id, at, ip, object_id, object_type, outcome, prev_hash,
+//	action, actor, actor_id, at, id, ip, object_id, object_type, outcome, prev_hash,
 //	request_id, seq, summary, user_agent
 //
-// actor_id is a JSON integer or null; at is RFC 3339 in UTC with the fraction trimmed
-// of trailing zeros (Go's time.RFC3339Nano; Postgres keeps microseconds); prev_hash is
-// lower-case hex; seq is a JSON integer; summary is an object whose keys, at every
-// depth, are sorted in byte order, and whose numbers are written exactly as Postgres
-// prints the stored jsonb. Strings are JSON strings with `"` and `\` escaped and
-// nothing else (after sanitising they hold no control characters); non-ASCII is
-// literal UTF-8. This is what Go's encoding/json writes for a map with HTML escaping
-// off and numbers decoded as json.Number; any JSON library that sorts keys, drops
-// whitespace and copies number literals unchanged (never through a float) can
-// recompute the hashes without this code.
+// id is the row's id, a JSON integer: it ties each link of the chain to the row that
+// pages and bundles name. actor_id is a JSON integer or null; at is the append time,
+// RFC 3339 in UTC with the fraction trimmed of trailing zeros (Go's time.RFC3339Nano;
+// Postgres keeps microseconds); prev_hash is lower-case hex; seq is a JSON integer;
+// summary is an object whose keys, at every depth, are sorted in byte order, and whose
+// numbers are written exactly as Postgres prints the stored jsonb. Strings are JSON
+// strings with `"` and `\` escaped and nothing else (after sanitising they hold no
+// control characters); non-ASCII is literal UTF-8. This is what Go's encoding/json
+// writes for a map with HTML escaping off and numbers decoded as json.Number; any JSON
+// library that sorts keys, drops whitespace and copies number literals unchanged
+// (never through a float) can recompute the hashes without this code. sealed_at is
+// bookkeeping and not hashed.
 //
 // # Heads and verification
 //
 // A chain rewritten from some point onwards, with every later hash recomputed, is
 // internally consistent. Only a head exported earlier ([CurrentHead], `audit head`),
 // and kept somewhere the database's owner cannot write, shows such a rewrite or a cut
-// tail. [Verify] checks the stored chain, against a head when one is given;
-// [Bundle] writes the chain segment covering one object, with full records, and
-// [VerifyBundle] checks such a file offline.
+// tail. [Verify] checks the sealed chain in seq order, against a head when one is
+// given; [Bundle] writes the chain segment covering one object's sealed entries, with
+// full records, and [VerifyBundle] checks such a file offline. [List], for the audit
+// page and the case timeline, shows sealed and unsealed entries alike, newest id first.
 package audit

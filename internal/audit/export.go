@@ -19,6 +19,7 @@ import (
 // hashes in hex, so the line verifies offline.
 type wireRecord struct {
 	Seq        int64          `json:"seq"`
+	ID         int64          `json:"id"`
 	At         string         `json:"at"`
 	Actor      string         `json:"actor"`
 	ActorID    *int64         `json:"actor_id"`
@@ -41,7 +42,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		summary = map[string]any{}
 	}
 	return encodeCanonical(wireRecord{
-		Seq: r.Seq, At: r.At.UTC().Format(time.RFC3339Nano), Actor: r.Actor, ActorID: r.ActorID,
+		Seq: r.Seq, ID: r.ID, At: r.At.UTC().Format(time.RFC3339Nano), Actor: r.Actor, ActorID: r.ActorID,
 		Action: r.Action, ObjectType: r.ObjectType, ObjectID: r.ObjectID, Outcome: r.Outcome,
 		Summary: summary, RequestID: r.RequestID, IP: r.IP, UserAgent: r.UserAgent,
 		PrevHash: hex.EncodeToString(r.PrevHash), Hash: hex.EncodeToString(r.Hash),
@@ -74,7 +75,7 @@ func decodeRecord(b []byte, r *Record, strict bool) error {
 	if err != nil {
 		return fmt.Errorf("hash: %w", err)
 	}
-	*r = Record{Seq: w.Seq, At: at.UTC(), PrevHash: prev, Hash: hash, Entry: Entry{
+	*r = Record{ID: w.ID, Seq: w.Seq, At: at.UTC(), PrevHash: prev, Hash: hash, Entry: Entry{
 		Actor: w.Actor, ActorID: w.ActorID, Action: w.Action, ObjectType: w.ObjectType,
 		ObjectID: w.ObjectID, Outcome: w.Outcome, Summary: w.Summary,
 		RequestID: w.RequestID, IP: w.IP, UserAgent: w.UserAgent,
@@ -82,7 +83,7 @@ func decodeRecord(b []byte, r *Record, strict bool) error {
 	return nil
 }
 
-// Export streams the entries matching f, oldest first, as "jsonl" (one Record per
+// Export streams the sealed entries matching f in seq order, as "jsonl" (one Record per
 // line, verifiable offline) or "csv" (for spreadsheets: cells that a spreadsheet
 // would run as a formula get a leading apostrophe, so CSV is for reading, JSON lines
 // for verifying).
@@ -108,7 +109,7 @@ func Export(ctx context.Context, db *gorm.DB, w io.Writer, f Filter, format stri
 	return nil
 }
 
-var csvHeader = []string{"seq", "at", "actor", "actor_id", "action", "object_type", "object_id",
+var csvHeader = []string{"seq", "id", "at", "actor", "actor_id", "action", "object_type", "object_id",
 	"outcome", "summary", "request_id", "ip", "user_agent", "prev_hash", "hash"}
 
 func exportCSV(ctx context.Context, db *gorm.DB, w io.Writer, f Filter) error {
@@ -125,7 +126,7 @@ func exportCSV(ctx context.Context, db *gorm.DB, w io.Writer, f Filter) error {
 		if r.ActorID != nil {
 			actorID = strconv.FormatInt(*r.ActorID, 10)
 		}
-		return cw.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano),
+		return cw.Write([]string{strconv.FormatInt(r.Seq, 10), strconv.FormatInt(r.ID, 10), r.At.UTC().Format(time.RFC3339Nano),
 			cell(r.Actor), actorID, cell(r.Action), cell(r.ObjectType), cell(r.ObjectID),
 			cell(r.Outcome), string(summary), cell(r.RequestID), cell(r.IP), cell(r.UserAgent),
 			hex.EncodeToString(r.PrevHash), hex.EncodeToString(r.Hash)})

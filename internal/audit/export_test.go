@@ -19,3 +19,11 @@ func SetProgressEvery(n int64) (restore func()) {
 	progressEvery = n
 	return func() { progressEvery = old }
 }
+
+// SetSealBatch changes how many entries one sealing round takes and returns the
+// restore func.
+func SetSealBatch(n int) (restore func()) {
+	old := sealBatch
+	sealBatch = n
+	return func() { sealBatch = old }
+}

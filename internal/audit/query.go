@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -9,7 +10,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// Filter selects entries for List and Export. Zero fields match everything.
+// Filter selects entries for List and Export. Zero fields match everything. The seq
+// conditions match sealed entries only.
 type Filter struct {
 	Actor      string // "user:42" matches "user:42 fiona@example.com"; the whole actor string matches too
 	ActorID    *int64
@@ -18,7 +20,8 @@ type Filter struct {
 	Action     string     // exact, or a prefix ending in "*": "case.*"
 	From, To   *time.Time // From inclusive, To exclusive
 	AfterSeq   int64      // only seq > AfterSeq (Export resumes here)
-	BeforeSeq  int64      // only seq < BeforeSeq (List's next, older, page)
+	BeforeSeq  int64      // only seq < BeforeSeq
+	BeforeID   int64      // only id < BeforeID (List's next, older, page)
 	Limit      int        // Export: 0 is no limit; List: 0 is 50, at most 1000
 }
 
@@ -50,37 +53,41 @@ func (f Filter) apply(q *gorm.DB) *gorm.DB {
 	if f.BeforeSeq > 0 {
 		q = q.Where("seq < ?", f.BeforeSeq)
 	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
+	}
 	return q
 }
 
-// row is one audit_log row as selected by rowColumns.
+// row is one audit_log row as selected by rowColumns. Seq is 0 while unsealed.
 type row struct {
-	Seq        int64     `gorm:"column:seq"`
-	At         time.Time `gorm:"column:at"`
-	Actor      string    `gorm:"column:actor"`
-	ActorID    *int64    `gorm:"column:actor_id"`
-	Action     string    `gorm:"column:action"`
-	ObjectType string    `gorm:"column:object_type"`
-	ObjectID   string    `gorm:"column:object_id"`
-	Outcome    string    `gorm:"column:outcome"`
-	Summary    string    `gorm:"column:summary"`
-	RequestID  string    `gorm:"column:request_id"`
-	IP         string    `gorm:"column:ip"`
-	UserAgent  string    `gorm:"column:user_agent"`
-	PrevHash   []byte    `gorm:"column:prev_hash"`
-	Hash       []byte    `gorm:"column:hash"`
+	ID         int64         `gorm:"column:id"`
+	Seq        sql.NullInt64 `gorm:"column:seq"`
+	At         time.Time     `gorm:"column:at"`
+	Actor      string        `gorm:"column:actor"`
+	ActorID    *int64        `gorm:"column:actor_id"`
+	Action     string        `gorm:"column:action"`
+	ObjectType string        `gorm:"column:object_type"`
+	ObjectID   string        `gorm:"column:object_id"`
+	Outcome    string        `gorm:"column:outcome"`
+	Summary    string        `gorm:"column:summary"`
+	RequestID  string        `gorm:"column:request_id"`
+	IP         string        `gorm:"column:ip"`
+	UserAgent  string        `gorm:"column:user_agent"`
+	PrevHash   []byte        `gorm:"column:prev_hash"`
+	Hash       []byte        `gorm:"column:hash"`
 }
 
-const rowColumns = "seq, at, actor, actor_id, action, object_type, object_id, outcome, " +
+const rowColumns = "id, seq, at, actor, actor_id, action, object_type, object_id, outcome, " +
 	"summary::text AS summary, request_id, ip, user_agent, prev_hash, hash"
 
 func (r *row) record() (Record, error) {
 	summary, err := decodeSummary(r.Summary)
 	if err != nil {
-		return Record{}, fmt.Errorf("seq %d: summary: %w", r.Seq, err)
+		return Record{}, fmt.Errorf("id %d: summary: %w", r.ID, err)
 	}
 	return Record{
-		Seq: r.Seq, At: r.At.UTC(), PrevHash: r.PrevHash, Hash: r.Hash,
+		ID: r.ID, Seq: r.Seq.Int64, At: r.At.UTC(), PrevHash: r.PrevHash, Hash: r.Hash,
 		Entry: Entry{
 			Actor: r.Actor, ActorID: r.ActorID, Action: r.Action,
 			ObjectType: r.ObjectType, ObjectID: r.ObjectID, Outcome: r.Outcome, Summary: summary,
@@ -93,7 +100,7 @@ func selectRows(ctx context.Context, db *gorm.DB) *gorm.DB {
 	return db.WithContext(ctx).Table("audit_log").Select(rowColumns)
 }
 
-// scanSeq calls fn for each entry matching f in ascending seq order, reading
+// scanSeq calls fn for each sealed entry matching f in ascending seq order, reading
 // batchSize rows per query (keyset on seq), so memory stays flat on any chain length.
 func scanSeq(ctx context.Context, db *gorm.DB, f Filter, fn func(*Record) error) error {
 	after, left := f.AfterSeq, f.Limit
@@ -120,12 +127,13 @@ func scanSeq(ctx context.Context, db *gorm.DB, f Filter, fn func(*Record) error)
 		if len(rows) < n || (f.Limit > 0 && left <= 0) {
 			return nil
 		}
-		after = rows[len(rows)-1].Seq
+		after = rows[len(rows)-1].Seq.Int64
 	}
 }
 
-// List returns one page of entries for the audit page, newest first. For the next
-// (older) page pass the last Seq returned as BeforeSeq.
+// List returns one page of entries for the audit page and the case timeline, sealed
+// and unsealed, newest (highest id) first; an unsealed entry has Seq 0. For the next
+// (older) page pass the last ID returned as BeforeID.
 func List(ctx context.Context, db *gorm.DB, f Filter) ([]Record, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -137,7 +145,7 @@ func List(ctx context.Context, db *gorm.DB, f Filter) ([]Record, error) {
 		q = q.Where("seq > ?", f.AfterSeq)
 	}
 	var rows []row
-	if err := q.Order("seq DESC").Limit(limit).Find(&rows).Error; err != nil {
+	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("audit: list: %w", err)
 	}
 	out := make([]Record, 0, len(rows))

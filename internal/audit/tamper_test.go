@@ -34,19 +34,20 @@ func sql(q string, args ...any) func(tx *gorm.DB) error {
 	return func(tx *gorm.DB) error { return tx.Exec(q, args...).Error }
 }
 
-// insert writes r as a row, bypassing Append.
+// insert writes r as a sealed row, bypassing Append and Seal.
 func insert(r audit.Record) func(tx *gorm.DB) error {
-	return sql(`INSERT INTO audit_log (seq, at, actor, actor_id, action, object_type, object_id, outcome,
-		summary, request_id, ip, user_agent, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?)`,
-		r.Seq, r.At, r.Actor, r.ActorID, r.Action, r.ObjectType, r.ObjectID, r.Outcome,
+	return sql(`INSERT INTO audit_log (id, seq, at, actor, actor_id, action, object_type, object_id, outcome,
+		summary, request_id, ip, user_agent, prev_hash, hash, sealed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, now())`,
+		r.ID, r.Seq, r.At, r.Actor, r.ActorID, r.Action, r.ObjectType, r.ObjectID, r.Outcome,
 		r.RequestID, r.IP, r.UserAgent, r.PrevHash, r.Hash)
 }
 
 // forge builds a record an attacker would insert at seq after prev, with a correctly
-// recomputed hash.
+// recomputed hash (and an id of its own).
 func forge(t *testing.T, seq int64, prev []byte, at time.Time) audit.Record {
 	t.Helper()
-	r := audit.Record{Seq: seq, At: at, PrevHash: prev, Entry: audit.Entry{Actor: "user:7 fiona@example.com",
+	r := audit.Record{ID: 1000 + seq, Seq: seq, At: at, PrevHash: prev, Entry: audit.Entry{Actor: "user:7 fiona@example.com",
 		Action: "approval.approved", ObjectType: "case", ObjectID: "99", Outcome: "ok", Summary: map[string]any{}}}
 	var err error
 	if r.Hash, err = audit.ComputeHash(&r); err != nil {
@@ -72,6 +73,13 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{name: "modified summary", wantSeq: 4, wantKind: audit.KindHashMismatch,
 			tamper: func(t *testing.T, db *gorm.DB, _ []audit.Record) {
 				tamper(t, db, sql(`UPDATE audit_log SET summary = jsonb_set(summary, '{after,amount_minor}', '1') WHERE seq = 4`))
+			}},
+		{name: "ids swapped", wantSeq: 3, wantKind: audit.KindHashMismatch,
+			tamper: func(t *testing.T, db *gorm.DB, recs []audit.Record) {
+				tamper(t, db,
+					sql("UPDATE audit_log SET id = -1 WHERE seq = 3"),
+					sql("UPDATE audit_log SET id = ? WHERE seq = 4", recs[2].ID),
+					sql("UPDATE audit_log SET id = ? WHERE seq = 3", recs[3].ID))
 			}},
 		{name: "deleted row", wantSeq: 3, wantKind: audit.KindGap,
 			tamper: func(t *testing.T, db *gorm.DB, _ []audit.Record) {

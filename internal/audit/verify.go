@@ -3,9 +3,11 @@ package audit
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"iter"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -19,23 +21,32 @@ const (
 	KindHeadMismatch = "head_mismatch" // the entry at the head's seq has another hash: chain rewritten
 	KindMalformed    = "malformed"     // a bundle line that is not a record
 	KindBundleHeader = "bundle_header" // a bundle whose records do not match its header
+	KindUnsealed     = "unsealed"      // entries left unsealed past sealGrace: no sealer is running
 )
+
+// sealGrace is how long an entry may wait for sealing before Verify reports it. A
+// running sealer takes DefaultSealEvery; anything much older means none is running,
+// and until sealed an entry is guarded by the triggers but not by the chain.
+const sealGrace = time.Minute
 
 // maxProblems bounds a report; the first problem is what matters.
 const maxProblems = 100
 
-// Problem is one break in the chain, at the first entry where it shows.
+// Problem is one break in the chain, at the first entry where it shows. Seq is 0 for
+// KindUnsealed, which is about entries not in the chain yet.
 type Problem struct {
 	Seq    int64
 	Kind   string
 	Detail string
 }
 
-// Report is the outcome of a verification. Problems is empty when the chain is intact.
+// Report is the outcome of a verification. Problems is empty when the chain is intact
+// and nothing has waited for sealing longer than a minute.
 type Report struct {
-	Entries     int64
+	Entries     int64 // sealed entries checked
 	First, Last int64
-	Head        Head // the last entry checked, as a head to export
+	Head        Head  // the last entry checked, as a head to export
+	Unsealed    int64 // entries appended but not sealed yet (Verify only)
 	Problems    []Problem
 }
 
@@ -148,9 +159,11 @@ func VerifyRecords(recs iter.Seq[Record], head *Head) Report {
 // batchSize is how many rows Verify, Export and Bundle read per query.
 var batchSize = 5000
 
-// Verify walks the stored chain from seq 1 in batches, never holding more than one
+// Verify walks the sealed chain from seq 1 in batches, never holding more than one
 // batch, and reports where it breaks. With head (exported earlier), the chain must
-// reach head.Seq and the entry there must have head.Hash.
+// reach head.Seq and the entry there must have head.Hash. It then counts the entries
+// still waiting for the sealer (Report.Unsealed) and reports those older than a
+// minute as KindUnsealed. Verify only reads: it never seals.
 func Verify(ctx context.Context, db *gorm.DB, head *Head) (Report, error) {
 	return verify(ctx, db, head, nil)
 }
@@ -171,5 +184,28 @@ func verify(ctx context.Context, db *gorm.DB, head *Head, progress func(Report))
 	if err != nil {
 		return Report{}, fmt.Errorf("audit: verify: %w", err)
 	}
-	return c.finish(), nil
+	c.finish()
+	if err := c.checkUnsealed(ctx, db); err != nil {
+		return Report{}, fmt.Errorf("audit: verify: %w", err)
+	}
+	return c.rep, nil
+}
+
+// checkUnsealed counts entries waiting for the sealer, after the walk, so that an
+// entry sealed during the walk is counted once (in Entries) or not at all.
+func (c *checker) checkUnsealed(ctx context.Context, db *gorm.DB) error {
+	var (
+		stale  int64
+		oldest sql.NullTime
+	)
+	err := db.WithContext(ctx).Raw(`SELECT count(*), count(*) FILTER (WHERE at < now() - make_interval(secs => ?)), min(at)
+		FROM audit_log WHERE seq IS NULL`, sealGrace.Seconds()).Row().Scan(&c.rep.Unsealed, &stale, &oldest)
+	if err != nil {
+		return fmt.Errorf("count unsealed: %w", err)
+	}
+	if stale > 0 {
+		c.problem(0, KindUnsealed, "%d of %d unsealed entries are older than %s (oldest at %s): is the sealer running?",
+			stale, c.rep.Unsealed, sealGrace, oldest.Time.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

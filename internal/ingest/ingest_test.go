@@ -82,6 +82,9 @@ func TestSamplesBecomeCases(t *testing.T) {
 	if from != "+14155550142" {
 		t.Errorf("from_number = %q, want E.164", from)
 	}
+	if _, err := audit.Seal(ctx, db.Gorm); err != nil {
+		t.Errorf("seal the audit chain: %v", err)
+	}
 	if r, err := audit.Verify(ctx, db.Gorm, nil); err != nil || len(r.Problems) > 0 || r.Entries == 0 {
 		t.Errorf("audit chain after ingest: %+v %v", r, err)
 	}

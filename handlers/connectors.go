@@ -1,0 +1,30 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/countersign/countersign/internal/jobs"
+	"github.com/countersign/countersign/views"
+)
+
+// AdminConnectors is the connector health panel: mode, last success and failure,
+// error rate over the last hour (from every worker process's calls).
+func (a *App) AdminConnectors(w http.ResponseWriter, r *http.Request) {
+	modes := map[string]jobs.Mode{}
+	if a.Jobs != nil {
+		modes = a.Jobs.Connectors().Modes
+	}
+	health, err := jobs.HealthReport(r.Context(), a.DB.Gorm, modes)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	rows := make([]views.ConnectorHealthRow, 0, len(health))
+	for _, h := range health {
+		rows = append(rows, views.ConnectorHealthRow{Name: h.Connector, Mode: string(h.Mode),
+			LastSuccess: formatTime(h.LastSuccess), LastFailure: formatTime(h.LastFailure), LastError: h.LastError,
+			Calls: h.CallsLastHour, ErrorRate: fmt.Sprintf("%.0f%%", h.ErrorRate()*100)})
+	}
+	Render(w, r, http.StatusOK, views.AdminConnectors(a.Page(r, "Connectors"), rows))
+}

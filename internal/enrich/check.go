@@ -1,0 +1,276 @@
+package enrich
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/stripe"
+)
+
+// cryptoCodes are currencies priced through Token Metrics, not Stripe.
+var cryptoCodes = map[string]bool{"BTC": true, "ETH": true, "USDC": true, "USDT": true, "SOL": true, "XRP": true,
+	"DOGE": true, "LTC": true, "ADA": true, "DAI": true, "MATIC": true, "BNB": true}
+
+func isCrypto(cur string) bool { return cryptoCodes[strings.ToUpper(cur)] }
+
+// notFound reports a look-up of something that does not exist (a fact, not a failure).
+func notFound(err error) bool {
+	var ce *connector.Error
+	return asConnErr(err, &ce) && (ce.Status == 404 || ce.Code == "resource_missing")
+}
+
+func asConnErr(err error, target **connector.Error) bool { return errors.As(err, target) }
+
+type lookup struct {
+	s     *Service
+	ctx   context.Context
+	res   *Result
+	found map[string]bool
+}
+
+// get runs one look-up; a missing object becomes a note, other errors stop the check.
+func (l *lookup) get(op, ref string, fn func() (*stripe.Fact, error)) (*stripe.Fact, error) {
+	start := time.Now()
+	f, err := fn()
+	l.s.observe(l.ctx, op, start, err)
+	switch {
+	case notFound(err) || (err == nil && f == nil):
+		l.res.Notes = append(l.res.Notes, op+" "+ref+": not found")
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	l.res.Facts = append(l.res.Facts, Fact{Source: l.s.source(), Fact: *f})
+	l.found[f.Object] = true
+	return f, nil
+}
+
+func (s *Service) source() string {
+	if s.Source != "" {
+		return s.Source
+	}
+	return "stripe"
+}
+
+func ptr(f stripe.Fact, err error) (*stripe.Fact, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+func (s *Service) checkStripe(ctx context.Context, c Claim) (Result, error) {
+	var res Result
+	if s.Stripe == nil {
+		res.Confidence, res.Notes = 0.6, []string{"no billing system configured: claim not checked"}
+		return res, nil
+	}
+	l := &lookup{s: s, ctx: ctx, res: &res, found: map[string]bool{}}
+	var primary *stripe.Fact
+	var err error
+	refs := 0
+	if ref := c.InvoiceNumber; ref != "" {
+		refs++
+		if strings.HasPrefix(ref, "in_") {
+			primary, err = l.get("get invoice", ref, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetInvoice(ctx, ref)) })
+		} else {
+			primary, err = l.get("find invoice", ref, func() (*stripe.Fact, error) { return s.Stripe.FindInvoiceByNumber(ctx, ref) })
+		}
+		if err != nil {
+			return res, err
+		}
+		if primary != nil && s.InvoiceCharge != nil {
+			if ch, _ := s.InvoiceCharge(ctx, primary.ID); ch != "" {
+				if _, err := l.get("get charge", ch, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetCharge(ctx, ch)) }); err != nil {
+					return res, err
+				}
+			}
+		}
+	}
+	if ref := c.PaymentID; ref != "" {
+		refs++
+		var f *stripe.Fact
+		switch {
+		case strings.HasPrefix(ref, "ch_") || strings.HasPrefix(ref, "py_"):
+			f, err = l.get("get charge", ref, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetCharge(ctx, ref)) })
+		case strings.HasPrefix(ref, "pi_"):
+			f, err = l.get("get payment intent", ref, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetPaymentIntent(ctx, ref)) })
+			if err == nil && f != nil {
+				if ch, _ := f.Raw["latest_charge"].(string); ch != "" {
+					_, err = l.get("get charge", ch, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetCharge(ctx, ch)) })
+				}
+			}
+		default:
+			res.Notes = append(res.Notes, "payment reference "+ref+" is not a Stripe id")
+		}
+		if err != nil {
+			return res, err
+		}
+		if primary == nil {
+			primary = f
+		}
+	}
+	if ref := c.SubscriptionID; strings.HasPrefix(ref, "sub_") {
+		refs++
+		f, err := l.get("get subscription", ref, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetSubscription(ctx, ref)) })
+		if err != nil {
+			return res, err
+		}
+		if primary == nil {
+			primary = f
+		}
+	}
+	switch {
+	case strings.HasPrefix(c.CustomerID, "cus_"):
+		_, err = l.get("get customer", c.CustomerID, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetCustomer(ctx, c.CustomerID)) })
+	case c.Email != "":
+		_, err = l.get("find customer", "by email", func() (*stripe.Fact, error) { return s.Stripe.FindCustomerByEmail(ctx, c.Email) })
+	}
+	if err != nil {
+		return res, err
+	}
+	score(&res, c, primary, refs)
+	return res, nil
+}
+
+// score turns what was found into a confidence and mismatches.
+func score(res *Result, c Claim, primary *stripe.Fact, refs int) {
+	conf := 0.0
+	switch {
+	case primary != nil:
+		conf = 0.5
+	case refs > 0:
+		conf = 0.1 // the caller named something the billing system does not know
+	default:
+		conf = 0.2
+	}
+	if primary != nil && c.AmountMinor != nil && primary.AmountMinor > 0 {
+		if *c.AmountMinor == primary.AmountMinor {
+			conf += 0.25
+		} else {
+			res.Mismatches = append(res.Mismatches, Mismatch{"amount", stripe.FormatMinor(*c.AmountMinor, c.Currency),
+				stripe.FormatMinor(primary.AmountMinor, primary.Currency)})
+		}
+	}
+	if primary != nil && c.Currency != "" && primary.Currency != "" {
+		if strings.EqualFold(c.Currency, primary.Currency) {
+			conf += 0.1
+		} else {
+			res.Mismatches = append(res.Mismatches, Mismatch{"currency", c.Currency, primary.Currency})
+		}
+	}
+	emailOK := false
+	if c.Email != "" {
+		for _, f := range res.Facts {
+			if f.CustomerEmail == "" {
+				continue
+			}
+			if strings.EqualFold(f.CustomerEmail, c.Email) {
+				emailOK = true
+			}
+		}
+		if emailOK {
+			conf += 0.15
+			if primary == nil {
+				conf += 0.2 // the customer is known, even without a matching object
+			}
+		} else if len(res.Facts) > 0 {
+			res.Mismatches = append(res.Mismatches, Mismatch{Field: "email", Claimed: "as given on the call", Found: "a different billing email on file"})
+		}
+	}
+	for _, f := range res.Facts {
+		if f.Object == "charge" && (f.Refunded || (f.AmountMinor > 0 && f.AmountRefunded >= f.AmountMinor)) {
+			res.AlreadyRefunded = f.ID
+		}
+	}
+	res.Confidence = math.Round(math.Min(conf, 1)*100) / 100
+	res.Verified = res.Confidence >= 0.9 && emailOK
+}
+
+// checkCrypto prices a crypto-denominated claim with Token Metrics and compares it
+// with the claimed fiat value when the call gave one.
+func (s *Service) checkCrypto(ctx context.Context, c Claim) (Result, error) {
+	res := Result{Confidence: 0.3}
+	if s.TokenMetrics == nil {
+		res.Notes = append(res.Notes, "no price source configured for "+c.Currency)
+		return res, nil
+	}
+	start := time.Now()
+	tokens, err := s.TokenMetrics.Tokens(ctx, c.Currency, "")
+	s.observe(ctx, "tokenmetrics tokens", start, err)
+	if err != nil {
+		return res, err
+	}
+	if len(tokens) == 0 {
+		res.Confidence = 0.2
+		res.Mismatches = append(res.Mismatches, Mismatch{"currency", c.Currency, "unknown token"})
+		return res, nil
+	}
+	start = time.Now()
+	price, err := s.TokenMetrics.Price(ctx, tokens[0].ID)
+	s.observe(ctx, "tokenmetrics price", start, err)
+	if err != nil {
+		return res, err
+	}
+	res.Facts = append(res.Facts, Fact{Source: "tokenmetrics", Fact: stripe.Fact{Object: "price",
+		ID: strconv.FormatInt(price.TokenID, 10), Currency: "USD", Status: "current",
+		Raw: map[string]any{"symbol": price.Symbol, "name": price.Name, "price_usd": price.Decimal}}})
+	res.Confidence = 0.6
+	amount, aerr := strconv.ParseFloat(c.AmountText, 64)
+	fiat, ferr := strconv.ParseFloat(c.FiatAmount, 64)
+	if aerr == nil && ferr == nil && fiat > 0 && (c.FiatCurrency == "" || c.FiatCurrency == "USD") {
+		value := amount * price.Float
+		if math.Abs(value-fiat)/fiat <= 0.05 {
+			res.Confidence = 0.85
+		} else {
+			res.Confidence = 0.4
+			res.Mismatches = append(res.Mismatches, Mismatch{"fiat value", fmt.Sprintf("%.2f USD", fiat),
+				fmt.Sprintf("%.2f USD at %s per %s", value, price.Decimal, c.Currency)})
+		}
+	}
+	return res, nil
+}
+
+// Backfill fetches a call that arrived without transcript or analysis from the
+// DialNexa API and ingests it through the same code path as a webhook, as an
+// analysis update (its own deduplication key).
+func (s *Service) Backfill(ctx context.Context, callID int64) error {
+	if s.DialNexa == nil || s.Ingest == nil {
+		return nil
+	}
+	var dnID string
+	if err := s.DB.WithContext(ctx).Raw(`SELECT dialnexa_id FROM calls WHERE id = ?`, callID).Scan(&dnID).Error; err != nil {
+		return fmt.Errorf("enrich: load call %d: %w", callID, err)
+	}
+	if dnID == "" {
+		return errNoCall
+	}
+	start := time.Now()
+	body, err := s.DialNexa.GetCall(ctx, dnID)
+	if s.Observe != nil {
+		s.Observe(ctx, "dialnexa", "get call", start, err)
+	}
+	if err != nil {
+		return err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return fmt.Errorf("enrich: backfill body: %w", err)
+	}
+	call := json.RawMessage(body)
+	if inner, ok := top["call"]; ok {
+		call = inner
+	}
+	env, _ := json.Marshal(map[string]any{"event_type": "call.analysis_ready", "call": call})
+	if _, err := s.Ingest.Ingest(ctx, env); err != nil {
+		return fmt.Errorf("enrich: re-ingest call %d: %w", callID, err)
+	}
+	return nil
+}

@@ -1,0 +1,292 @@
+// Package enrich checks what a caller claimed against the billing system right after
+// a case is created (claim checks), and backfills calls that arrived without
+// transcript or analysis.
+//
+// Invariants:
+//   - Facts, the claim check, any routing change and the audit entry are written in
+//     one transaction; a look-up failure writes nothing and the job retries.
+//   - A refund whose charge is already refunded never reaches an approver as a
+//     normal case: it moves to review / needs_info with the reason.
+//   - A claim the billing system does not confirm (confidence < 0.6) moves to the
+//     review queue; the suspected kind is kept.
+//   - Only cases nobody has decided on yet (new, triaged) are re-routed.
+package enrich
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/dialnexaapi"
+	"github.com/countersign/countersign/internal/connector/stripe"
+	"github.com/countersign/countersign/internal/connector/tokenmetrics"
+	"github.com/countersign/countersign/internal/ingest"
+)
+
+// ReviewThreshold is the confidence below which a case goes to the review queue.
+const ReviewThreshold = 0.6
+
+// Claim is what the caller said, read from the case and its call.
+type Claim struct {
+	CaseID         int64
+	Kind           string
+	Status         string
+	AmountMinor    *int64
+	Currency       string
+	AmountText     string // as extracted, for crypto amounts that are not money we move
+	InvoiceNumber  string
+	PaymentID      string
+	SubscriptionID string
+	CustomerID     string
+	Email          string
+	FiatAmount     string // claimed fiat value of a crypto amount, when extracted
+	FiatCurrency   string
+}
+
+// Service runs claim checks and backfills.
+type Service struct {
+	DB           *gorm.DB
+	Stripe       *stripe.Client       // nil: no billing look-ups
+	TokenMetrics *tokenmetrics.Client // nil: crypto claims are not priced
+	DialNexa     *dialnexaapi.Client  // nil: no backfill
+	Ingest       *ingest.Service      // re-ingests backfilled calls (same code path)
+	// Observe records each connector call (the jobs meter).
+	Observe func(ctx context.Context, connector, op string, start time.Time, err error)
+	// InvoiceCharge finds the charge that paid an invoice (the dev sandbox keeps it).
+	InvoiceCharge func(ctx context.Context, invoiceID string) (string, error)
+	// BeforeLookup lets the dev sandbox learn a demo call's references.
+	BeforeLookup func(c Claim)
+	Source       string // billing_facts.source: "stripe" or "sandbox"
+}
+
+// Fact is one billing-system fact gathered for a claim.
+type Fact struct {
+	Source string
+	stripe.Fact
+}
+
+// Mismatch is one disagreement between the claim and the facts.
+type Mismatch struct {
+	Field   string `json:"field"`
+	Claimed string `json:"claimed"`
+	Found   string `json:"found"`
+}
+
+// Result is the outcome of a check.
+type Result struct {
+	Facts      []Fact
+	Confidence float64
+	Verified   bool
+	Mismatches []Mismatch
+	Notes      []string
+	// AlreadyRefunded names the refunded charge when a refund was claimed for one.
+	AlreadyRefunded string
+}
+
+func (s *Service) observe(ctx context.Context, op string, start time.Time, err error) {
+	if s.Observe != nil {
+		name := "stripe"
+		if strings.HasPrefix(op, "tokenmetrics") {
+			name = "tokenmetrics"
+		}
+		s.Observe(ctx, name, op, start, err)
+	}
+}
+
+// Check runs the claim check of one case and stores its outcome.
+func (s *Service) Check(ctx context.Context, caseID int64) error {
+	c, err := s.loadClaim(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if s.BeforeLookup != nil {
+		s.BeforeLookup(c)
+	}
+	var res Result
+	if isCrypto(c.Currency) {
+		res, err = s.checkCrypto(ctx, c)
+	} else {
+		res, err = s.checkStripe(ctx, c)
+	}
+	if err != nil && !connector.IsPermanent(err) {
+		return err
+	}
+	if err != nil {
+		res.Notes = append(res.Notes, "look-up failed: "+err.Error())
+	}
+	return s.store(ctx, c, res)
+}
+
+func (s *Service) loadClaim(ctx context.Context, caseID int64) (Claim, error) {
+	var row struct {
+		Kind        string          `gorm:"column:kind"`
+		Status      string          `gorm:"column:status"`
+		AmountMinor *int64          `gorm:"column:amount_minor"`
+		Currency    string          `gorm:"column:currency"`
+		DestType    string          `gorm:"column:destination_type"`
+		DestRef     string          `gorm:"column:destination_ref"`
+		Fields      json.RawMessage `gorm:"column:fields"`
+		Email       string          `gorm:"column:customer_email"`
+	}
+	res := s.DB.WithContext(ctx).Raw(`SELECT k.kind, k.status, k.amount_minor, k.currency, k.destination_type,
+			k.destination_ref, c.fields, c.customer_email
+		FROM cases k JOIN calls c ON c.id = k.call_id WHERE k.id = ?`, caseID).Scan(&row)
+	if res.Error != nil {
+		return Claim{}, fmt.Errorf("enrich: load case %d: %w", caseID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Claim{}, &connector.Error{Connector: "countersign", Op: "enrich", Code: "not_found",
+			Message: "case " + strconv.FormatInt(caseID, 10) + " does not exist", Permanent: true}
+	}
+	f := map[string]any{}
+	_ = json.Unmarshal(row.Fields, &f)
+	c := Claim{CaseID: caseID, Kind: row.Kind, Status: row.Status, AmountMinor: row.AmountMinor,
+		Currency: strings.ToUpper(row.Currency), InvoiceNumber: str(f, "invoice_number"), PaymentID: str(f, "payment_id"),
+		SubscriptionID: str(f, "subscription_id"), CustomerID: str(f, "customer_id"),
+		Email: strings.ToLower(firstOf(row.Email, str(f, "customer_email"))), AmountText: str(f, "amount"),
+		FiatAmount: str(f, "fiat_amount"), FiatCurrency: strings.ToUpper(str(f, "fiat_currency"))}
+	switch row.DestType {
+	case "invoice":
+		c.InvoiceNumber = firstOf(c.InvoiceNumber, row.DestRef)
+	case "charge", "payment":
+		c.PaymentID = firstOf(c.PaymentID, row.DestRef)
+	case "subscription":
+		c.SubscriptionID = firstOf(c.SubscriptionID, row.DestRef)
+	case "customer":
+		c.CustomerID = firstOf(c.CustomerID, row.DestRef)
+	}
+	return c, nil
+}
+
+func str(m map[string]any, k string) string {
+	switch v := m[k].(type) {
+	case string:
+		return strings.TrimSpace(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+func firstOf(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// store writes facts, the claim check and any routing change with an audit entry.
+func (s *Service) store(ctx context.Context, c Claim, r Result) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var status string
+		if err := tx.Raw(`SELECT status FROM cases WHERE id = ? FOR UPDATE`, c.CaseID).Scan(&status).Error; err != nil {
+			return fmt.Errorf("enrich: lock case %d: %w", c.CaseID, err)
+		}
+		for _, f := range r.Facts {
+			if err := upsertFact(tx, c.CaseID, f); err != nil {
+				return err
+			}
+		}
+		mm, _ := json.Marshal(nonNil(r.Mismatches))
+		err := tx.Exec(`INSERT INTO claim_checks (case_id, checked_at, confidence, verified, mismatches, note)
+			VALUES (?, now(), ?, ?, ?::jsonb, ?) ON CONFLICT (case_id) DO UPDATE SET checked_at = now(),
+			confidence = EXCLUDED.confidence, verified = EXCLUDED.verified, mismatches = EXCLUDED.mismatches, note = EXCLUDED.note`,
+			c.CaseID, r.Confidence, r.Verified, string(mm), strings.Join(r.Notes, "; ")).Error
+		if err != nil {
+			return fmt.Errorf("enrich: claim check of case %d: %w", c.CaseID, err)
+		}
+		route := ""
+		if status == "new" || status == "triaged" {
+			if route, err = reroute(tx, c, r); err != nil {
+				return err
+			}
+		}
+		_, err = audit.Append(ctx, tx, audit.Entry{Actor: "system:enrich", Action: "case.claim_checked", ObjectType: "case",
+			ObjectID: strconv.FormatInt(c.CaseID, 10), Outcome: "ok", Summary: map[string]any{
+				"confidence": r.Confidence, "verified": r.Verified, "mismatches": len(r.Mismatches),
+				"facts": len(r.Facts), "routed": route}})
+		if err != nil {
+			return fmt.Errorf("enrich: audit: %w", err)
+		}
+		return nil
+	})
+}
+
+// reroute moves the case to review (or needs_info) when the check says so.
+func reroute(tx *gorm.DB, c Claim, r Result) (string, error) {
+	var reason, status string
+	switch {
+	case r.AlreadyRefunded != "" && (c.Kind == "refund" || c.Kind == "dispute"):
+		reason, status = "claim check: charge "+r.AlreadyRefunded+" is already refunded", "needs_info"
+	case r.Confidence < ReviewThreshold && c.Kind != "review":
+		reason, status = fmt.Sprintf("claim check: low confidence %.2f", r.Confidence), "new"
+		if len(r.Mismatches) > 0 {
+			reason += " (" + r.Mismatches[0].Field + " differs)"
+		}
+	default:
+		return "", nil
+	}
+	kind := "review"
+	var taken bool
+	if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM cases WHERE call_id = (SELECT call_id FROM cases WHERE id = ?)
+		AND kind = 'review' AND id <> ?)`, c.CaseID, c.CaseID).Scan(&taken).Error; err != nil {
+		return "", fmt.Errorf("enrich: review case exists: %w", err)
+	}
+	if taken || c.Kind == "review" {
+		kind = c.Kind // the call already has a review case: keep the kind, still hold the case
+	}
+	err := tx.Exec(`UPDATE cases SET kind = ?, status = ?, suspected_kind = CASE WHEN suspected_kind = '' AND kind <> 'review'
+			THEN kind ELSE suspected_kind END, reasons = reasons || to_jsonb(?::text), confidence = ?, updated_at = now()
+		WHERE id = ?`, kind, status, reason, r.Confidence, c.CaseID).Error
+	if err != nil {
+		return "", fmt.Errorf("enrich: reroute case %d: %w", c.CaseID, err)
+	}
+	return kind + "/" + status, nil
+}
+
+func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
+	detail, _ := json.Marshal(f.Raw)
+	if f.CustomerID != "" {
+		m := map[string]any{}
+		_ = json.Unmarshal(detail, &m)
+		m["customer"] = f.CustomerID
+		detail, _ = json.Marshal(m)
+	}
+	var amount *int64
+	if f.AmountMinor != 0 || f.Object != "customer" && f.Object != "subscription" {
+		a := f.AmountMinor
+		amount = &a
+	}
+	err := tx.Exec(`INSERT INTO billing_facts (case_id, source, object, external_id, amount_minor, currency, status,
+			refunded, amount_refunded, disputed, due_date, customer_email, detail, looked_up_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now())
+		ON CONFLICT (case_id, source, object, external_id) DO UPDATE SET amount_minor = EXCLUDED.amount_minor,
+			currency = EXCLUDED.currency, status = EXCLUDED.status, refunded = EXCLUDED.refunded,
+			amount_refunded = EXCLUDED.amount_refunded, disputed = EXCLUDED.disputed, due_date = EXCLUDED.due_date,
+			customer_email = EXCLUDED.customer_email, detail = EXCLUDED.detail, looked_up_at = now()`,
+		caseID, f.Source, f.Object, f.ID, amount, f.Currency, f.Status, f.Refunded, f.AmountRefunded, f.Disputed,
+		f.DueDate, f.CustomerEmail, string(detail)).Error
+	if err != nil {
+		return fmt.Errorf("enrich: store %s fact: %w", f.Object, err)
+	}
+	return nil
+}
+
+func nonNil(m []Mismatch) []Mismatch {
+	if m == nil {
+		return []Mismatch{}
+	}
+	return m
+}
+
+var errNoCall = errors.New("enrich: call not found")

@@ -1,0 +1,316 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/connector"
+)
+
+// action is an action row as the worker sees it, with its effect bookkeeping.
+type action struct {
+	ID             int64           `gorm:"column:id"`
+	CaseID         int64           `gorm:"column:case_id"`
+	Position       int             `gorm:"column:position"`
+	Connector      string          `gorm:"column:connector"`
+	Operation      string          `gorm:"column:operation"`
+	Params         json.RawMessage `gorm:"column:params"`
+	Key            string          `gorm:"column:idempotency_key"`
+	Status         string          `gorm:"column:status"`
+	Attempts       int             `gorm:"column:attempts"`
+	Sandbox        bool            `gorm:"column:sandbox"`
+	CreatedAt      time.Time       `gorm:"column:created_at"`
+	DriveFileID    string          `gorm:"column:drive_file_id"`
+	BlindStartedAt *time.Time      `gorm:"column:blind_started_at"`
+	FirstAttemptAt *time.Time      `gorm:"column:first_attempt_at"`
+}
+
+// prior reports whether an earlier attempt may have reached the other system.
+func (a *action) prior() bool { return a.Attempts > 1 }
+
+// since is how long ago the first attempt ran.
+func (a *action) since(now time.Time) time.Duration {
+	if a.FirstAttemptAt == nil {
+		return 0
+	}
+	return now.Sub(*a.FirstAttemptAt)
+}
+
+type actionWorker struct {
+	river.WorkerDefaults[ActionArgs]
+	s *Service
+}
+
+func (w *actionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) error {
+	s := w.s
+	if job.Attempt == 1 {
+		s.meter.startLatency.Observe(time.Since(job.CreatedAt).Seconds())
+	}
+	a, err := s.begin(ctx, job)
+	if err != nil || a == nil {
+		return err
+	}
+	rc, callErr := s.execute(ctx, a)
+	if callErr == nil && s.opts.AfterCall != nil {
+		if err := s.opts.AfterCall(ctx, a.ID); err != nil {
+			return err
+		}
+	}
+	if callErr != nil {
+		return s.fail(ctx, a, job, callErr)
+	}
+	return s.complete(ctx, a, rc)
+}
+
+// errSkip ends begin without running the action and without an error.
+var errSkip = errors.New("skip")
+
+// begin locks the action, checks it may run (approved, plan unchanged, earlier
+// actions of the case done) and marks it running. It returns nil, nil when there
+// is nothing to do, and River's snooze or cancel errors when the job must wait or
+// stop.
+func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*action, error) {
+	var a action
+	var out error
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Raw(`SELECT a.id, a.case_id, a.position, a.connector, a.operation, a.params, a.idempotency_key,
+				a.status, a.attempts, a.sandbox, a.created_at
+			FROM actions a WHERE a.id = ? FOR UPDATE`, job.Args.ActionID).Scan(&a)
+		if res.Error != nil {
+			return fmt.Errorf("jobs: load action %d: %w", job.Args.ActionID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			out = river.JobCancel(fmt.Errorf("action %d does not exist", job.Args.ActionID))
+			return errSkip
+		}
+		switch a.Status {
+		case "done", "cancelled", "needs_attention", "failed":
+			return errSkip // finished, or waiting for a person (a retry inserts a new job)
+		case "planned":
+			out = river.JobCancel(fmt.Errorf("action %d is not approved", a.ID))
+			return errSkip
+		}
+		fp, err := s.fp(ctx, tx, a.CaseID)
+		if err != nil {
+			return err
+		}
+		if fp != job.Args.Fingerprint {
+			msg := "The planned actions changed after the approval; the case must be approved again. Nothing was sent."
+			out = river.JobCancel(errors.New("plan fingerprint mismatch"))
+			return s.attention(ctx, tx, &a, "needs_attention", msg)
+		}
+		wait, err := s.waitForEarlier(tx, &a)
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			out = river.JobSnooze(wait)
+			return errSkip
+		}
+		return s.markRunning(tx, &a)
+	})
+	switch {
+	case errors.Is(err, errSkip):
+		return nil, out
+	case err != nil:
+		return nil, err
+	case out != nil:
+		return nil, out // committed a needs-attention change
+	}
+	if a.Connector == Drive && a.DriveFileID == "" {
+		if err := s.reserveDriveID(ctx, &a); err != nil {
+			return nil, s.fail(ctx, &a, job, err)
+		}
+	}
+	if blind(&a, s.conns) {
+		if a.BlindStartedAt != nil {
+			msg := "An earlier attempt started sending and its outcome is unknown (" + a.Connector + " cannot be searched). " +
+				"Check whether it arrived; retry only if it did not."
+			return nil, s.attentionTx(ctx, &a, "needs_attention", msg)
+		}
+		if err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE action_effects SET blind_started_at = now() WHERE action_id = ?`, a.ID).Error; err != nil {
+			return nil, fmt.Errorf("jobs: mark send of action %d: %w", a.ID, err)
+		}
+	}
+	return &a, nil
+}
+
+// waitForEarlier returns how long to snooze while earlier actions of the case are
+// not done: briefly while they run, a minute while one waits for a person.
+func (s *Service) waitForEarlier(tx *gorm.DB, a *action) (time.Duration, error) {
+	var statuses []string
+	err := tx.Raw(`SELECT status FROM actions WHERE case_id = ? AND position < ?
+		AND status NOT IN ('done', 'cancelled')`, a.CaseID, a.Position).Scan(&statuses).Error
+	if err != nil {
+		return 0, fmt.Errorf("jobs: earlier actions of case %d: %w", a.CaseID, err)
+	}
+	wait := time.Duration(0)
+	for _, st := range statuses {
+		d := 500 * time.Millisecond
+		if st == "needs_attention" || st == "failed" || st == "planned" {
+			d = time.Minute
+		}
+		wait = max(wait, d)
+	}
+	return wait, nil
+}
+
+func (s *Service) markRunning(tx *gorm.DB, a *action) error {
+	err := tx.Exec(`UPDATE actions SET status = 'running', attempts = attempts + 1, updated_at = now() WHERE id = ?`, a.ID).Error
+	if err != nil {
+		return fmt.Errorf("jobs: mark action %d running: %w", a.ID, err)
+	}
+	a.Attempts++
+	err = tx.Raw(`INSERT INTO action_effects AS e (action_id, first_attempt_at, last_attempt_at) VALUES (?, now(), now())
+		ON CONFLICT (action_id) DO UPDATE SET last_attempt_at = now(),
+			first_attempt_at = COALESCE(e.first_attempt_at, now())
+		RETURNING drive_file_id, blind_started_at, first_attempt_at`, a.ID).Row().
+		Scan(&a.DriveFileID, &a.BlindStartedAt, &a.FirstAttemptAt)
+	if err != nil {
+		return fmt.Errorf("jobs: effects of action %d: %w", a.ID, err)
+	}
+	return tx.Exec(`UPDATE cases SET status = 'executing', updated_at = now() WHERE id = ? AND status = 'approved'`, a.CaseID).Error
+}
+
+// reserveDriveID stores a Drive file id before the first upload, so every attempt
+// creates the same file (a retry meets 409 and finds it).
+func (s *Service) reserveDriveID(ctx context.Context, a *action) error {
+	if s.conns.Drive == nil {
+		return nil // execute reports the missing connector
+	}
+	start := time.Now()
+	id, err := s.conns.Drive.GenerateID(ctx)
+	s.meter.Observe(ctx, Drive, "generate id", a.Sandbox, start, err)
+	if err != nil {
+		return err
+	}
+	err = s.db.Gorm.WithContext(ctx).Raw(`UPDATE action_effects SET drive_file_id = CASE WHEN drive_file_id = '' THEN ? ELSE drive_file_id END
+		WHERE action_id = ? RETURNING drive_file_id`, id, a.ID).Scan(&a.DriveFileID).Error
+	if err != nil {
+		return fmt.Errorf("jobs: store drive id of action %d: %w", a.ID, err)
+	}
+	return nil
+}
+
+// complete stores the receipt, marks the action done and, when it was the last
+// one, the case done: one transaction with the audit entries.
+func (s *Service) complete(ctx context.Context, a *action, rc connector.Receipt) error {
+	receipt, _ := json.Marshal(map[string]any{"summary": rc.Summary, "raw": rawOrNull(rc.Raw)})
+	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var status string
+		if err := tx.Raw(`SELECT status FROM actions WHERE id = ? FOR UPDATE`, a.ID).Scan(&status).Error; err != nil {
+			return fmt.Errorf("jobs: lock action %d: %w", a.ID, err)
+		}
+		if status == "done" {
+			return nil
+		}
+		err := tx.Exec(`UPDATE actions SET status = 'done', receipt_id = ?, receipt = ?::jsonb, executed_at = now(),
+			last_error = '', updated_at = now() WHERE id = ?`, rc.ExternalID, string(receipt), a.ID).Error
+		if err != nil {
+			return fmt.Errorf("jobs: complete action %d: %w", a.ID, err)
+		}
+		var left int64
+		if err := tx.Raw(`SELECT count(*) FROM actions WHERE case_id = ? AND status NOT IN ('done', 'cancelled')`, a.CaseID).Scan(&left).Error; err != nil {
+			return fmt.Errorf("jobs: actions left on case %d: %w", a.CaseID, err)
+		}
+		var caseDone int64
+		if left == 0 {
+			res := tx.Exec(`UPDATE cases SET status = 'done', updated_at = now() WHERE id = ? AND status IN ('approved', 'executing')`, a.CaseID)
+			if res.Error != nil {
+				return fmt.Errorf("jobs: case %d done: %w", a.CaseID, res.Error)
+			}
+			caseDone = res.RowsAffected
+		}
+		if err := s.auditSystem(ctx, tx, "action.executed", "action", a.ID, "ok", map[string]any{
+			"case_id": a.CaseID, "connector": a.Connector, "operation": a.Operation, "receipt_id": rc.ExternalID,
+			"receipt": rc.Summary, "sandbox": a.Sandbox, "attempts": a.Attempts}); err != nil {
+			return err
+		}
+		if caseDone > 0 {
+			return s.auditSystem(ctx, tx, "case.executed", "case", a.CaseID, "ok", map[string]any{"last_action_id": a.ID})
+		}
+		return nil
+	})
+}
+
+// fail decides what a failed attempt means: a provider-requested wait snoozes
+// (no attempt used), a permanent error needs a person, a temporary one retries
+// with backoff until the attempts run out.
+func (s *Service) fail(ctx context.Context, a *action, job *river.Job[ActionArgs], callErr error) error {
+	msg := plainError(callErr)
+	if answered(callErr) {
+		// The peer answered with an error: nothing was sent, a rerun may send.
+		_ = s.db.Gorm.WithContext(ctx).Exec(`UPDATE action_effects SET blind_started_at = NULL WHERE action_id = ?`, a.ID).Error
+	}
+	if d, ok := connector.RetryAfter(callErr); ok && !connector.IsPermanent(callErr) {
+		s.note(ctx, a, "Waiting "+d.String()+" as the provider asked: "+msg)
+		return river.JobSnooze(max(d, time.Second))
+	}
+	if connector.IsPermanent(callErr) {
+		if err := s.attentionTx(ctx, a, "needs_attention", msg); err != nil {
+			return err
+		}
+		return river.JobCancel(callErr)
+	}
+	if job.Attempt >= job.MaxAttempts {
+		full := fmt.Sprintf("Gave up after %d attempts: %s", job.Attempt, msg)
+		if err := s.attentionTx(ctx, a, "failed", full); err != nil {
+			return err
+		}
+		return callErr // River discards the job; /admin/jobs shows it
+	}
+	s.note(ctx, a, fmt.Sprintf("Attempt %d of %d failed, will retry: %s", job.Attempt, job.MaxAttempts, msg))
+	return callErr
+}
+
+// note records a temporary failure on the action row (best effort).
+func (s *Service) note(ctx context.Context, a *action, msg string) {
+	err := s.db.Gorm.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE actions SET status = 'queued', last_error = ?, updated_at = now()
+		WHERE id = ? AND status = 'running'`, msg, a.ID).Error
+	if err != nil {
+		s.log.Warn("jobs: note failure", "action_id", a.ID, "err", err)
+	}
+}
+
+func (s *Service) auditSystem(ctx context.Context, tx *gorm.DB, act, objType string, id int64, outcome string, summary map[string]any) error {
+	_, err := audit.Append(ctx, tx, audit.Entry{Actor: "system:jobs", Action: act, ObjectType: objType,
+		ObjectID: strconv.FormatInt(id, 10), Outcome: outcome, Summary: summary})
+	if err != nil {
+		return fmt.Errorf("jobs: audit %s: %w", act, err)
+	}
+	return nil
+}
+
+// plainError is the failure in words for people: the classified connector error
+// (already scrubbed of secrets), or a generic line.
+func plainError(err error) string {
+	var ce *connector.Error
+	if errors.As(err, &ce) {
+		return ce.Error()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the call did not finish in time"
+	}
+	return connector.Scrub(err.Error())
+}
+
+// answered reports whether the other system answered (with an error status).
+func answered(err error) bool {
+	var ce *connector.Error
+	return errors.As(err, &ce) && ce.Status != 0 && ce.Code != "bad_response"
+}
+
+func rawOrNull(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

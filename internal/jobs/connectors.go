@@ -1,0 +1,193 @@
+package jobs
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/dialnexaapi"
+	"github.com/countersign/countersign/internal/connector/email"
+	"github.com/countersign/countersign/internal/connector/gdrive"
+	"github.com/countersign/countersign/internal/connector/gsheets"
+	"github.com/countersign/countersign/internal/connector/slack"
+	"github.com/countersign/countersign/internal/connector/stripe"
+	"github.com/countersign/countersign/internal/connector/tokenmetrics"
+	"github.com/countersign/countersign/internal/connector/zendesk"
+)
+
+// Connector names as stored in actions.connector and shown on the health panel.
+const (
+	Stripe       = "stripe"
+	Slack        = "slack"
+	Zendesk      = "zendesk"
+	Email        = "email"
+	Drive        = "drive"
+	Sheets       = "sheets"
+	TokenMetrics = "tokenmetrics"
+	DialNexa     = "dialnexa"
+)
+
+// AllConnectors in display order.
+var AllConnectors = []string{Stripe, Slack, Zendesk, Email, Drive, Sheets, TokenMetrics, DialNexa}
+
+// Mode says whether a connector talks to the real system or to a sandbox fake.
+type Mode string
+
+// Modes.
+const (
+	Real    Mode = "real"
+	Sandbox Mode = "sandbox"
+	Off     Mode = "off" // not configured and no sandbox (DialNexa backfill without a key)
+)
+
+// Connectors are the clients the workers call. A nil client means the connector is
+// off; an action for it needs attention.
+type Connectors struct {
+	Stripe       *stripe.Client
+	Slack        *slack.Client
+	SlackChannel string // channel id for alerts (FindByActionID needs the id)
+	Zendesk      *zendesk.Client
+	Email        email.Sender
+	EmailKind    string // gmail | smtp
+	MailFrom     string
+	Drive        *gdrive.Client
+	DriveFolder  string
+	Sheets       *gsheets.Client
+	SheetsID     string
+	TokenMetrics *tokenmetrics.Client
+	DialNexa     *dialnexaapi.Client
+	// Modes holds every connector's mode; Recorder the requests sent to sandboxes.
+	Modes    map[string]Mode
+	Recorder *connector.Recorder
+}
+
+// Sandboxed reports whether name runs against a fake.
+func (c *Connectors) Sandboxed(name string) bool { return c != nil && c.Modes[name] == Sandbox }
+
+// NewConnectors builds the clients from k. sandboxed names the connectors whose URL
+// and credentials in k point at a loopback fake (internal/sandbox); their requests go
+// through rec. Every client has connector.DefaultTimeout (20 s), shorter than the
+// job timeout.
+func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connector.Recorder) (*Connectors, error) {
+	c := &Connectors{Modes: map[string]Mode{}, Recorder: rec, SlackChannel: k.SlackChannel,
+		MailFrom: k.MailFrom, DriveFolder: k.DriveFolder, SheetsID: k.SheetsID}
+	hc := func(name string) *http.Client {
+		h := connector.NewHTTPClient(0)
+		if sandboxed[name] && rec != nil {
+			h = rec.Wrap(name, h)
+		}
+		return h
+	}
+	mode := func(name string, configured bool) {
+		switch {
+		case sandboxed[name]:
+			c.Modes[name] = Sandbox
+		case configured:
+			c.Modes[name] = Real
+		default:
+			c.Modes[name] = Off
+		}
+	}
+	var errs []error
+	mode(Stripe, k.StripeKey != "")
+	if k.StripeKey != "" {
+		c.Stripe = stripe.New(stripe.Config{BaseURL: k.StripeURL, Key: k.StripeKey, HTTPClient: hc(Stripe)})
+	}
+	mode(Slack, k.SlackToken != "")
+	if k.SlackToken != "" {
+		cl, err := slack.New(slack.Config{BaseURL: k.SlackURL, Token: k.SlackToken, HTTPClient: hc(Slack)})
+		errs = append(errs, err)
+		c.Slack = cl
+	}
+	mode(Zendesk, k.ZendeskToken != "")
+	if k.ZendeskToken != "" {
+		cl, err := zendesk.New(zendesk.Config{BaseURL: k.ZendeskURL, Email: k.ZendeskEmail, APIToken: k.ZendeskToken,
+			OAuthToken: oauthIfNoEmail(k.ZendeskEmail, k.ZendeskToken), HTTPClient: hc(Zendesk)})
+		errs = append(errs, err)
+		c.Zendesk = cl
+	}
+	mode(Email, k.GmailToken != "" || k.SMTPAddr != "")
+	switch {
+	case k.GmailToken != "":
+		s, err := email.NewGmail(email.GmailConfig{BaseURL: k.GmailURL, HTTPClient: bearer(hc(Email), k.GmailToken)})
+		errs = append(errs, err)
+		c.Email, c.EmailKind = s, "gmail"
+	case k.SMTPAddr != "":
+		s, err := newSMTP(k)
+		errs = append(errs, err)
+		c.Email, c.EmailKind = s, "smtp"
+	}
+	mode(Drive, k.DriveToken != "")
+	if k.DriveToken != "" {
+		cl, err := gdrive.New(gdrive.Config{BaseURL: k.DriveURL, HTTPClient: bearer(hc(Drive), k.DriveToken)})
+		errs = append(errs, err)
+		c.Drive = cl
+	}
+	mode(Sheets, k.SheetsToken != "")
+	if k.SheetsToken != "" {
+		cl, err := gsheets.New(gsheets.Config{BaseURL: k.SheetsURL, HTTPClient: bearer(hc(Sheets), k.SheetsToken)})
+		errs = append(errs, err)
+		c.Sheets = cl
+	}
+	mode(TokenMetrics, k.TokenMetricsKey != "")
+	if k.TokenMetricsKey != "" {
+		c.TokenMetrics = tokenmetrics.New(tokenmetrics.Config{BaseURL: k.TokenMetricsURL, APIKey: k.TokenMetricsKey, HTTPClient: hc(TokenMetrics)})
+	}
+	mode(DialNexa, k.DialNexaAPIKey != "")
+	if id, secret, ok := strings.Cut(k.DialNexaAPIKey, ":"); ok {
+		c.DialNexa = dialnexaapi.New(dialnexaapi.Config{BaseURL: k.DialNexaAPIURL, KeyID: id, Secret: secret, HTTPClient: hc(DialNexa)})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("connectors: %w", err)
+	}
+	return c, nil
+}
+
+// oauthIfNoEmail: a Zendesk token without an agent email is an OAuth bearer token.
+func oauthIfNoEmail(email, token string) string {
+	if email == "" {
+		return token
+	}
+	return ""
+}
+
+func newSMTP(k config.Connectors) (*email.SMTPSender, error) {
+	host, portText, err := net.SplitHostPort(k.SMTPAddr)
+	if err != nil {
+		return nil, err
+	}
+	port, _ := strconv.Atoi(portText)
+	tls := email.TLSMandatory
+	if host == "127.0.0.1" || host == "localhost" || host == "::1" {
+		tls = email.TLSOpportunistic
+	}
+	return email.NewSMTP(email.SMTPConfig{Host: host, Port: port, Username: k.SMTPUser, Password: k.SMTPPassword, TLS: tls})
+}
+
+// bearer adds "Authorization: Bearer token" to every request of c (Google APIs with
+// an access token; production may pass a refreshing OAuth2 client instead).
+func bearer(c *http.Client, token string) *http.Client {
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	cp := *c
+	cp.Transport = bearerTransport{token: token, next: next}
+	return &cp
+}
+
+type bearerTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (t bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+t.token)
+	return t.next.RoundTrip(r)
+}

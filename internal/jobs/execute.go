@@ -1,0 +1,251 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/gdrive"
+	"github.com/countersign/countersign/internal/connector/slack"
+	"github.com/countersign/countersign/internal/connector/stripe"
+	"github.com/countersign/countersign/internal/connector/zendesk"
+)
+
+// Look-up thresholds: Stripe keeps idempotency keys 24 h, Zendesk a couple of
+// hours; after these gaps an attempt first looks for its own earlier effect.
+const (
+	stripeReconcileAfter  = 12 * time.Hour
+	zendeskReconcileAfter = time.Hour
+)
+
+// blind reports whether a's call can neither carry an idempotency key nor be
+// looked up afterwards (SMTP, a Zendesk comment): such sends are at most once.
+func blind(a *action, c *Connectors) bool {
+	return (a.Connector == Email && c.EmailKind == "smtp") || (a.Connector == Zendesk && ticketMode(a.Params) == "comment")
+}
+
+// actionRef is the id other systems carry for a (metadata, column A, appProperties).
+func actionRef(a *action) string { return "action-" + strconv.FormatInt(a.ID, 10) }
+
+// MessageID is the deterministic Message-ID of action a's email.
+func MessageID(actionID int64, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "<cs-" + strconv.FormatInt(actionID, 10) + "-" + hex.EncodeToString(sum[:8]) + "@countersign.local>"
+}
+
+func permanent(op, code, msg string) error {
+	return &connector.Error{Connector: "countersign", Op: op, Code: code, Message: msg, Permanent: true}
+}
+
+func missing(name string) error {
+	return permanent("configure", "not_configured", "the "+name+" connector is not configured")
+}
+
+// execute performs a's call, recording its latency and outcome.
+func (s *Service) execute(ctx context.Context, a *action) (connector.Receipt, error) {
+	start := time.Now()
+	rc, err := s.dispatch(ctx, a)
+	s.meter.Observe(ctx, a.Connector, a.Operation, a.Sandbox, start, err)
+	return rc, err
+}
+
+func (s *Service) dispatch(ctx context.Context, a *action) (connector.Receipt, error) {
+	switch a.Connector + "/" + a.Operation {
+	case "stripe/refund":
+		return s.refund(ctx, a)
+	case "stripe/stage_evidence":
+		return s.stageEvidence(ctx, a)
+	case "slack/alert":
+		return s.slackAlert(ctx, a)
+	case "zendesk/ticket":
+		if ticketMode(a.Params) == "comment" {
+			return s.ticketComment(ctx, a)
+		}
+		return s.ticket(ctx, a)
+	case "stripe/update_customer":
+		return connector.Receipt{}, permanent("update customer", "manual_step",
+			"billing details are changed by finance directly in Stripe (Countersign never holds them); do it there, then close the case")
+	case "email/send_document", "email/send":
+		return s.sendEmail(ctx, a)
+	case "drive/upload":
+		return s.upload(ctx, a)
+	case "sheets/append_row":
+		return s.appendRow(ctx, a)
+	}
+	return connector.Receipt{}, permanent("dispatch", "unknown_operation",
+		fmt.Sprintf("no worker knows %s %s", a.Connector, a.Operation))
+}
+
+func (s *Service) refund(ctx context.Context, a *action) (connector.Receipt, error) {
+	var p RefundParams
+	if err := decodeParams(a.Params, &p); err != nil {
+		return connector.Receipt{}, err
+	}
+	c := s.conns.Stripe
+	if c == nil {
+		return connector.Receipt{}, missing("Stripe")
+	}
+	if a.prior() && a.since(s.opts.Now()) > stripeReconcileAfter {
+		// Stripe may have forgotten the key: find the earlier refund by metadata.
+		found, err := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.Key)
+		if err != nil {
+			return connector.Receipt{}, err
+		}
+		if found != nil {
+			return *found, nil
+		}
+	}
+	return c.Refund(ctx, stripe.RefundParams{Charge: p.Charge, PaymentIntent: p.PaymentIntent,
+		AmountMinor: p.Amount, Currency: p.Currency, Reason: p.Reason, IdempotencyKey: a.Key,
+		Metadata: refundMetadata(p.Metadata, a)})
+}
+
+// refundMetadata keeps the planned metadata (ids only) and adds the action id.
+func refundMetadata(planned map[string]string, a *action) map[string]string {
+	m := map[string]string{}
+	for k, v := range planned {
+		m[k] = v
+	}
+	m["countersign_action"] = strconv.FormatInt(a.ID, 10)
+	m["countersign_case"] = strconv.FormatInt(a.CaseID, 10)
+	return m
+}
+
+func (s *Service) stageEvidence(ctx context.Context, a *action) (connector.Receipt, error) {
+	var p EvidenceParams
+	if err := decodeParams(a.Params, &p); err != nil {
+		return connector.Receipt{}, err
+	}
+	if s.conns.Stripe == nil {
+		return connector.Receipt{}, missing("Stripe")
+	}
+	return s.conns.Stripe.StageDisputeEvidence(ctx, p.Dispute, p.Evidence, a.Key)
+}
+
+func (s *Service) slackAlert(ctx context.Context, a *action) (connector.Receipt, error) {
+	var p AlertParams
+	if err := decodeParams(a.Params, &p); err != nil {
+		return connector.Receipt{}, err
+	}
+	if p.Channel == "" {
+		p.Channel = s.conns.SlackChannel
+	}
+	return s.postSlack(ctx, p.Channel, p.Text, actionRef(a), a.prior(), a.CreatedAt)
+}
+
+// postSlack posts once per ref: a rerun first looks for the earlier message.
+func (s *Service) postSlack(ctx context.Context, channel, text, ref string, rerun bool, since time.Time) (connector.Receipt, error) {
+	c := s.conns.Slack
+	if c == nil {
+		return connector.Receipt{}, missing("Slack")
+	}
+	if rerun {
+		rc, found, err := c.FindByActionID(ctx, channel, ref, since.Add(-time.Minute))
+		if err != nil || found {
+			return rc, err
+		}
+	}
+	return c.PostAlert(ctx, slack.Alert{Channel: channel, Text: text, ActionID: ref})
+}
+
+func (s *Service) ticket(ctx context.Context, a *action) (connector.Receipt, error) {
+	var p TicketParams
+	if err := decodeParams(a.Params, &p); err != nil {
+		return connector.Receipt{}, err
+	}
+	c := s.conns.Zendesk
+	if c == nil {
+		return connector.Receipt{}, missing("Zendesk")
+	}
+	ext := p.ExternalID
+	if ext == "" {
+		ext = a.Key
+	}
+	if a.prior() && a.since(s.opts.Now()) > zendeskReconcileAfter {
+		rc, found, err := c.FindByExternalID(ctx, ext)
+		if err != nil || found {
+			return rc, err
+		}
+	}
+	return c.CreateTicket(ctx, zendesk.Ticket{Subject: p.Subject, Comment: p.Body, Public: !p.Internal && p.RequesterEmail != "",
+		RequesterEmail: p.RequesterEmail, Priority: p.Priority, Tags: append([]string{"countersign"}, p.Tags...),
+		ExternalID: ext}, a.Key)
+}
+
+func (s *Service) ticketComment(ctx context.Context, a *action) (connector.Receipt, error) {
+	var p TicketParams
+	if err := decodeParams(a.Params, &p); err != nil {
+		return connector.Receipt{}, err
+	}
+	id, err := p.ticketID()
+	if err != nil {
+		return connector.Receipt{}, err
+	}
+	if s.conns.Zendesk == nil {
+		return connector.Receipt{}, missing("Zendesk")
+	}
+	return s.conns.Zendesk.UpdateTicket(ctx, id, zendesk.TicketUpdate{Comment: p.Body, Public: p.Public, Priority: p.Priority})
+}
+
+func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, error) {
+	var p EmailParams
+	if err := decodeParams(a.Params, &p); err != nil {
+		return connector.Receipt{}, err
+	}
+	c := s.conns.Email
+	if c == nil {
+		return connector.Receipt{}, missing("email")
+	}
+	id := MessageID(a.ID, a.Key)
+	if a.prior() && s.conns.EmailKind != "smtp" {
+		found, err := c.Find(ctx, id)
+		if err != nil {
+			return connector.Receipt{}, err
+		}
+		if found {
+			raw, _ := json.Marshal(map[string]string{"message_id": id})
+			return connector.Receipt{ExternalID: id, Summary: "email " + id + " was already sent", Raw: raw}, nil
+		}
+	}
+	m := renderEmail(p)
+	m.From, m.MessageID = s.conns.MailFrom, id
+	return c.Send(ctx, m)
+}
+
+func (s *Service) upload(ctx context.Context, a *action) (connector.Receipt, error) {
+	var p UploadParams
+	if err := decodeParams(a.Params, &p); err != nil {
+		return connector.Receipt{}, err
+	}
+	if s.conns.Drive == nil {
+		return connector.Receipt{}, missing("Drive")
+	}
+	if a.DriveFileID == "" {
+		return connector.Receipt{}, &connector.Error{Connector: "countersign", Op: "upload", Code: "no_file_id",
+			Message: "no Drive file id was reserved yet"}
+	}
+	name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case)
+	return s.conns.Drive.Upload(ctx, gdrive.File{ID: a.DriveFileID, Name: name, MimeType: "text/plain",
+		Data: []byte(content), FolderID: s.conns.DriveFolder, ActionID: actionRef(a)})
+}
+
+func (s *Service) appendRow(ctx context.Context, a *action) (connector.Receipt, error) {
+	var p RowParams
+	if err := decodeParams(a.Params, &p); err != nil {
+		return connector.Receipt{}, err
+	}
+	if s.conns.Sheets == nil {
+		return connector.Receipt{}, missing("Sheets")
+	}
+	rng := p.Sheet
+	if rng == "" {
+		rng = "Queue"
+	}
+	// AppendRow reads column A first: a rerun finds its own row.
+	return s.conns.Sheets.AppendRow(ctx, s.conns.SheetsID, rng, actionRef(a), p.cells())
+}

@@ -1,0 +1,155 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/ingest"
+	"github.com/countersign/countersign/internal/reqlog"
+)
+
+// OnApproved is the decisions hook: inside the approval transaction tx, after the
+// case's actions moved planned → queued, it inserts one job per queued action,
+// carrying the fingerprint the approval was bound to. Rolling tx back leaves no job.
+func (s *Service) OnApproved(ctx context.Context, tx *gorm.DB, caseID int64, fingerprint string) error {
+	var rows []struct {
+		ID        int64  `gorm:"column:id"`
+		Connector string `gorm:"column:connector"`
+	}
+	err := tx.WithContext(ctx).Raw(`SELECT id, connector FROM actions WHERE case_id = ? AND status = 'queued'
+		ORDER BY position, id`, caseID).Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("jobs: queued actions of case %d: %w", caseID, err)
+	}
+	for _, r := range rows {
+		err := tx.WithContext(ctx).Exec(`UPDATE actions SET sandbox = ?, updated_at = now() WHERE id = ?`,
+			s.conns.Sandboxed(r.Connector), r.ID).Error
+		if err != nil {
+			return fmt.Errorf("jobs: mark action %d: %w", r.ID, err)
+		}
+		args := ActionArgs{ActionID: r.ID, CaseID: caseID, Fingerprint: fingerprint}
+		if err := s.insertTx(ctx, tx, args, actionOpts(r.Connector)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AfterIngest is the ingest.Service.After hook: inside the ingest transaction it
+// enqueues a claim check per new case, and a backfill when a completed call came
+// without transcript and analysis.
+func (s *Service) AfterIngest(ctx context.Context, tx *gorm.DB, r ingest.Result) error {
+	for _, id := range r.CaseIDs {
+		if err := s.insertTx(ctx, tx, EnrichArgs{CaseID: id}, nil); err != nil {
+			return err
+		}
+	}
+	if r.CallID == 0 || s.conns.DialNexa == nil {
+		return nil
+	}
+	var bare bool
+	err := tx.WithContext(ctx).Raw(`SELECT status IN ('completed', 'ended') AND transcript_text = '' AND fields = '{}'::jsonb
+		FROM calls WHERE id = ?`, r.CallID).Scan(&bare).Error
+	if err != nil {
+		return fmt.Errorf("jobs: check call %d: %w", r.CallID, err)
+	}
+	if bare {
+		return s.insertTx(ctx, tx, BackfillArgs{CallID: r.CallID}, nil)
+	}
+	return nil
+}
+
+// Sentinel errors of RetryAction.
+var (
+	ErrNotFound = errors.New("no such action")
+	ErrConflict = errors.New("action is not waiting for a person")
+)
+
+// RetryAction re-queues an action that needs attention or failed, with the same
+// idempotency key and the fingerprint its approval was bound to, in one
+// transaction with its audit entry. The SMTP/Zendesk-comment "send started" marker
+// is cleared: the person retrying has checked that nothing was sent.
+func (s *Service) RetryAction(ctx context.Context, p *auth.Principal, actionID int64) error {
+	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var a struct {
+			CaseID    int64  `gorm:"column:case_id"`
+			Connector string `gorm:"column:connector"`
+			Operation string `gorm:"column:operation"`
+			Status    string `gorm:"column:status"`
+			LastError string `gorm:"column:last_error"`
+			Attempts  int    `gorm:"column:attempts"`
+		}
+		res := tx.Raw(`SELECT case_id, connector, operation, status, last_error, attempts FROM actions WHERE id = ? FOR UPDATE`, actionID).Scan(&a)
+		if res.Error != nil {
+			return fmt.Errorf("jobs: load action %d: %w", actionID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if a.Status != "needs_attention" && a.Status != "failed" {
+			return fmt.Errorf("%w (it is %s)", ErrConflict, a.Status)
+		}
+		fp, err := s.approvedFingerprint(ctx, tx, actionID, a.CaseID)
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE actions SET status = 'queued', last_error = '', updated_at = now() WHERE id = ?`, actionID).Error; err != nil {
+			return fmt.Errorf("jobs: requeue action %d: %w", actionID, err)
+		}
+		if err := tx.Exec(`UPDATE action_effects SET blind_started_at = NULL WHERE action_id = ?`, actionID).Error; err != nil {
+			return fmt.Errorf("jobs: clear marker of action %d: %w", actionID, err)
+		}
+		err = tx.Exec(`UPDATE cases SET status = 'executing', updated_at = now() WHERE id = ? AND status = 'needs_attention'
+			AND NOT EXISTS (SELECT 1 FROM actions WHERE case_id = ? AND id <> ? AND status IN ('needs_attention', 'failed'))`,
+			a.CaseID, a.CaseID, actionID).Error
+		if err != nil {
+			return fmt.Errorf("jobs: case %d back to executing: %w", a.CaseID, err)
+		}
+		args := ActionArgs{ActionID: actionID, Run: a.Attempts, CaseID: a.CaseID, Fingerprint: fp}
+		if err := s.insertTx(ctx, tx, args, actionOpts(a.Connector)); err != nil {
+			return err
+		}
+		info := reqlog.From(ctx)
+		e := audit.Entry{Actor: p.Label(), Action: "action.retried", ObjectType: "action",
+			ObjectID: strconv.FormatInt(actionID, 10), Outcome: "ok", RequestID: info.RequestID, IP: info.IP,
+			UserAgent: info.UserAgent, Summary: map[string]any{"case_id": a.CaseID, "connector": a.Connector,
+				"operation": a.Operation, "previous_status": a.Status, "previous_error": a.LastError}}
+		if p != nil {
+			uid := p.UserID
+			e.ActorID = &uid
+		}
+		if _, err := audit.Append(ctx, tx, e); err != nil {
+			return fmt.Errorf("jobs: audit retry: %w", err)
+		}
+		return nil
+	})
+}
+
+// approvedFingerprint is the fingerprint of the action's first job (the one the
+// approval inserted), else the case's live approval.
+func (s *Service) approvedFingerprint(ctx context.Context, tx *gorm.DB, actionID, caseID int64) (string, error) {
+	var fp string
+	err := tx.WithContext(ctx).Raw(`SELECT args->>'fingerprint' FROM river_job WHERE kind = ?
+		AND args->>'action_id' = ? ORDER BY id LIMIT 1`, ActionArgs{}.Kind(), strconv.FormatInt(actionID, 10)).Scan(&fp).Error
+	if err != nil {
+		return "", fmt.Errorf("jobs: approved fingerprint of action %d: %w", actionID, err)
+	}
+	if fp != "" {
+		return fp, nil
+	}
+	err = tx.WithContext(ctx).Raw(`SELECT fingerprint FROM approvals WHERE case_id = ? AND voided_at IS NULL
+		ORDER BY id DESC LIMIT 1`, caseID).Scan(&fp).Error
+	if err != nil {
+		return "", fmt.Errorf("jobs: approval of case %d: %w", caseID, err)
+	}
+	if fp == "" {
+		return "", fmt.Errorf("%w: no approval found for case %d", ErrConflict, caseID)
+	}
+	return fp, nil
+}

@@ -1,0 +1,192 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/database"
+)
+
+// Queues.
+const (
+	QueueActions     = "actions"
+	QueueAlerts      = "alerts"
+	QueueEnrich      = "enrich"
+	QueueMaintenance = "maintenance"
+)
+
+// Timeouts: a connector call (20 s) always ends before its job (90 s); a job still
+// running after RescueStuckJobsAfter is presumed dead and run again.
+const (
+	JobTimeout           = 90 * time.Second
+	RescueStuckJobsAfter = 10 * time.Minute
+)
+
+// Enricher checks a new case's claim and backfills calls; internal/enrich implements it.
+type Enricher interface {
+	Check(ctx context.Context, caseID int64) error
+	Backfill(ctx context.Context, callID int64) error
+}
+
+// Options tune a Service. The zero value is production.
+type Options struct {
+	Log      *slog.Logger
+	Enricher Enricher
+	// Fingerprint computes the plan fingerprint (internal/approval's
+	// CurrentFingerprint); PlanFingerprint when nil.
+	Fingerprint FingerprintFunc
+	// BaseURL prefixes case links in alerts.
+	BaseURL string
+	// AfterCall runs after the other system answered and before the completion
+	// transaction. Tests return an error or panic here to simulate a crash.
+	AfterCall func(ctx context.Context, actionID int64) error
+	// FetchCooldown and FetchPollInterval: 50 ms and 1 s by default; new jobs are
+	// announced with LISTEN/NOTIFY, polling is the fallback.
+	FetchCooldown     time.Duration
+	FetchPollInterval time.Duration
+	// MaxWorkers per queue; 10 by default.
+	MaxWorkers int
+	// NoPeriodic leaves out the periodic jobs (reconciliation, pruning).
+	NoPeriodic bool
+	// RetryPolicy overrides River's default backoff (tests use a fast one).
+	RetryPolicy river.ClientRetryPolicy
+	// Now is time.Now by default.
+	Now func() time.Time
+}
+
+// Service owns the two River clients and runs the workers.
+type Service struct {
+	db     *database.DB
+	conns  *Connectors
+	log    *slog.Logger
+	opts   Options
+	meter  *Meter
+	fp     FingerprintFunc
+	insert *river.Client[*sql.Tx]
+	work   *river.Client[pgx.Tx]
+}
+
+// New builds the clients; nothing runs until Start.
+func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.FetchCooldown == 0 {
+		opts.FetchCooldown = 50 * time.Millisecond
+	}
+	if opts.FetchPollInterval == 0 {
+		opts.FetchPollInterval = time.Second
+	}
+	if opts.MaxWorkers == 0 {
+		opts.MaxWorkers = 10
+	}
+	if conns == nil {
+		conns = &Connectors{Modes: map[string]Mode{}}
+	}
+	s := &Service{db: db, conns: conns, log: opts.Log, opts: opts, meter: NewMeter(db.Gorm), fp: opts.Fingerprint}
+	if s.fp == nil {
+		s.fp = PlanFingerprint
+	}
+	riverLog := slog.New(levelFloor{opts.Log.Handler(), slog.LevelWarn})
+	var err error
+	// Insert-only: given gorm's *sql.Tx, so a job commits or rolls back with the
+	// decision that caused it.
+	s.insert, err = river.NewClient(riverdatabasesql.New(db.SQL), &river.Config{Logger: riverLog})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: insert client: %w", err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &actionWorker{s: s})
+	river.AddWorker(workers, &alertWorker{s: s})
+	river.AddWorker(workers, &enrichWorker{s: s})
+	river.AddWorker(workers, &backfillWorker{s: s})
+	river.AddWorker(workers, &reconcileWorker{s: s})
+	river.AddWorker(workers, &pruneWorker{s: s})
+	n := opts.MaxWorkers
+	cfg := &river.Config{
+		Logger:               riverLog,
+		Workers:              workers,
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		FetchCooldown:        opts.FetchCooldown,
+		FetchPollInterval:    opts.FetchPollInterval,
+		RetryPolicy:          opts.RetryPolicy,
+		Queues: map[string]river.QueueConfig{
+			QueueActions: {MaxWorkers: n}, QueueAlerts: {MaxWorkers: 2},
+			QueueEnrich: {MaxWorkers: n}, QueueMaintenance: {MaxWorkers: 1},
+		},
+	}
+	if !opts.NoPeriodic {
+		cfg.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
+				func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, nil }, nil),
+			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil }, nil),
+		}
+	}
+	s.work, err = river.NewClient(riverpgxv5.New(db.Pool), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: work client: %w", err)
+	}
+	return s, nil
+}
+
+// Start runs the workers until Stop (or ctx ends).
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.work.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start workers: %w", err)
+	}
+	return nil
+}
+
+// Stop lets running jobs finish (up to ctx's deadline), then cancels them.
+func (s *Service) Stop(ctx context.Context) error {
+	err := s.work.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return s.work.StopAndCancel(hard)
+	}
+	return err
+}
+
+// Connectors returns the clients the workers use.
+func (s *Service) Connectors() *Connectors { return s.conns }
+
+// Meter returns the connector call metrics.
+func (s *Service) Meter() *Meter { return s.meter }
+
+// insertTx inserts a job inside tx, a gorm transaction.
+func (s *Service) insertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, opts *river.InsertOpts) error {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return errors.New("jobs: a job must be inserted inside a transaction")
+	}
+	if _, err := s.insert.InsertTx(ctx, sqlTx, args, opts); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// levelFloor drops River's records below a level (its info logs are chatty).
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}

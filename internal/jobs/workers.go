@@ -1,0 +1,62 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/riverqueue/river"
+
+	"github.com/countersign/countersign/internal/connector"
+)
+
+type enrichWorker struct {
+	river.WorkerDefaults[EnrichArgs]
+	s *Service
+}
+
+func (w *enrichWorker) Work(ctx context.Context, job *river.Job[EnrichArgs]) error {
+	if w.s.opts.Enricher == nil {
+		return nil
+	}
+	return readOnly(w.s.opts.Enricher.Check(ctx, job.Args.CaseID))
+}
+
+type backfillWorker struct {
+	river.WorkerDefaults[BackfillArgs]
+	s *Service
+}
+
+func (w *backfillWorker) Work(ctx context.Context, job *river.Job[BackfillArgs]) error {
+	if w.s.opts.Enricher == nil {
+		return nil
+	}
+	return readOnly(w.s.opts.Enricher.Backfill(ctx, job.Args.CallID))
+}
+
+// readOnly maps a look-up failure to River: wait as asked on 429, stop on a
+// permanent error (the enricher records what it could not check), retry otherwise.
+func readOnly(err error) error {
+	if err == nil {
+		return nil
+	}
+	if d, ok := connector.RetryAfter(err); ok {
+		return river.JobSnooze(d)
+	}
+	if connector.IsPermanent(err) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+type pruneWorker struct {
+	river.WorkerDefaults[PruneArgs]
+	s *Service
+}
+
+func (w *pruneWorker) Work(ctx context.Context, job *river.Job[PruneArgs]) error {
+	err := w.s.db.Gorm.WithContext(ctx).Exec(`DELETE FROM connector_calls WHERE at < now() - interval '7 days'`).Error
+	if err != nil {
+		return fmt.Errorf("jobs: prune connector calls: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+// Package sandbox runs the stateful connector fakes on loopback listeners, for every
+// connector that has no credentials, and rewrites the connector configuration to
+// point at them. Requests sent to a sandbox are recorded (credentials redacted) for
+// the admin page; the fakes answer with realistic receipts.
+//
+// The fakes listen on 127.0.0.1 only and are never mounted on the console's own
+// server, so a production server cannot expose them.
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/email/gmailfake"
+	"github.com/countersign/countersign/internal/connector/gdrive/drivefake"
+	"github.com/countersign/countersign/internal/connector/gsheets/sheetsfake"
+	"github.com/countersign/countersign/internal/connector/slack/slackfake"
+	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
+	"github.com/countersign/countersign/internal/connector/tokenmetrics/tmfake"
+	"github.com/countersign/countersign/internal/connector/zendesk/zdfake"
+)
+
+// Names of the sandboxable connectors (as in internal/jobs).
+const (
+	Stripe       = "stripe"
+	Slack        = "slack"
+	Zendesk      = "zendesk"
+	Email        = "email"
+	Drive        = "drive"
+	Sheets       = "sheets"
+	TokenMetrics = "tokenmetrics"
+)
+
+// Sandbox values the fakes are set up with.
+const (
+	AlertChannelID = "C0APPROVALS"
+	SheetID        = "sandbox-exceptions"
+	SheetTitle     = "Queue"
+	DriveFolder    = "sandbox-folder"
+)
+
+// Options tune Start.
+type Options struct {
+	// Demo seeds the Stripe fake with the objects the demo calls refer to and Token
+	// Metrics with a few tokens (dev only).
+	Demo bool
+	// All sandboxes every connector, credentials or not (tests).
+	All bool
+}
+
+// Sandbox is the running fakes.
+type Sandbox struct {
+	// Connectors is the configuration with sandboxed connectors pointing at the fakes.
+	Connectors config.Connectors
+	// Sandboxed names the connectors that run against a fake.
+	Sandboxed map[string]bool
+	// Recorder holds the requests sent to the fakes.
+	Recorder *connector.Recorder
+	// StripeWebhookSecret is generated when Stripe is sandboxed, so the sandbox can
+	// sign events Countersign accepts.
+	StripeWebhookSecret string
+
+	Stripe       *stripefake.Fake
+	Slack        *slackfake.Fake
+	Zendesk      *zdfake.Fake
+	Gmail        *gmailfake.Fake
+	Drive        *drivefake.Fake
+	Sheets       *sheetsfake.Fake
+	TokenMetrics *tmfake.Fake
+
+	mu      sync.Mutex
+	urls    map[string]string
+	servers []*http.Server
+	charges map[string]string // invoice id -> charge id (Stripe's invoice.charge)
+}
+
+// Start starts a fake on 127.0.0.1:0 for each connector without credentials.
+func Start(k config.Connectors, opt Options) (*Sandbox, error) {
+	s := &Sandbox{Connectors: k, Sandboxed: map[string]bool{}, Recorder: connector.NewRecorder(500),
+		urls: map[string]string{}, charges: map[string]string{}}
+	want := func(cred string) bool { return opt.All || cred == "" }
+	c := &s.Connectors
+	var errs []error
+	if want(c.StripeKey) {
+		s.Stripe = stripefake.NewUnstarted()
+		c.StripeKey = "sk_test_sandbox_" + token(12)
+		s.Stripe.SetKey(c.StripeKey)
+		c.StripeURL, errs = s.serve(Stripe, s.Stripe.Handler(), errs)
+		s.StripeWebhookSecret = "whsec_sandbox_" + token(16)
+	}
+	if want(c.SlackToken) {
+		c.SlackToken = "xoxb-sandbox-" + token(12)
+		s.Slack = slackfake.New(c.SlackToken)
+		s.Slack.AddChannel(AlertChannelID, "finance-approvals")
+		c.SlackChannel = AlertChannelID
+		var base string
+		base, errs = s.serve(Slack, s.Slack.Handler(), errs)
+		c.SlackURL = base + "/api"
+	}
+	if want(c.ZendeskToken) {
+		c.ZendeskEmail, c.ZendeskToken = "agent@sandbox.zendesk.local", "zd-sandbox-"+token(12)
+		s.Zendesk = zdfake.New(c.ZendeskEmail, c.ZendeskToken)
+		c.ZendeskURL, errs = s.serve(Zendesk, s.Zendesk.Handler(), errs)
+	}
+	if opt.All || (c.GmailToken == "" && c.SMTPAddr == "") {
+		c.GmailToken, c.SMTPAddr = "ya29.sandbox-"+token(12), ""
+		s.Gmail = gmailfake.New(c.GmailToken)
+		c.GmailURL, errs = s.serve(Email, s.Gmail.Handler(), errs)
+	}
+	if want(c.DriveToken) {
+		c.DriveToken, c.DriveFolder = "ya29.sandbox-"+token(12), DriveFolder
+		s.Drive = drivefake.New(c.DriveToken, DriveFolder)
+		c.DriveURL, errs = s.serve(Drive, s.Drive.Handler(), errs)
+	}
+	if want(c.SheetsToken) {
+		c.SheetsToken, c.SheetsID = "ya29.sandbox-"+token(12), SheetID
+		s.Sheets = sheetsfake.New(c.SheetsToken)
+		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections")
+		c.SheetsURL, errs = s.serve(Sheets, s.Sheets.Handler(), errs)
+	}
+	if want(c.TokenMetricsKey) {
+		s.TokenMetrics = tmfake.NewUnstarted()
+		c.TokenMetricsKey = tmfake.TestKey
+		c.TokenMetricsURL, errs = s.serve(TokenMetrics, s.TokenMetrics.Handler(), errs)
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if opt.Demo {
+		s.SeedDemo()
+	}
+	return s, nil
+}
+
+// serve starts h on a loopback listener and marks name sandboxed.
+func (s *Sandbox) serve(name string, h http.Handler, errs []error) (string, []error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", append(errs, fmt.Errorf("%s: listen: %w", name, err))
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	s.mu.Lock()
+	s.servers = append(s.servers, srv)
+	s.urls[name] = url
+	s.mu.Unlock()
+	s.Sandboxed[name] = true
+	return url, errs
+}
+
+// URLs lists each sandboxed connector's base URL, by name.
+func (s *Sandbox) URLs() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.urls))
+	for k, v := range s.urls {
+		out[k] = v
+	}
+	return out
+}
+
+// Names lists the sandboxed connectors, sorted.
+func (s *Sandbox) Names() []string {
+	var out []string
+	for k := range s.Sandboxed {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Close stops every fake.
+func (s *Sandbox) Close() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, srv := range s.servers {
+		_ = srv.Close()
+	}
+	s.servers = nil
+}
+
+func token(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,106 @@
+package sandbox
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
+	"github.com/countersign/countersign/internal/connector/tokenmetrics/tmfake"
+)
+
+// SeedDemo gives the Stripe fake the objects the shared sample calls refer to, so
+// claim checks and refunds work end to end in dev: INV-20931 (249.00 USD, paid by a
+// charge, Jordan Lee's email on file), INV-20577 (420.00 USD, open), the disputed
+// payment PAY-77311 (89.00 USD), and a few crypto tokens.
+func (s *Sandbox) SeedDemo() {
+	if f := s.Stripe; f != nil {
+		cus := f.AddCustomer(stripefake.Customer{ID: "cus_SandboxJordan", Email: "jordan.lee@example.com", Name: "Jordan Lee", Currency: "usd"})
+		ch := f.AddCharge(stripefake.Charge{ID: "ch_SandboxINV20931", Amount: 24900, Currency: "usd", Customer: cus, Email: "jordan.lee@example.com"})
+		in := f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20931", Number: "INV-20931", Customer: cus,
+			CustomerEmail: "jordan.lee@example.com", Currency: "usd", Status: "paid", AmountDue: 24900, AmountPaid: 24900})
+		s.linkCharge(in, ch)
+		f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20577", Number: "INV-20577", Customer: cus,
+			CustomerEmail: "jordan.lee@example.com", Currency: "usd", Status: "open", AmountDue: 42000,
+			DueDate: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)})
+		f.AddCharge(stripefake.Charge{ID: "ch_SandboxPAY77311", Amount: 8900, Currency: "usd", Customer: cus, Email: "jordan.lee@example.com"})
+	}
+	if t := s.TokenMetrics; t != nil {
+		t.AddToken(tmfake.Token{ID: 3375, Symbol: "BTC", Name: "Bitcoin", Price: "67012.45"})
+		t.AddToken(tmfake.Token{ID: 3306, Symbol: "ETH", Name: "Ethereum", Price: "3512.80"})
+		t.AddToken(tmfake.Token{ID: 3408, Symbol: "USDC", Name: "USD Coin", Price: "1.0001"})
+	}
+}
+
+func (s *Sandbox) linkCharge(invoiceID, chargeID string) {
+	s.mu.Lock()
+	s.charges[invoiceID] = chargeID
+	s.mu.Unlock()
+}
+
+// InvoiceCharge returns the charge that paid a sandbox invoice: the fake's invoices
+// carry no charge field (nor does the connector's Fact), so the sandbox keeps it.
+func (s *Sandbox) InvoiceCharge(_ context.Context, invoiceID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.charges[invoiceID], nil
+}
+
+// Claim is what a caller said, as the enrichment reads it.
+type Claim struct {
+	InvoiceNumber string
+	PaymentID     string
+	Email         string
+	AmountMinor   int64
+	Currency      string
+}
+
+var safeRef = regexp.MustCompile(`[^A-Za-z0-9]`)
+
+// EnsureClaim makes the Stripe fake know the objects a demo call refers to (an
+// invoice by number paid by a charge, a charge by id, the customer by email), as
+// the claim states them. Dev only: demo calls carry random references, and a
+// sandbox that knows nothing would send every case to review.
+func (s *Sandbox) EnsureClaim(c Claim) {
+	f := s.Stripe
+	if f == nil || c.AmountMinor <= 0 || c.Currency == "" || len(c.Currency) != 3 {
+		return
+	}
+	cur := strings.ToLower(c.Currency)
+	cus := ""
+	if c.Email != "" {
+		cus = "cus_Sandbox" + safeRef.ReplaceAllString(strings.Split(c.Email, "@")[0], "")
+		f.AddCustomer(stripefake.Customer{ID: cus, Email: c.Email, Currency: cur})
+	}
+	if strings.HasPrefix(c.PaymentID, "ch_") {
+		if _, ok := s.knownCharge(c.PaymentID); !ok {
+			f.AddCharge(stripefake.Charge{ID: c.PaymentID, Amount: c.AmountMinor, Currency: cur, Customer: cus, Email: c.Email})
+			s.markCharge(c.PaymentID)
+		}
+	}
+	if c.InvoiceNumber != "" {
+		ref := safeRef.ReplaceAllString(c.InvoiceNumber, "")
+		in := "in_Sandbox" + ref
+		if _, ok := s.knownCharge(in); ok {
+			return
+		}
+		ch := f.AddCharge(stripefake.Charge{ID: "ch_Sandbox" + ref, Amount: c.AmountMinor, Currency: cur, Customer: cus, Email: c.Email})
+		f.AddInvoice(stripefake.Invoice{ID: in, Number: c.InvoiceNumber, Customer: cus, CustomerEmail: c.Email,
+			Currency: cur, Status: "paid", AmountDue: c.AmountMinor, AmountPaid: c.AmountMinor})
+		s.linkCharge(in, ch)
+	}
+}
+
+func (s *Sandbox) knownCharge(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.charges[id]
+	return v, ok
+}
+
+func (s *Sandbox) markCharge(id string) {
+	s.mu.Lock()
+	s.charges[id] = id
+	s.mu.Unlock()
+}

@@ -225,7 +225,9 @@ func (s *Service) openCases(ctx context.Context, tx *gorm.DB, call storedCall) (
 	}
 	var prior int64
 	if call.CustomerNumber != "" {
-		if err := tx.Raw(`SELECT count(*) FROM calls WHERE customer_number = ? AND id <> ? AND received_at > ?`,
+		// Urgency only distinguishes 0, 1 and 3+ earlier calls: stop counting at 3, so a
+		// customer who calls every day costs the same as a new one.
+		if err := tx.Raw(`SELECT count(*) FROM (SELECT 1 FROM calls WHERE customer_number = ? AND id <> ? AND received_at > ? LIMIT 3) p`,
 			call.CustomerNumber, call.ID, call.ReceivedAt.Add(-30*24*time.Hour)).Scan(&prior).Error; err != nil {
 			return nil, fmt.Errorf("count prior calls: %w", err)
 		}
@@ -268,25 +270,23 @@ func (s *Service) insertCase(ctx context.Context, tx *gorm.DB, call storedCall, 
 	if owner == "" {
 		owner = DefaultOwners[spec.Kind]
 	}
+	// The id is drawn first so the record URL is written by the same statement.
 	var id int64
-	err := tx.Raw(`INSERT INTO cases (call_id, kind, status, urgency, vip, confidence, reasons, suspected_kind,
+	err := tx.Raw(`WITH n AS (SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id)
+		INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons, suspected_kind,
 			amount_minor, currency, destination_type, destination_ref, customer_label, owner, next_step,
-			follow_up_deadline, created_at, updated_at)
-		VALUES (?, ?, 'new', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			follow_up_deadline, record_url, created_at, updated_at)
+		SELECT n.id, ?, ?, 'new', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			CASE WHEN ? = '' THEN '' ELSE ? || '/cases/' || n.id END, ?, ? FROM n
 		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id`,
 		call.ID, string(spec.Kind), spec.Urgency, spec.VIP, spec.Confidence, string(reasonsJSON), suspected,
 		amount, currency, spec.DestinationType, spec.DestinationRef, label, owner, spec.NextStep,
-		spec.FollowUpDeadline, s.now(), s.now()).Scan(&id).Error
+		spec.FollowUpDeadline, s.BaseURL, s.BaseURL, s.now(), s.now()).Scan(&id).Error
 	if err != nil {
 		return 0, fmt.Errorf("insert %s case: %w", spec.Kind, err)
 	}
 	if id == 0 {
 		return 0, nil
-	}
-	if s.BaseURL != "" {
-		if err := tx.Exec(`UPDATE cases SET record_url = ? WHERE id = ?`, s.BaseURL+"/cases/"+strconv.FormatInt(id, 10), id).Error; err != nil {
-			return 0, fmt.Errorf("set record url: %w", err)
-		}
 	}
 	return id, s.appendAudit(ctx, tx, "case.created", "case", id, map[string]any{
 		"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,

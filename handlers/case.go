@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"github.com/a-h/templ"
+
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/console"
+	"github.com/countersign/countersign/internal/reqlog"
 	"github.com/countersign/countersign/views"
 )
 
@@ -52,6 +55,7 @@ func (a *App) renderCase(w http.ResponseWriter, r *http.Request, status int, for
 		v.Page.Flash, v.Page.FlashKind = form.flash, "error"
 	}
 	v.NoteError, v.NoteDraft = form.noteError, form.noteDraft
+	v.Extra = append(v.Extra, a.caseExtras(r, id)...)
 	noStore(w)
 	Render(w, r, status, views.Case(v))
 }
@@ -104,4 +108,21 @@ func (a *App) CaseTags(w http.ResponseWriter, r *http.Request) {
 	default:
 		a.caseChange(w, r, console.Action{Name: console.ActTag, Tag: r.FormValue("tag")}, "tagged")
 	}
+}
+
+// caseExtras are the panels other areas contribute to the case page: the decision
+// (planned actions, policy, approvals). A panel that fails to load is replaced by a
+// note saying so, rather than failing the whole page.
+func (a *App) caseExtras(r *http.Request, id int64) []templ.Component {
+	var out []templ.Component
+	if a.Approvals != nil {
+		d, err := a.DecisionView(r, id)
+		if err != nil {
+			reqlog.Logger(r.Context()).Error("decision panel", "case_id", id, "err", err)
+			out = append(out, views.PanelError("Decision", "The decision panel could not be loaded; reload the page."))
+		} else {
+			out = append(out, views.DecisionPanel(d))
+		}
+	}
+	return out
 }

@@ -132,7 +132,8 @@ func overviewHistory(db *gorm.DB, o *Overview) error {
 		VoidedAt   *time.Time `gorm:"column:voided_at"`
 		VoidReason string     `gorm:"column:void_reason"`
 	}
-	err := db.Raw(`SELECT approver_label, created_at, voided_at, void_reason FROM approvals WHERE case_id = ? ORDER BY id`, o.CaseID).Scan(&apps).Error
+	err := db.Raw(`SELECT COALESCE(NULLIF(u.name, ''), a.approver_label) AS approver_label, a.created_at, a.voided_at, a.void_reason
+		FROM approvals a LEFT JOIN users u ON u.id = a.approver_id WHERE a.case_id = ? ORDER BY a.id`, o.CaseID).Scan(&apps).Error
 	if err != nil {
 		return fmt.Errorf("approval: approvals of case %d: %w", o.CaseID, err)
 	}
@@ -146,7 +147,8 @@ func overviewHistory(db *gorm.DB, o *Overview) error {
 		Note     string    `gorm:"column:note"`
 		At       time.Time `gorm:"column:at"`
 	}
-	err = db.Raw(`SELECT decision, actor_label, reason, note, at FROM case_decisions WHERE case_id = ? ORDER BY id DESC LIMIT 20`, o.CaseID).Scan(&ds).Error
+	err = db.Raw(`SELECT d.decision, COALESCE(NULLIF(u.name, ''), d.actor_label) AS actor_label, d.reason, d.note, d.at
+		FROM case_decisions d LEFT JOIN users u ON u.id = d.actor_id WHERE d.case_id = ? ORDER BY d.id DESC LIMIT 20`, o.CaseID).Scan(&ds).Error
 	if err != nil {
 		return fmt.Errorf("approval: decisions of case %d: %w", o.CaseID, err)
 	}

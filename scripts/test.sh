@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/ensure-postgres.sh
 scripts/ensure-chromium.sh
+scripts/ensure-axe.sh
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi

@@ -1,0 +1,118 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+const key32 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+func validServe() map[string]string {
+	return map[string]string{
+		"DATABASE_URL":                 "postgres://countersign@db:5432/countersign",
+		"COUNTERSIGN_BASE_URL":         "https://countersign.example.com",
+		"COUNTERSIGN_OIDC_ISSUER":      "https://idp.example.com",
+		"COUNTERSIGN_OIDC_CLIENT_ID":   "countersign",
+		"COUNTERSIGN_SESSION_KEYS":     key32,
+		"COUNTERSIGN_DIALNEXA_SECRETS": "whsec_0123456789abcdef0123",
+	}
+}
+
+func TestValidServeConfig(t *testing.T) {
+	c, err := Load(env(validServe()), Serve)
+	if err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.LogFormat != "json" || c.SessionIdle.Minutes() != 30 || c.SessionLifetime.Hours() != 12 {
+		t.Errorf("defaults: %+v", c)
+	}
+	if got := c.RoleMap["finance-approvers"]; len(got) != 1 || got[0] != "finance_approver" {
+		t.Errorf("default role map: %v", c.RoleMap)
+	}
+}
+
+func TestValidationMessages(t *testing.T) {
+	cases := []struct {
+		name string
+		set  map[string]string
+		want string
+	}{
+		{"missing port", map[string]string{"COUNTERSIGN_ADDR": "localhost"}, "COUNTERSIGN_ADDR: missing port"},
+		{"bad port", map[string]string{"COUNTERSIGN_ADDR": "127.0.0.1:99999"}, "COUNTERSIGN_ADDR: port"},
+		{"no database", map[string]string{"DATABASE_URL": ""}, "DATABASE_URL: required"},
+		{"not postgres", map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL: must be a postgres://"},
+		{"plain http base", map[string]string{"COUNTERSIGN_BASE_URL": "http://countersign.example.com"}, "COUNTERSIGN_BASE_URL: must be https://"},
+		{"log format", map[string]string{"COUNTERSIGN_LOG_FORMAT": "xml"}, `COUNTERSIGN_LOG_FORMAT: "xml" is not json or text`},
+		{"session key short", map[string]string{"COUNTERSIGN_SESSION_KEYS": "c2hvcnQ="}, "COUNTERSIGN_SESSION_KEYS: key 1 is 5 bytes"},
+		{"session key not base64", map[string]string{"COUNTERSIGN_SESSION_KEYS": "!!!"}, "COUNTERSIGN_SESSION_KEYS: key 1 is not base64"},
+		{"role map role", map[string]string{"COUNTERSIGN_ROLE_MAP": "x=superuser"}, `COUNTERSIGN_ROLE_MAP: entry "x=superuser" names unknown role "superuser"`},
+		{"role map shape", map[string]string{"COUNTERSIGN_ROLE_MAP": "justaword"}, `COUNTERSIGN_ROLE_MAP: entry "justaword" is not claim-value=role`},
+		{"idle duration", map[string]string{"COUNTERSIGN_SESSION_IDLE": "soon"}, `COUNTERSIGN_SESSION_IDLE: "soon" is not a duration`},
+		{"lifetime shorter than idle", map[string]string{"COUNTERSIGN_SESSION_IDLE": "2h", "COUNTERSIGN_SESSION_LIFETIME": "1h"}, "COUNTERSIGN_SESSION_LIFETIME: 1h0m0s is shorter"},
+		{"weak webhook secret", map[string]string{"COUNTERSIGN_DIALNEXA_SECRETS": "short"}, "COUNTERSIGN_DIALNEXA_SECRETS: a secret is only 5 characters"},
+		{"no issuer", map[string]string{"COUNTERSIGN_OIDC_ISSUER": ""}, "COUNTERSIGN_OIDC_ISSUER: required"},
+		{"scopes without openid", map[string]string{"COUNTERSIGN_OIDC_SCOPES": "email"}, "COUNTERSIGN_OIDC_SCOPES: must include openid"},
+		{"auto migrate", map[string]string{"COUNTERSIGN_AUTO_MIGRATE": "perhaps"}, `COUNTERSIGN_AUTO_MIGRATE: "perhaps" is not true or false`},
+		{"connector url", map[string]string{"COUNTERSIGN_STRIPE_URL": "stripe.local"}, "COUNTERSIGN_STRIPE_URL"},
+		{"dialnexa api key", map[string]string{"COUNTERSIGN_DIALNEXA_API_KEY": "nocolon"}, "COUNTERSIGN_DIALNEXA_API_KEY: must be key_id:secret"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := validServe()
+			for k, v := range c.set {
+				m[k] = v
+			}
+			_, err := Load(env(m), Serve)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestAllProblemsReportedAtOnce(t *testing.T) {
+	_, err := Load(env(map[string]string{}), Serve)
+	errs, ok := err.(Errors)
+	if !ok || len(errs) < 5 {
+		t.Fatalf("want every missing variable reported together, got %v", err)
+	}
+}
+
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "secret")
+	if err := os.WriteFile(f, []byte("whsec_from_a_file_0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := validServe()
+	delete(m, "COUNTERSIGN_DIALNEXA_SECRETS")
+	m["COUNTERSIGN_DIALNEXA_SECRETS_FILE"] = f
+	c, err := Load(env(m), Serve)
+	if err != nil || len(c.DialNexaSecrets) != 1 || c.DialNexaSecrets[0] != "whsec_from_a_file_0123456789" {
+		t.Fatalf("secret from file: %v %v", c.DialNexaSecrets, err)
+	}
+	m["COUNTERSIGN_DIALNEXA_SECRETS"] = "whsec_also_inline_0123456789"
+	if _, err := Load(env(m), Serve); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("both set: %v", err)
+	}
+	m = validServe()
+	m["COUNTERSIGN_SESSION_KEYS_FILE"] = filepath.Join(dir, "missing")
+	delete(m, "COUNTERSIGN_SESSION_KEYS")
+	if _, err := Load(env(m), Serve); err == nil || !strings.Contains(err.Error(), "COUNTERSIGN_SESSION_KEYS_FILE: cannot read") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestDevNeedsNothing(t *testing.T) {
+	c, err := Load(env(map[string]string{}), Dev)
+	if err != nil {
+		t.Fatalf("dev with an empty environment: %v", err)
+	}
+	if c.BaseURL.String() != "http://127.0.0.1:8080" || c.LogFormat != "text" {
+		t.Errorf("dev defaults: %s %s", c.BaseURL, c.LogFormat)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/countersign/countersign/internal/approval"
+	"github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/ingest"
 	"github.com/countersign/countersign/internal/jobs"
@@ -29,6 +30,9 @@ type App struct {
 	SchemaCurrent func(ctx context.Context) error
 	// Nav fills the sidebar; see NavSource.
 	Nav NavSource
+	// Counts caches the sidebar's queue counts for the whole process (nil: count on
+	// every page).
+	Counts *console.CountCache
 	// Ingest stores verified webhook deliveries.
 	Ingest *ingest.Service
 	// DialNexaSecrets verify webhook signatures: current first, previous ones after.

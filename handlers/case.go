@@ -79,6 +79,8 @@ func (a *App) caseChange(w http.ResponseWriter, r *http.Request, act console.Act
 	}
 	if !changed {
 		done = "unchanged"
+	} else {
+		a.countsChanged()
 	}
 	http.Redirect(w, r, "/cases/"+strconv.FormatInt(id, 10)+"?done="+done, http.StatusSeeOther)
 }

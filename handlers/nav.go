@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,7 +32,7 @@ func queueTitle(q string) string {
 // principal's saved views. A failed count query leaves the counts out, not the page.
 func (a *App) ConsoleNav(r *http.Request, p *auth.Principal) (nav, saved []views.NavItem) {
 	ctx := r.Context()
-	counts, err := console.NavCounts(ctx, a.DB.Gorm, p.UserID)
+	counts, err := a.navCounts(ctx, p.UserID)
 	if err != nil {
 		a.Log.Warn("nav counts", "err", err)
 	}
@@ -76,4 +77,24 @@ func (a *App) ConsoleNav(r *http.Request, p *auth.Principal) (nav, saved []views
 func navSaved(v console.SavedView, id, here string) views.NavItem {
 	return views.NavItem{Label: v.Name, Href: v.Query, Key: id, Active: v.Query == here,
 		DeleteHref: "/views/" + id + "/delete"}
+}
+
+// navCounts is the sidebar's counts: the queue counts from the process-wide cache
+// (when set), the viewer's own counts live.
+func (a *App) navCounts(ctx context.Context, viewer int64) (console.Counts, error) {
+	if a.Counts == nil {
+		return console.NavCounts(ctx, a.DB.Gorm, viewer)
+	}
+	base, err := a.Counts.Get(ctx, a.DB.Gorm)
+	if err != nil {
+		return console.Counts{}, err
+	}
+	return console.ViewerCounts(ctx, a.DB.Gorm, viewer, base)
+}
+
+// countsChanged drops the cached queue counts after this process changed cases.
+func (a *App) countsChanged() {
+	if a.Counts != nil {
+		a.Counts.Invalidate()
+	}
 }

@@ -62,6 +62,7 @@ func (a *App) QueueBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	filter.Set("changed", strconv.Itoa(len(res.Changed)))
 	filter.Set("skipped", strconv.Itoa(len(res.Skipped)))
+	a.countsChanged()
 	http.Redirect(w, r, "/queues/"+queue+"?"+filter.Encode(), http.StatusSeeOther)
 }
 

@@ -101,6 +101,11 @@ func (s *Server) routeTable() []Route {
 		{"POST /admin/policy", admins, h(a.SavePolicy)},
 
 		// section: connectors (actions, jobs, sandbox)
+		{"POST /webhooks/stripe", webhook, h(a.StripeWebhook)},
+		{"POST /actions/{id}/retry", Access{Roles: []string{auth.FinanceApprover, auth.Admin}}, h(a.RetryAction)},
+		{"GET /admin/jobs", admins, h(a.AdminJobs)},
+		{"GET /admin/connectors", admins, h(a.AdminConnectors)},
+		{"GET /admin/sandbox", admins, h(a.AdminSandbox)},
 	}
 	return routes
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign/handlers"
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/enrich"
 	"github.com/countersign/countersign/internal/ingest"
@@ -77,6 +78,7 @@ func New(d Deps) (*Server, error) {
 		Approvals: &approval.Service{DB: d.DB.Gorm},
 	}
 	s.app.Nav = s.app.ConsoleNav
+	s.app.Counts = console.NewCountCache()
 	if err := s.setupConnectors(d); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/countersign/countersign/internal/devidp"
+	"github.com/countersign/countersign/internal/sandbox"
 )
 
 // devClientID is the client the built-in identity provider registers for the console.
@@ -40,5 +41,22 @@ func setupDev(ctx context.Context, c *console, secrets devSecrets) error {
 	c.log.Warn("BUILT-IN IDENTITY PROVIDER RUNNING: anyone who can reach this console can sign in as any demo persona "+
 		"without a password. It is for development only; set COUNTERSIGN_OIDC_ISSUER to use a real one.",
 		"issuer", idp.Issuer())
+	return setupSandbox(c)
+}
+
+// setupSandbox starts the connector fakes on loopback listeners for every connector
+// without credentials, seeded with the objects the demo calls refer to, and points
+// the connector configuration at them. Setting a connector's credentials makes that
+// one real.
+func setupSandbox(c *console) error {
+	sb, err := sandbox.Start(c.cfg.Connectors, sandbox.Options{Demo: true})
+	if err != nil {
+		return err
+	}
+	c.sandbox = sb
+	if len(c.cfg.StripeWebhookSecrets) == 0 && sb.StripeWebhookSecret != "" {
+		c.log.Info("sandbox Stripe webhook secret generated", "header", "Stripe-Signature")
+	}
+	c.log.Info("sandbox connectors on loopback", "connectors", sb.Names(), "urls", sb.URLs())
 	return nil
 }

@@ -56,7 +56,7 @@ func runSeed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("seeded %d calls and %d cases in %s (%.0f calls/s), ANALYZE done\n",
+	fmt.Printf("seeded %d calls and %d cases in %s (%.0f calls/s), VACUUM ANALYZE done\n",
 		res.Calls, res.Cases, res.Elapsed.Round(time.Millisecond), float64(res.Calls)/res.Elapsed.Seconds())
 	return nil
 }

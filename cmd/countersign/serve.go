@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/sandbox"
 	"github.com/countersign/countersign/web"
 )
 
@@ -57,12 +59,29 @@ type console struct {
 	extra   map[string]http.Handler
 	ln      net.Listener
 	onReady func(url string)
+	// sandbox holds the connector fakes dev started (setupSandbox); nil in serve.
+	sandbox *sandbox.Sandbox
 }
 
 func serveConsole(ctx context.Context, c console) error {
-	srv, err := web.New(web.Deps{Config: c.cfg, DB: c.db, Log: c.log, Version: version, Extra: c.extra})
+	srv, err := web.New(web.Deps{Config: c.cfg, DB: c.db, Log: c.log, Version: version, Extra: c.extra,
+		Sandbox: c.sandbox, OpsOnly: !c.web})
 	if err != nil {
 		return err
+	}
+	defer srv.Close()
+	if c.workers {
+		stop, err := srv.StartWorkers(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := stop(stopCtx); err != nil {
+				c.log.Warn("job workers stopped with an error", "err", err)
+			}
+		}()
 	}
 	ln := c.ln
 	if ln == nil {

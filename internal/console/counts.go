@@ -24,8 +24,18 @@ type Counts struct {
 	Mentions int
 }
 
-// NavCounts runs one query for every count in the navigation.
+// NavCounts is every sidebar count for viewer: KindCounts plus ViewerCounts.
 func NavCounts(ctx context.Context, db *gorm.DB, viewer int64) (Counts, error) {
+	c, err := KindCounts(ctx, db)
+	if err != nil {
+		return Counts{}, err
+	}
+	return ViewerCounts(ctx, db, viewer, c)
+}
+
+// KindCounts counts open cases per kind (each capped at CountCap+1) and in all. It
+// is the same for every viewer, so the console may cache it (see CountCache).
+func KindCounts(ctx context.Context, db *gorm.DB) (Counts, error) {
 	kinds := make([]string, len(triage.Kinds))
 	for i, k := range triage.Kinds {
 		kinds[i] = string(k)
@@ -38,32 +48,41 @@ func NavCounts(ctx context.Context, db *gorm.DB, viewer int64) (Counts, error) {
 	err := db.WithContext(ctx).Raw(`
 		SELECT k.kind AS name, (SELECT count(*) FROM (SELECT 1 FROM cases c
 			WHERE c.kind = k.kind AND `+openSQL+` LIMIT @cap) s) AS n
-		FROM unnest(string_to_array(@kinds, ',')) AS k(kind)
-		UNION ALL
-		SELECT 'mine', (SELECT count(*) FROM (SELECT 1 FROM cases c
-			WHERE c.assignee_id = @viewer AND `+openSQL+` LIMIT @cap) s)
-		UNION ALL
-		SELECT 'mentions', (SELECT count(DISTINCT n.case_id) FROM mentions m
-			JOIN notes n ON n.id = m.note_id WHERE m.user_id = @viewer AND m.read_at IS NULL)`,
-		map[string]any{"cap": CountCap + 1, "kinds": strings.Join(kinds, ","), "viewer": viewer}).
+		FROM unnest(string_to_array(@kinds, ',')) AS k(kind)`,
+		map[string]any{"cap": CountCap + 1, "kinds": strings.Join(kinds, ",")}).
 		Scan(&rows).Error
 	if err != nil {
-		return Counts{}, fmt.Errorf("console: nav counts: %w", err)
+		return Counts{}, fmt.Errorf("console: queue counts: %w", err)
 	}
 	c := Counts{Kinds: map[string]int{}}
 	for _, r := range rows {
-		switch r.Name {
-		case QueueMine:
-			c.Mine = r.N
-		case QueueMentions:
-			c.Mentions = r.N
-		default:
-			c.Kinds[r.Name] = r.N
-			c.Open += r.N
-		}
+		c.Kinds[r.Name] = r.N
+		c.Open += r.N
 	}
 	if c.Open > CountCap {
 		c.Open = CountCap + 1
 	}
 	return c, nil
+}
+
+// ViewerCounts adds the viewer's own counts (assigned to me, unread mentions) to the
+// kind counts in base. Both use small per-user indexes, so they stay live.
+func ViewerCounts(ctx context.Context, db *gorm.DB, viewer int64, base Counts) (Counts, error) {
+	var mine, mentions int
+	err := db.WithContext(ctx).Raw(`
+		SELECT (SELECT count(*) FROM (SELECT 1 FROM cases c
+			WHERE c.assignee_id = @viewer AND `+openSQL+` LIMIT @cap) s),
+		(SELECT count(DISTINCT n.case_id) FROM mentions m
+			JOIN notes n ON n.id = m.note_id WHERE m.user_id = @viewer AND m.read_at IS NULL)`,
+		map[string]any{"cap": CountCap + 1, "viewer": viewer}).Row().Scan(&mine, &mentions)
+	if err != nil {
+		return Counts{}, fmt.Errorf("console: my counts: %w", err)
+	}
+	out := base
+	out.Kinds = make(map[string]int, len(base.Kinds))
+	for k, v := range base.Kinds {
+		out.Kinds[k] = v
+	}
+	out.Mine, out.Mentions = mine, mentions
+	return out, nil
 }

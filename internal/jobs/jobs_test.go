@@ -29,7 +29,7 @@ type fastRetry struct{}
 func (fastRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(50 * time.Millisecond) }
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	db  *database.DB
 	sb  *sandbox.Sandbox
 	svc *jobs.Service
@@ -97,7 +97,12 @@ type plan struct {
 
 // newCase inserts an approved-to-be case with planned actions and returns ids.
 func (e *env) newCase(kind string, plans ...plan) (int64, []int64) {
-	e.t.Helper()
+	return e.newCaseB(e.t, kind, plans...)
+}
+
+func (e *env) newCaseB(tb testing.TB, kind string, plans ...plan) (int64, []int64) {
+	tb.Helper()
+	e.t = tb
 	call := e.scalar(`INSERT INTO calls (dialnexa_id, status) VALUES ('call_' || md5(random()::text), 'completed') RETURNING id`)
 	caseID := e.scalar(`INSERT INTO cases (call_id, kind, status) VALUES (?, ?, 'awaiting_approval') RETURNING id`, call, kind)
 	var ids []int64

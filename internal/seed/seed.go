@@ -138,7 +138,7 @@ func Run(ctx context.Context, db *database.DB, opt Options) (Result, error) {
 		return res, firstErr
 	}
 	if !opt.SkipAnalyze {
-		if _, err := db.Pool.Exec(ctx, "ANALYZE calls, cases"); err != nil {
+		if _, err := db.Pool.Exec(ctx, "VACUUM (ANALYZE) calls, cases"); err != nil {
 			return res, fmt.Errorf("seed: analyze: %w", err)
 		}
 	}

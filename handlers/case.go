@@ -126,5 +126,24 @@ func (a *App) caseExtras(r *http.Request, id int64) []templ.Component {
 			out = append(out, views.DecisionPanel(d))
 		}
 	}
+	rows, err := a.ActionsView(r.Context(), id)
+	switch {
+	case err != nil:
+		reqlog.Logger(r.Context()).Error("actions panel", "case_id", id, "err", err)
+		out = append(out, views.PanelError("Actions", "The actions could not be loaded; reload the page."))
+	case executed(rows):
+		out = append(out, views.CaseActions(rows))
+	}
 	return out
+}
+
+// executed is true once any action left the plan (queued, running, done, failed): the
+// decision panel shows the plan, this panel the execution and its receipts.
+func executed(rows []views.ActionRow) bool {
+	for _, r := range rows {
+		if r.Status != "planned" && r.Status != "cancelled" {
+			return true
+		}
+	}
+	return false
 }

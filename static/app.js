@@ -96,3 +96,36 @@
     setInterval(poll, 15000);
   }
 })();
+
+// Panels marked data-refresh (actions in flight) re-read themselves from the server
+// until they settle, without reloading the page or losing what the user typed.
+(function () {
+  function refresh(panel) {
+    var every = parseInt(panel.getAttribute("data-refresh"), 10) || 2000;
+    setTimeout(function () {
+      fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var id = panel.getAttribute("data-testid");
+          var fresh = doc.querySelector('[data-testid="' + id + '"]');
+          if (!fresh) { return; }
+          panel.replaceWith(fresh);
+          var status = doc.querySelector('[data-testid="case-status"]');
+          var old = document.querySelector('[data-testid="case-status"]');
+          if (status && old) { old.replaceWith(status); }
+          // Once everything settled, the decision panel's statuses are stale: refresh
+          // it too, unless the user is typing in it.
+          var decision = document.querySelector('[data-testid="decision-panel"]');
+          var freshDecision = doc.querySelector('[data-testid="decision-panel"]');
+          if (!fresh.hasAttribute("data-refresh") && decision && freshDecision && !decision.contains(document.activeElement)) {
+            decision.replaceWith(freshDecision);
+          }
+          if (fresh.hasAttribute("data-refresh")) { refresh(fresh); }
+        })
+        .catch(function () { refresh(panel); });
+    }, every);
+  }
+  document.querySelectorAll("[data-refresh]").forEach(refresh);
+})();

@@ -114,5 +114,26 @@ func TestTwoApproverRefund(t *testing.T) {
 	if !strings.Contains(st, "executing") && !strings.Contains(st, "done") && !strings.Contains(st, "approved") {
 		t.Errorf("after the second approval the status is %q, want approved/executing/done", st)
 	}
-	screenshot(t, ctx, "decision-approved")
+	// The approval queued the connector actions: the actions panel refreshes itself
+	// until the sandbox Stripe answers, then shows the refund's id.
+	var actions string
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		actions, _ = chromedp.Run(ctx, chromedp.Text(tid("case-actions")))
+		if strings.Contains(actions, "re_") && !strings.Contains(strings.ToLower(actions), "queued") && !strings.Contains(strings.ToLower(actions), "running") {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	screenshot(t, ctx, "decision-executed")
+	if !strings.Contains(actions, "re_") {
+		t.Fatalf("no Stripe refund id on the case after approval: %q", actions)
+	}
+	if !strings.Contains(strings.ToLower(actions), "done") {
+		t.Errorf("actions did not reach done: %q", actions)
+	}
+	var refunds int64
+	if err := dbScalar(t, inst, `SELECT count(*) FROM actions WHERE case_id = $1 AND connector = 'stripe' AND status = 'done' AND receipt_id LIKE 're_%'`, &refunds, caseID); err != nil || refunds != 1 {
+		t.Errorf("done Stripe refunds with a receipt = %d (%v), want 1", refunds, err)
+	}
 }

@@ -15,12 +15,13 @@ import (
 
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/reqlog"
+	"github.com/countersign/countersign/internal/textsafe"
 	"github.com/countersign/countersign/views"
 )
 
 // auditFilter reads the audit page's filters from the query string.
 func auditFilter(q url.Values) (audit.Filter, error) {
-	f := audit.Filter{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action"))}
+	f := audit.Filter{Actor: textsafe.Clean(strings.TrimSpace(q.Get("actor"))), Action: textsafe.Clean(strings.TrimSpace(q.Get("action")))}
 	if c := strings.TrimSpace(q.Get("case")); c != "" {
 		if _, err := strconv.ParseInt(c, 10, 64); err != nil {
 			return f, &decisionErr{msg: "Case is a case number.", kind: ErrValidation}

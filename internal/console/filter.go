@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/textsafe"
 	"github.com/countersign/countersign/internal/triage"
 )
 
@@ -71,6 +72,7 @@ type Cursor struct {
 // ParseFilter reads a queue URL's query. Unusable values are dropped and explained in
 // the returned messages, so a bad bookmark still shows a queue.
 func ParseFilter(v url.Values) (Filter, []string) {
+	v = cleanValues(v)
 	var f Filter
 	var msgs []string
 	for _, s := range v["status"] {
@@ -226,4 +228,16 @@ func decodeCursor(s string) (Cursor, bool) {
 		return Cursor{}, false
 	}
 	return Cursor{Key: key, ID: id}, true
+}
+
+// cleanValues makes every query value storable and searchable: a filter typed or
+// pasted with invalid UTF-8, NUL or bidi controls is cleaned, not refused.
+func cleanValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vals := range v {
+		for _, s := range vals {
+			out[k] = append(out[k], textsafe.Clean(s))
+		}
+	}
+	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/internal/textsafe"
 )
 
 // MaxNoteLength is the longest note accepted, in characters.
@@ -44,6 +45,9 @@ func AddNote(ctx context.Context, db *gorm.DB, p *auth.Principal, caseID int64, 
 	body = strings.TrimSpace(body)
 	if body == "" {
 		return 0, invalidf("The note is empty.")
+	}
+	if err := textsafe.Check(body); err != nil {
+		return 0, invalidf("The note was not saved: %s.", err.Error())
 	}
 	if utf8.RuneCountInString(body) > MaxNoteLength {
 		return 0, invalidf("The note is longer than %d characters; shorten it.", MaxNoteLength)

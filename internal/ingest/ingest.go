@@ -24,6 +24,7 @@ import (
 
 	"github.com/countersign/countersign/internal/dialnexa"
 	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/internal/textsafe"
 	"github.com/countersign/countersign/internal/triage"
 )
 
@@ -89,6 +90,14 @@ func (s *Service) now() time.Time {
 // stored, redacted, as rejected), and any other error when nothing could be stored.
 func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 	digest := sha256.Sum256(raw)
+	if err := textsafe.StorableJSON(raw); err != nil {
+		// Postgres cannot store it as sent; DialNexa must not retry it for ever.
+		id, serr := s.storeRejected(ctx, raw, digest[:], err)
+		if serr != nil {
+			return Result{}, serr
+		}
+		return Result{Outcome: Rejected, DeliveryID: id}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
 	ev, decErr := dialnexa.Decode(raw)
 	if decErr != nil {
 		id, err := s.storeRejected(ctx, raw, digest[:], decErr)
@@ -127,10 +136,12 @@ func DedupKey(ev dialnexa.Event) string {
 }
 
 func redactedBody(raw []byte) (body json.RawMessage, text string, counts redact.Counts) {
-	if b, c, err := redact.JSON(raw); err == nil {
-		return b, "", c
+	if textsafe.StorableJSON(raw) == nil {
+		if b, c, err := redact.JSON(raw); err == nil {
+			return b, "", c
+		}
 	}
-	t, c := redact.String(truncateUTF8(string(raw), 64<<10))
+	t, c := redact.String(textsafe.Clean(truncateUTF8(string(raw), 64<<10)))
 	return nil, t, c
 }
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make faults`: the fault-injection tests (Postgres stopped mid-load, SIGTERM under
+# load, two instances on one database, the hostile-input sweep), then every fuzz target
+# for a fixed budget. FUZZTIME overrides the budget (default 20s per target).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-postgres.sh
+fuzztime=${FUZZTIME:-20s}
+mkdir -p artifacts
+declare -a names results
+failed=0
+record() { names+=("$1"); results+=("$2"); [ "$2" = ok ] || failed=1; }
+
+echo "== fault tests (-tags faults ./internal/faults)"
+start=$(date +%s)
+if go test -tags faults -count=1 -v -timeout 10m ./internal/faults/ 2>&1 | tee artifacts/faults.log \
+	| grep -E '^(=== RUN|--- |    [a-z_]+_test\.go:[0-9]+: (recovery|Postgres stop|sent|SIGTERM|stored|two instances|GET sweep|retried|BUG))|^(ok|FAIL)'; then :; fi
+while read -r _ verdict test took; do
+	if [ "$verdict" = PASS: ]; then record "$test $took" ok; else record "$test $took" FAIL; fi
+done < <(grep -E '^--- (PASS|FAIL): ' artifacts/faults.log)
+grep -q '^ok' artifacts/faults.log || record "fault tests ($(( $(date +%s) - start ))s, log: artifacts/faults.log)" FAIL
+
+echo "== fuzz targets, $fuzztime each"
+while IFS=: read -r file _ decl; do
+	name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"$decl")
+	pkg=./$(dirname "${file#./}")
+	echo "-- $name ($pkg)"
+	if go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "$pkg" >"artifacts/fuzz-$name.log" 2>&1; then
+		record "fuzz $name ($pkg)" ok
+	else
+		tail -20 "artifacts/fuzz-$name.log"
+		record "fuzz $name ($pkg)" "FAIL (see artifacts/fuzz-$name.log and $pkg/testdata/fuzz/$name)"
+	fi
+done < <(grep -rn "^func Fuzz" --include=*_test.go . | sort)
+
+echo
+echo "== summary"
+for i in "${!names[@]}"; do printf '%-60s %s\n' "${names[$i]}" "${results[$i]}"; done
+exit "$failed"

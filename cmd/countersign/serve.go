@@ -89,6 +89,7 @@ func serveConsole(ctx context.Context, c console) error {
 			return fmt.Errorf("listen on %s: %w (is another countersign running? set COUNTERSIGN_ADDR)", c.cfg.Addr, err)
 		}
 	}
+	startPprof(c.log)
 	// Every process seals the audit chain; sealers take turns through an advisory lock.
 	sealCtx, stopSealer := context.WithCancel(context.WithoutCancel(ctx))
 	sealed := make(chan struct{})

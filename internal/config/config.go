@@ -71,6 +71,7 @@ var Vars = []Var{
 	{"COUNTERSIGN_DATA_DIR", "./.countersign", "Where dev keeps its Postgres cluster and generated secrets.", false},
 	{"COUNTERSIGN_LOG_FORMAT", "text (dev), json (serve)", "Log format: json or text.", false},
 	{"COUNTERSIGN_LOG_LEVEL", "info", "debug, info, warn or error.", false},
+	{"COUNTERSIGN_PPROF_ADDR", "", "Loopback host:port to serve Go's profiler on (diagnosis only).", false},
 	{"COUNTERSIGN_AUTO_MIGRATE", "false", "serve applies pending migrations at start (same as --migrate).", false},
 	{"COUNTERSIGN_OIDC_ISSUER", "(dev: the built-in provider)", "OpenID Connect issuer URL. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_ID", "(dev: countersign-dev)", "OIDC client id. Required by serve.", false},

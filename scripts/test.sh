@@ -8,6 +8,11 @@ start=$(date +%s)
 scripts/ensure-postgres.sh
 scripts/ensure-chromium.sh
 scripts/ensure-axe.sh
+# stripe-mock and Mailpit on loopback (STRIPE_MOCK_URL, MAILPIT_SMTP, MAILPIT_API),
+# stopped on the way out whatever happens.
+trap 'scripts/peers.sh stop || true' EXIT
+peers=$(scripts/peers.sh)
+eval "$peers"
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi

@@ -181,7 +181,7 @@ func (s *Server) setupConnectors(d Deps) error {
 		}
 	}
 	s.jobs, err = jobs.New(d.DB, conns, jobs.Options{Log: d.Log, Enricher: en,
-		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String()})
+		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String(), RescueAfter: d.Config.JobRescueAfter})
 	if err != nil {
 		return err
 	}

@@ -515,3 +515,37 @@ func TestSummaryIsRedacted(t *testing.T) {
 		t.Fatalf("verify: %+v", rep.Problems)
 	}
 }
+
+func TestAppendManyChainsInOrder(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	err := db.Gorm.Transaction(func(tx *gorm.DB) error {
+		return audit.AppendMany(ctx, tx,
+			audit.Entry{Actor: "dialnexa", Action: "webhook.stored", ObjectType: "call", ObjectID: "1", Summary: map[string]any{"n": 1}},
+			audit.Entry{Actor: "dialnexa", Action: "case.created", ObjectType: "case", ObjectID: "7", Summary: map[string]any{"card": "4242 4242 4242 4242"}},
+		)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.Seal(ctx, db.Gorm); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(ctx, db.Gorm, nil)
+	if err != nil || !rep.OK() || rep.Entries != 2 {
+		t.Fatalf("verify after AppendMany: %+v %v", rep, err)
+	}
+	var actions []string
+	db.Gorm.Raw(`SELECT action FROM audit_log ORDER BY seq`).Scan(&actions)
+	if len(actions) != 2 || actions[0] != "webhook.stored" || actions[1] != "case.created" {
+		t.Errorf("order %v", actions)
+	}
+	var summary string
+	db.Gorm.Raw(`SELECT summary::text FROM audit_log WHERE action = 'case.created'`).Scan(&summary)
+	if strings.Contains(summary, "4242 4242 4242 4242") {
+		t.Errorf("card number reached the audit log: %s", summary)
+	}
+	if err := audit.AppendMany(ctx, db.Gorm, audit.Entry{Actor: "x", Action: "y"}); !errors.Is(err, audit.ErrNotInTransaction) {
+		t.Errorf("outside a transaction: %v", err)
+	}
+}

@@ -40,6 +40,10 @@ type Config struct {
 	FieldMapping         string   // overrides of the post-call analysis field mapping
 	StripeWebhookSecrets []string
 
+	// JobRescueAfter is how long a job may stay running before it is presumed
+	// dead (its process crashed) and run again; 0 keeps the job service's default.
+	JobRescueAfter time.Duration
+
 	Connectors Connectors
 }
 
@@ -73,6 +77,7 @@ var Vars = []Var{
 	{"COUNTERSIGN_LOG_LEVEL", "info", "debug, info, warn or error.", false},
 	{"COUNTERSIGN_PPROF_ADDR", "", "Loopback host:port to serve Go's profiler on (diagnosis only).", false},
 	{"COUNTERSIGN_AUTO_MIGRATE", "false", "serve applies pending migrations at start (same as --migrate).", false},
+	{"COUNTERSIGN_JOB_RESCUE_AFTER", "10m", "How long a job may stay running before it is presumed dead (its worker process crashed) and run again, at least 2s. Below 3m the job timeout (90s) shrinks to half of it; lower it only for tests.", false},
 	{"COUNTERSIGN_OIDC_ISSUER", "(dev: the built-in provider)", "OpenID Connect issuer URL. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_ID", "(dev: countersign-dev)", "OIDC client id. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_SECRET", "", "OIDC client secret (or _FILE).", true},
@@ -227,6 +232,7 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	}
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
 	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
+	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
 	l.loadConnectors(c)
 	if len(l.errs) > 0 {
 		return c, l.errs

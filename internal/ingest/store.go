@@ -83,6 +83,7 @@ type storedCall struct {
 	CustomerName   string          `gorm:"column:customer_name"`
 	CustomerEmail  string          `gorm:"column:customer_email"`
 	ReceivedAt     time.Time       `gorm:"column:received_at"`
+	PriorCalls     int             `gorm:"column:prior_calls"` // earlier calls from the number in 30 days, capped at 3
 }
 
 func (s *Service) storeCall(ctx context.Context, tx *gorm.DB, raw, digest []byte, ev dialnexa.Event) (Result, error) {
@@ -110,13 +111,16 @@ func (s *Service) storeCall(ctx context.Context, tx *gorm.DB, raw, digest []byte
 		return Result{}, err
 	}
 	res := Result{Outcome: Stored, DeliveryID: deliveryID, CallID: call.ID, Suppressed: rc.suppressed}
-	if err := s.appendAudit(ctx, tx, "webhook.stored", "call", call.ID, map[string]any{
+	entries := []audit.Entry{entry("webhook.stored", "call", call.ID, map[string]any{
 		"dialnexa_call_id": ev.Call.ID, "event_type": ev.EventType, "status": call.Status,
 		"suppressed": rc.suppressed.Total(),
-	}); err != nil {
+	})}
+	var caseEntries []audit.Entry
+	if res.CaseIDs, caseEntries, err = s.openCases(tx, call); err != nil {
 		return Result{}, err
 	}
-	if res.CaseIDs, err = s.openCases(ctx, tx, call); err != nil {
+	// One statement for every audit entry of the delivery.
+	if err := audit.AppendMany(ctx, tx, append(entries, caseEntries...)...); err != nil {
 		return Result{}, err
 	}
 	return res, nil
@@ -153,7 +157,7 @@ func (s *Service) upsertCall(tx *gorm.DB, ev dialnexa.Event, rc redactedCall) (s
 	turns, _ := json.Marshal(rc.turns)
 	name, email, vip := analysisString(rc.analysis, "customer_name"), analysisString(rc.analysis, "customer_email"), analysisBool(rc.analysis, "vip")
 	var out storedCall
-	err := tx.Raw(`INSERT INTO calls AS c (dialnexa_id, direction, call_type, status, category, from_number, to_number,
+	err := tx.Raw(`WITH up AS (INSERT INTO calls AS c (dialnexa_id, direction, call_type, status, category, from_number, to_number,
 			customer_number, agent_id, initiated_at, ended_at, duration_seconds, hangup_reason, transfer, summary,
 			transcript, transcript_text, recording_url, recording_expires_at, fields, customer_name, customer_email,
 			vip, suppressed, received_at, updated_at)
@@ -183,7 +187,11 @@ func (s *Service) upsertCall(tx *gorm.DB, ev dialnexa.Event, rc redactedCall) (s
 			vip              = c.vip OR EXCLUDED.vip,
 			suppressed       = c.suppressed || EXCLUDED.suppressed,
 			updated_at       = EXCLUDED.updated_at
-		RETURNING id, status, summary, transcript_text, fields, customer_number, customer_name, customer_email, received_at`,
+		RETURNING id, status, summary, transcript_text, fields, customer_number, customer_name, customer_email, received_at)
+		SELECT up.*, (SELECT count(*) FROM (SELECT 1 FROM calls k WHERE up.customer_number <> ''
+			AND k.customer_number = up.customer_number AND k.id <> up.id
+			AND k.received_at > up.received_at - interval '30 days' LIMIT 3) p) AS prior_calls
+		FROM up`,
 		c.ID, c.Direction, c.Type, status, c.Category, c.From, c.To, customer, c.AgentID, c.InitiatedAt, endedAt,
 		c.DurationSeconds, c.HangupReason, transfer, rc.summary, string(turns), rc.text, c.RecordingURL,
 		recordingExpires, string(rc.fields), name, email, vip, string(countsJSON(rc.suppressed)), now, now).
@@ -215,40 +223,36 @@ func analysisBool(m map[string]any, key string) bool {
 	return false
 }
 
-// openCases classifies a completed call and inserts the cases it does not have yet.
-func (s *Service) openCases(ctx context.Context, tx *gorm.DB, call storedCall) ([]int64, error) {
+// openCases classifies a completed call and inserts the cases it does not have yet,
+// returning their ids and audit entries.
+func (s *Service) openCases(tx *gorm.DB, call storedCall) ([]int64, []audit.Entry, error) {
 	var analysis map[string]any
 	if len(call.Fields) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(call.Fields))
 		dec.UseNumber()
 		_ = dec.Decode(&analysis)
 	}
-	var prior int64
-	if call.CustomerNumber != "" {
-		// Urgency only distinguishes 0, 1 and 3+ earlier calls: stop counting at 3, so a
-		// customer who calls every day costs the same as a new one.
-		if err := tx.Raw(`SELECT count(*) FROM (SELECT 1 FROM calls WHERE customer_number = ? AND id <> ? AND received_at > ? LIMIT 3) p`,
-			call.CustomerNumber, call.ID, call.ReceivedAt.Add(-30*24*time.Hour)).Scan(&prior).Error; err != nil {
-			return nil, fmt.Errorf("count prior calls: %w", err)
-		}
-	}
 	res := triage.Classify(triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
 		Summary: call.Summary, Transcript: call.TranscriptText, Analysis: analysis, ReceivedAt: call.ReceivedAt,
-		PriorCalls: int(prior)}, s.Mapping)
+		PriorCalls: call.PriorCalls}, s.Mapping)
 	var ids []int64
+	var entries []audit.Entry
 	for _, spec := range res.Specs {
-		id, err := s.insertCase(ctx, tx, call, spec)
+		id, err := s.insertCase(tx, call, spec)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if id != 0 {
 			ids = append(ids, id)
+			entries = append(entries, entry("case.created", "case", id, map[string]any{
+				"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,
+			}))
 		}
 	}
-	return ids, nil
+	return ids, entries, nil
 }
 
-func (s *Service) insertCase(ctx context.Context, tx *gorm.DB, call storedCall, spec triage.Spec) (int64, error) {
+func (s *Service) insertCase(tx *gorm.DB, call storedCall, spec triage.Spec) (int64, error) {
 	reasons := append([]string(nil), spec.Reasons...)
 	var amount *int64
 	currency := strings.ToUpper(strings.TrimSpace(spec.Currency))
@@ -285,12 +289,7 @@ func (s *Service) insertCase(ctx context.Context, tx *gorm.DB, call storedCall, 
 	if err != nil {
 		return 0, fmt.Errorf("insert %s case: %w", spec.Kind, err)
 	}
-	if id == 0 {
-		return 0, nil
-	}
-	return id, s.appendAudit(ctx, tx, "case.created", "case", id, map[string]any{
-		"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,
-	})
+	return id, nil
 }
 
 // suspectedKind finds the kind a review case was suspected to be, from triage's
@@ -315,11 +314,8 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
-func (s *Service) appendAudit(ctx context.Context, tx *gorm.DB, action, objType string, objID int64, summary map[string]any) error {
-	_, err := audit.Append(ctx, tx, audit.Entry{Actor: "dialnexa", Action: action, ObjectType: objType,
-		ObjectID: strconv.FormatInt(objID, 10), Outcome: "ok", Summary: summary})
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
+// entry is an audit entry of the ingest path (the actor is DialNexa).
+func entry(action, objType string, objID int64, summary map[string]any) audit.Entry {
+	return audit.Entry{Actor: "dialnexa", Action: action, ObjectType: objType,
+		ObjectID: strconv.FormatInt(objID, 10), Outcome: "ok", Summary: summary}
 }

@@ -58,6 +58,11 @@ type Options struct {
 	MaxWorkers int
 	// NoPeriodic leaves out the periodic jobs (reconciliation, pruning).
 	NoPeriodic bool
+	// RescueAfter replaces RescueStuckJobsAfter: how long a job may stay running
+	// before River presumes its worker dead and runs it again. Below 2×JobTimeout
+	// the job timeout shrinks to half of it (River needs rescue ≥ timeout).
+	// COUNTERSIGN_JOB_RESCUE_AFTER; the crash tests use seconds.
+	RescueAfter time.Duration
 	// RetryPolicy overrides River's default backoff (tests use a fast one).
 	RetryPolicy river.ClientRetryPolicy
 	// Now is time.Now by default.
@@ -116,11 +121,16 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	river.AddWorker(workers, &reconcileWorker{s: s})
 	river.AddWorker(workers, &pruneWorker{s: s})
 	n := opts.MaxWorkers
+	timeout, rescue := JobTimeout, RescueStuckJobsAfter
+	if opts.RescueAfter > 0 {
+		rescue = opts.RescueAfter
+		timeout = min(timeout, rescue/2)
+	}
 	cfg := &river.Config{
 		Logger:               riverLog,
 		Workers:              workers,
-		JobTimeout:           JobTimeout,
-		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		JobTimeout:           timeout,
+		RescueStuckJobsAfter: rescue,
 		FetchCooldown:        opts.FetchCooldown,
 		FetchPollInterval:    opts.FetchPollInterval,
 		RetryPolicy:          opts.RetryPolicy,

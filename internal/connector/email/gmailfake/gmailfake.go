@@ -15,6 +15,8 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+
+	"github.com/countersign/countersign/internal/connector/connectorfake"
 )
 
 // Sent is one message the fake accepted.
@@ -39,8 +41,8 @@ type Attachment struct {
 // Fake is a fake Gmail mailbox. Mount Handler() and use the server URL as the
 // sender's base URL.
 type Fake struct {
-	token  string
-	faults faults
+	token string
+	connectorfake.Faults
 
 	mu   sync.Mutex
 	sent []Sent
@@ -72,7 +74,7 @@ func (f *Fake) Count(messageID string) int {
 }
 
 func (f *Fake) send(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	var body struct{ Raw string }
@@ -101,14 +103,14 @@ func (f *Fake) send(w http.ResponseWriter, r *http.Request) {
 	s.ID = fmt.Sprintf("18c%013x", len(f.sent)+1)
 	f.sent = append(f.sent, s)
 	f.mu.Unlock()
-	if f.faults.loseReply(w) {
+	if f.DropReply(w) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": s.ID, "threadId": s.ID, "labelIds": []string{"SENT"}})
 }
 
 func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	q := r.URL.Query().Get("q")

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/countersign/countersign/internal/connector/connectorfake"
 )
 
 // File is a stored file.
@@ -30,8 +32,8 @@ type File struct {
 // Fake is a fake Drive. Mount Handler() and use the server URL as the
 // client's base URL.
 type Fake struct {
-	token  string
-	faults faults
+	token string
+	connectorfake.Faults
 
 	mu      sync.Mutex
 	folders map[string]bool
@@ -88,7 +90,7 @@ func (f *Fake) IssueID() string {
 }
 
 func (f *Fake) generateIDs(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	n := 10
@@ -110,7 +112,7 @@ func (f *Fake) generateIDs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) get(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	id := r.PathValue("id")
@@ -129,7 +131,7 @@ func (f *Fake) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	if r.URL.Query().Get("uploadType") != "multipart" {
@@ -167,7 +169,7 @@ func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
 	meta.WebViewLink = "https://drive.google.com/file/d/" + meta.ID + "/view"
 	f.files[meta.ID] = &meta
 	f.creates++
-	if f.faults.loseReply(w) {
+	if f.DropReply(w) {
 		return
 	}
 	writeJSON(w, http.StatusOK, meta)

@@ -13,13 +13,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/countersign/countersign/internal/connector/connectorfake"
 )
 
 // Fake holds spreadsheets of string cells. Mount Handler() and use the server
 // URL as the client's base URL.
 type Fake struct {
-	token  string
-	faults faults
+	token string
+	connectorfake.Faults
 
 	mu      sync.Mutex
 	sheets  map[string]*spreadsheet
@@ -78,7 +80,7 @@ func (f *Fake) Handler() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+		if !f.Before(w, r, fail) || !f.authorized(w, r) {
 			return
 		}
 		switch rng, isAppend := strings.CutSuffix(rng, ":append"); {
@@ -166,7 +168,7 @@ func (f *Fake) append(w http.ResponseWriter, r *http.Request, id, rng string) {
 	}
 	end := len(s.rows[title])
 	updated := a1(title, g.c1, start, g.c1+max(width, 1)-1, end)
-	if f.faults.loseReply(w) {
+	if f.DropReply(w) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"spreadsheetId": id, "tableRange": a1(title, g.c1, 1, g.c2, start-1),

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/countersign/countersign/internal/connector/connectorfake"
 )
 
 // Message is one posted message as the fake stored it.
@@ -32,8 +34,8 @@ type Metadata struct {
 // Fake is the fake Slack workspace. Mount Handler() and use the server URL
 // plus "/api" as the client's base URL.
 type Fake struct {
-	token  string
-	faults faults
+	token string
+	connectorfake.Faults
 
 	mu       sync.Mutex
 	channels map[string]string // id -> name
@@ -82,7 +84,7 @@ func (f *Fake) CountByActionID(actionID string) int {
 }
 
 func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	id, ok := f.channelID(r.PostFormValue("channel"))
@@ -107,7 +109,7 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 	msg.TS = f.nextTS()
 	f.messages = append(f.messages, msg)
 	f.mu.Unlock()
-	if f.faults.loseReply(w) {
+	if f.DropReply(w) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": id, "ts": msg.TS,
@@ -115,7 +117,7 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) history(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	channel := r.FormValue("channel")

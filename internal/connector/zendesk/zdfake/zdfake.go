@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/countersign/countersign/internal/connector/connectorfake"
 )
 
 // Ticket is a ticket as the fake stores it.
@@ -46,8 +48,8 @@ type idemEntry struct {
 // Fake is a fake Zendesk account. Mount Handler() and use the server URL as
 // the client's base URL.
 type Fake struct {
-	auth   []string // accepted Authorization values
-	faults faults
+	auth []string // accepted Authorization values
+	connectorfake.Faults
 
 	mu      sync.Mutex
 	nextID  int64
@@ -108,7 +110,7 @@ type ticketIn struct {
 }
 
 func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	raw, in, ok := decode(w, r)
@@ -154,7 +156,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 		f.idem[key] = idemEntry{bodyHash: sha256.Sum256(raw), response: resp}
 		w.Header().Set("X-Idempotency-Lookup", "miss")
 	}
-	if f.faults.loseReply(w) {
+	if f.DropReply(w) {
 		return
 	}
 	w.Header().Set("Location", t.URL)
@@ -162,7 +164,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	idText, ok := strings.CutSuffix(r.PathValue("file"), ".json")
@@ -193,14 +195,14 @@ func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
 		t.Comments = append(t.Comments, Comment{Body: in.Comment.Body, Public: in.Comment.Public == nil || *in.Comment.Public})
 	}
 	t.Status = "open"
-	if f.faults.loseReply(w) {
+	if f.DropReply(w) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": t})
 }
 
 func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
-	if !f.faults.before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
 		return
 	}
 	ext := r.URL.Query().Get("external_id")

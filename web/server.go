@@ -215,6 +215,11 @@ func (s *Server) startWorkers(ctx context.Context) (stop func(context.Context) e
 		return nil, err
 	}
 	s.log.Info("job workers started", "sandboxed", s.sandbox.Names())
+	if names := s.sandbox.Names(); len(names) > 0 && !config.IsLoopback(s.cfg.BaseURL.Hostname()) {
+		// Outside dev a sandboxed connector means approved actions move no real money.
+		s.log.Warn("connectors without credentials run in the SANDBOX: their approved actions are recorded, not sent; set their credentials to make them real",
+			"connectors", names)
+	}
 	return s.jobs.Stop, nil
 }
 

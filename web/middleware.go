@@ -133,6 +133,10 @@ func (s *Server) secure(next http.Handler) http.Handler {
 	})
 }
 
+// maxFormBody is the largest console request body: notes are capped at 4,000
+// characters, a policy document at a few kilobytes.
+const maxFormBody = 1 << 20
+
 // limitBody caps request bodies; the webhook route sets its own limit.
 func limitBody(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

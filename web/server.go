@@ -90,7 +90,11 @@ func New(d Deps) (*Server, error) {
 	mux := http.NewServeMux()
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
-		mux.Handle(rt.Pattern, s.guard(rt))
+		h := s.guard(rt)
+		if !rt.Access.Webhook { // webhook handlers set their own limit and answer 413
+			h = limitBody(maxFormBody, h)
+		}
+		mux.Handle(rt.Pattern, h)
 	}
 	for prefix, h := range d.Extra {
 		mux.Handle(prefix, h)

@@ -47,6 +47,7 @@ func TestAccessibility(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+path), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
+		screenshot(t, ctx, "page"+strings.NewReplacer("/", "-", "?", "-", "=", "-", "&", "-").Replace(path))
 		// The console's CSP forbids inline script, so axe is injected through the
 		// DevTools protocol, which CSP does not govern.
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](src+"; true")); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/config"
+	casequeue "github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/sandbox"
 	"github.com/countersign/countersign/web"
@@ -95,6 +96,10 @@ func serveConsole(ctx context.Context, c console) error {
 	sealed := make(chan struct{})
 	go func() { defer close(sealed); audit.RunSealer(sealCtx, c.db.Gorm, 0, c.log) }()
 	defer func() { stopSealer(); <-sealed }()
+	// Every process also keeps the full-text vectors of new and changed cases current.
+	indexCtx, stopIndexer := context.WithCancel(ctx)
+	defer stopIndexer()
+	go casequeue.RunIndexer(indexCtx, c.db.Gorm, 0, c.log)
 	c.log.Info("countersign listening", "addr", ln.Addr().String(), "url", c.cfg.BaseURL.String(), "version", version)
 	if c.onReady != nil {
 		c.onReady(c.cfg.BaseURL.String())

@@ -352,3 +352,33 @@ func TestSavedViews(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIndexerKeepsSearchCurrent: a case's vector is stale until the indexer runs, and
+// becomes stale again when its call's text changes.
+func TestIndexerKeepsSearchCurrent(t *testing.T) {
+	db := testdb.New(t).Gorm
+	ctx := context.Background()
+	id := ct.Insert(t, db, ct.Case{Kind: "refund", CustomerLabel: "Marie Curie", Summary: "radium invoice refund"})
+	stale := func() bool {
+		var n int64
+		db.Raw(`SELECT count(*) FROM cases WHERE id = ? AND search IS NULL`, id).Scan(&n)
+		return n == 1
+	}
+	if stale() {
+		t.Fatal("consoletest.Insert should leave the case indexed")
+	}
+	if err := db.Exec(`UPDATE calls SET summary = 'polonium dispute' WHERE id = (SELECT call_id FROM cases WHERE id = ?)`, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !stale() {
+		t.Fatal("changing the call's summary should mark the case's vector stale")
+	}
+	if n, err := console.IndexPending(ctx, db, 10); err != nil || n != 1 {
+		t.Fatalf("IndexPending = %d, %v; want 1", n, err)
+	}
+	var hit int64
+	db.Raw(`SELECT count(*) FROM cases WHERE id = ? AND search @@ websearch_to_tsquery('english', 'polonium')`, id).Scan(&hit)
+	if hit != 1 {
+		t.Fatal("the new summary is not searchable after indexing")
+	}
+}

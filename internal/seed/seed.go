@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/database"
 )
 
@@ -137,6 +138,11 @@ func Run(ctx context.Context, db *database.DB, opt Options) (Result, error) {
 		res.Elapsed = time.Since(start)
 		return res, firstErr
 	}
+	// The search vectors of the new cases are stale; fill them here rather than leave
+	// a million rows to the background indexer.
+	if err := indexAll(ctx, db); err != nil {
+		return res, err
+	}
 	if !opt.SkipAnalyze {
 		if _, err := db.Pool.Exec(ctx, "VACUUM (ANALYZE) calls, cases"); err != nil {
 			return res, fmt.Errorf("seed: analyze: %w", err)
@@ -196,4 +202,28 @@ func writeBatch(ctx context.Context, db *database.DB, calls, cases [][]any) erro
 // rng returns the deterministic stream for (seed, stream, n).
 func rng(seed uint64, stream, n uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed^(stream*0x9E3779B97F4A7C15), n))
+}
+
+// indexAll computes every stale case search vector, two workers at a time.
+func indexAll(ctx context.Context, db *database.DB) error {
+	errc := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for {
+				n, err := console.IndexPending(ctx, db.Gorm, 20*console.IndexBatch)
+				if err != nil || n == 0 {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	err1, err2 := <-errc, <-errc
+	if err1 != nil {
+		return fmt.Errorf("seed: search vectors: %w", err1)
+	}
+	if err2 != nil {
+		return fmt.Errorf("seed: search vectors: %w", err2)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@
 package consoletest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/console"
 )
 
 var seq atomic.Int64
@@ -87,6 +89,11 @@ func Insert(t testing.TB, db *gorm.DB, c Case) int64 {
 		c.CustomerLabel, c.DestinationRef, c.Deadline, c.CreatedAt, c.AssigneeID).Scan(&id).Error
 	if err != nil {
 		t.Fatalf("consoletest: insert case: %v", err)
+	}
+	// A running console's indexer makes the case searchable within a second; tests
+	// do it at once.
+	if _, err := console.IndexPending(context.Background(), db, 1000); err != nil {
+		t.Fatalf("consoletest: index case: %v", err)
 	}
 	return id
 }

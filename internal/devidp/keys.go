@@ -62,7 +62,7 @@ func (k *signingKey) sign(claims any) (string, error) {
 // verify checks a compact JWS signed by this key (RS256 only) and decodes its
 // payload into claims. It does not look at exp: callers decide.
 func (k *signingKey) verify(token string, claims any) error {
-	obj, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: vet, generated-file check, then every test (unit, database, browser).
+# `make test`: gofmt, vet, staticcheck, generated-file check, then every test (unit,
+# database, browser, real connector peers).
 # Postgres: DATABASE_URL, else a server on 127.0.0.1:5432, else a private cluster the
 # tests start themselves (installing the server binaries first when root).
 set -euo pipefail
@@ -18,6 +19,8 @@ unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 echo "== go vet"
 go vet ./...
+echo "== staticcheck"
+go tool staticcheck ./...
 echo "== generated files"
 scripts/check-generated.sh
 echo "== go test"

@@ -131,6 +131,17 @@ func (a *App) Reject(w http.ResponseWriter, r *http.Request) {
 	a.decided(w, r, id, "rejected", err)
 }
 
+// Triage marks a new case triaged: POST /cases/{id}/triage.
+func (a *App) Triage(w http.ResponseWriter, r *http.Request) {
+	id, _, err := decisionCaseID(r)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	err = a.Approvals.Triage(r.Context(), auth.FromContext(r.Context()), id)
+	a.decided(w, r, id, "triaged", err)
+}
+
 // NeedsInfo sends the case back saying what is missing: POST /cases/{id}/needs-info.
 func (a *App) NeedsInfo(w http.ResponseWriter, r *http.Request) {
 	id, _, err := decisionCaseID(r)

@@ -14,6 +14,7 @@ import (
 
 // decisionNotices are the fixed sentences shown after a decision (?decided=...).
 var decisionNotices = map[string]string{
+	"triaged":     "Marked triaged: the case is in the right queue with the right facts.",
 	"requested":   "Approval requested: the planned actions are stored and wait for approvers.",
 	"automatic":   "Approved automatically under the policy: the actions are queued.",
 	"approved":    "Approval recorded.",

@@ -83,6 +83,7 @@ func (s *Server) routeTable() []Route {
 		{"POST /cases/{id}/reclassify", triage, h(a.CaseReclassify)},
 		{"POST /cases/{id}/notes", triage, h(a.CaseNote)},
 		{"POST /cases/{id}/tags", triage, h(a.CaseTags)},
+		{"POST /cases/{id}/triage", triage, h(a.Triage)},
 		{"GET /dashboard", staff, h(a.Dashboard)},
 
 		// section: decisions (approvals, policy, audit)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/reqlog"
 	"github.com/countersign/countersign/models"
 )
 
@@ -386,4 +388,19 @@ func (s *Service) close(ctx context.Context, p *auth.Principal, caseID int64, to
 			map[string]any{"reason": reason, "note": note, "from": string(c.Status), "to": string(to)})})
 	})
 	return res, err
+}
+
+// Triage records that a support lead or finance approver looked at a new case and it
+// is in the right queue with the right facts: new → triaged, audited. Any other
+// starting status is a conflict (ErrConflict via the state machine).
+func (s *Service) Triage(ctx context.Context, p *auth.Principal, caseID int64) error {
+	if !p.HasAny(auth.SupportLead, auth.FinanceApprover) {
+		return forbiddenf("Only support leads and finance approvers triage cases.")
+	}
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		info := reqlog.From(ctx)
+		return SetStatusTx(ctx, tx, caseID, models.StatusTriaged, audit.Entry{Actor: p.Label(), ActorID: &p.UserID,
+			Action: "case.triaged", ObjectType: "case", ObjectID: strconv.FormatInt(caseID, 10),
+			Summary: map[string]any{"from": "new", "to": "triaged"}, RequestID: info.RequestID, IP: info.IP, UserAgent: info.UserAgent})
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -108,45 +107,5 @@ func (g *GmailSender) do(ctx context.Context, op, method, path string, body io.R
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := g.hc.Do(req)
-	if err != nil {
-		return connector.FromTransport(gmailName, op, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return connector.FromTransport(gmailName, op, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return googleError(gmailName, op, resp, data)
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return connector.FromTransport(gmailName, op, fmt.Errorf("decode response: %w", err))
-	}
-	return nil
-}
-
-// googleError classifies a Google API error body
-// {"error":{"code":403,"message":...,"status":...,"errors":[{"reason":...}]}}.
-// A 403 whose reason is a rate limit is temporary, unlike other 403s.
-func googleError(connectorName, op string, resp *http.Response, data []byte) *connector.Error {
-	var body struct {
-		Error struct {
-			Message string `json:"message"`
-			Status  string `json:"status"`
-			Errors  []struct {
-				Reason string `json:"reason"`
-			} `json:"errors"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(data, &body)
-	code := body.Error.Status
-	if len(body.Error.Errors) > 0 && body.Error.Errors[0].Reason != "" {
-		code = body.Error.Errors[0].Reason
-	}
-	e := connector.FromHTTP(connectorName, op, resp.StatusCode, resp.Header, code, body.Error.Message)
-	if resp.StatusCode == http.StatusForbidden && (code == "rateLimitExceeded" || code == "userRateLimitExceeded") {
-		e.Permanent = false
-	}
-	return e
+	return connector.DoJSON(g.hc, gmailName, op, req, 1<<20, out, connector.FromGoogle)
 }

@@ -195,45 +195,5 @@ func (c *Client) do(ctx context.Context, op, method, url string, body []byte, ou
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return connector.FromTransport(name, op, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return connector.FromTransport(name, op, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return googleError(op, resp, data)
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return connector.FromTransport(name, op, fmt.Errorf("decode response: %w", err))
-	}
-	return nil
-}
-
-// googleError classifies a Google API error body
-// {"error":{"code":429,"message":...,"status":"RESOURCE_EXHAUSTED"}}.
-// A 403 whose reason is a rate limit is temporary, unlike other 403s.
-func googleError(op string, resp *http.Response, data []byte) *connector.Error {
-	var body struct {
-		Error struct {
-			Message string `json:"message"`
-			Status  string `json:"status"`
-			Errors  []struct {
-				Reason string `json:"reason"`
-			} `json:"errors"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(data, &body)
-	code := body.Error.Status
-	if len(body.Error.Errors) > 0 && body.Error.Errors[0].Reason != "" {
-		code = body.Error.Errors[0].Reason
-	}
-	e := connector.FromHTTP(name, op, resp.StatusCode, resp.Header, code, body.Error.Message)
-	if resp.StatusCode == http.StatusForbidden && (code == "rateLimitExceeded" || code == "userRateLimitExceeded") {
-		e.Permanent = false
-	}
-	return e
+	return connector.DoJSON(c.hc, name, op, req, 8<<20, out, connector.FromGoogle)
 }

@@ -157,12 +157,21 @@ func (s *Service) upsertCall(tx *gorm.DB, ev dialnexa.Event, rc redactedCall) (s
 	turns, _ := json.Marshal(rc.turns)
 	name, email, vip := analysisString(rc.analysis, "customer_name"), analysisString(rc.analysis, "customer_email"), analysisBool(rc.analysis, "vip")
 	var out storedCall
-	err := tx.Raw(`WITH up AS (INSERT INTO calls AS c (dialnexa_id, direction, call_type, status, category, from_number, to_number,
-			customer_number, agent_id, initiated_at, ended_at, duration_seconds, hangup_reason, transfer, summary,
-			transcript, transcript_text, recording_url, recording_expires_at, fields, customer_name, customer_email,
-			vip, suppressed, received_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?)
-		ON CONFLICT (dialnexa_id) DO UPDATE SET
+	// call_keys makes the DialNexa id unique across the monthly partitions of calls:
+	// the first event of a call claims its key (and so its id and month); a later
+	// event finds the key, waiting for a concurrent first one to commit, and merges
+	// into the same row.
+	err := tx.Raw(`WITH k AS (INSERT INTO call_keys AS k (dialnexa_id, call_id, received_at)
+			VALUES (?, nextval('calls_id_seq'), ?)
+			ON CONFLICT (dialnexa_id) DO UPDATE SET dialnexa_id = k.dialnexa_id
+			RETURNING call_id, received_at),
+		up AS (INSERT INTO calls AS c (id, received_at, dialnexa_id, direction, call_type, status, category, from_number,
+			to_number, customer_number, agent_id, initiated_at, ended_at, duration_seconds, hangup_reason, transfer,
+			summary, transcript, transcript_text, recording_url, recording_expires_at, fields, customer_name,
+			customer_email, vip, suppressed, updated_at)
+		SELECT k.call_id, k.received_at, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, ?::integer, ?,
+			?::jsonb, ?, ?::jsonb, ?, ?, ?::timestamptz, ?::jsonb, ?, ?, ?::boolean, ?::jsonb, ?::timestamptz FROM k
+		ON CONFLICT (id, received_at) DO UPDATE SET
 			direction        = COALESCE(NULLIF(EXCLUDED.direction, ''), c.direction),
 			call_type        = COALESCE(NULLIF(EXCLUDED.call_type, ''), c.call_type),
 			status           = CASE WHEN call_status_rank(EXCLUDED.status) >= call_status_rank(c.status) THEN EXCLUDED.status ELSE c.status END,
@@ -188,13 +197,14 @@ func (s *Service) upsertCall(tx *gorm.DB, ev dialnexa.Event, rc redactedCall) (s
 			suppressed       = c.suppressed || EXCLUDED.suppressed,
 			updated_at       = EXCLUDED.updated_at
 		RETURNING id, status, summary, transcript_text, fields, customer_number, customer_name, customer_email, received_at)
-		SELECT up.*, (SELECT count(*) FROM (SELECT 1 FROM calls k WHERE up.customer_number <> ''
-			AND k.customer_number = up.customer_number AND k.id <> up.id
-			AND k.received_at > up.received_at - interval '30 days' LIMIT 3) p) AS prior_calls
+		SELECT up.*, (SELECT count(*) FROM (SELECT 1 FROM calls o WHERE up.customer_number <> ''
+			AND o.customer_number = up.customer_number AND o.id <> up.id
+			AND o.received_at > up.received_at - interval '30 days' LIMIT 3) p) AS prior_calls
 		FROM up`,
+		c.ID, now,
 		c.ID, c.Direction, c.Type, status, c.Category, c.From, c.To, customer, c.AgentID, c.InitiatedAt, endedAt,
 		c.DurationSeconds, c.HangupReason, transfer, rc.summary, string(turns), rc.text, c.RecordingURL,
-		recordingExpires, string(rc.fields), name, email, vip, string(countsJSON(rc.suppressed)), now, now).
+		recordingExpires, string(rc.fields), name, email, vip, string(countsJSON(rc.suppressed)), now).
 		Scan(&out).Error
 	if err != nil {
 		return out, fmt.Errorf("upsert call %s: %w", c.ID, err)

@@ -92,6 +92,13 @@ func Run(ctx context.Context, db *database.DB, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// Calls older than the current month need their monthly partitions first, or
+	// they would all land in the default partition and could never be dropped by
+	// retention.
+	if _, err := db.Pool.Exec(ctx, `SELECT cs_ensure_month_partitions('calls', $1::date, $2::date)`,
+		opt.Now.AddDate(0, 0, -opt.Days-1), opt.Now.AddDate(0, 3, 0)); err != nil {
+		return Result{}, fmt.Errorf("seed: partitions: %w", err)
+	}
 	users, err := assignees(ctx, db)
 	if err != nil {
 		return Result{}, err
@@ -144,7 +151,7 @@ func Run(ctx context.Context, db *database.DB, opt Options) (Result, error) {
 		return res, err
 	}
 	if !opt.SkipAnalyze {
-		if _, err := db.Pool.Exec(ctx, "VACUUM (ANALYZE) calls, cases"); err != nil {
+		if _, err := db.Pool.Exec(ctx, "VACUUM (ANALYZE) calls, call_keys, cases"); err != nil {
 			return res, fmt.Errorf("seed: analyze: %w", err)
 		}
 	}
@@ -192,6 +199,13 @@ func writeBatch(ctx context.Context, db *database.DB, calls, cases [][]any) erro
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"calls"}, callColumns, pgx.CopyFromRows(calls)); err != nil {
 		return fmt.Errorf("copy calls: %w", err)
+	}
+	keys := make([][]any, len(calls))
+	for i, c := range calls { // id, dialnexa_id, …, received_at, updated_at
+		keys[i] = []any{c[1], c[0], c[len(c)-2]}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"call_keys"}, []string{"dialnexa_id", "call_id", "received_at"}, pgx.CopyFromRows(keys)); err != nil {
+		return fmt.Errorf("copy call keys: %w", err)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cases"}, caseColumns, pgx.CopyFromRows(cases)); err != nil {
 		return fmt.Errorf("copy cases: %w", err)

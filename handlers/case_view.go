@@ -74,6 +74,9 @@ var stripeLinks = map[string]string{"ch_": "payments", "pi_": "payments", "in_":
 
 func caseLinks(d *console.Detail) []views.LinkView {
 	links := []views.LinkView{{Label: "DialNexa call " + d.Call.DialNexaID}}
+	if d.CallRemoved {
+		links[0].Label = "DialNexa call: record removed by retention"
+	}
 	ref := d.Case.DestRef
 	for prefix, page := range stripeLinks {
 		if strings.HasPrefix(ref, prefix) {
@@ -81,7 +84,7 @@ func caseLinks(d *console.Detail) []views.LinkView {
 				Href: "https://dashboard.stripe.com/" + page + "/" + url.PathEscape(ref)})
 		}
 	}
-	if ref != "" && len(links) == 1 {
+	if ref != "" && len(links) == 1 { // nothing but the call link so far
 		links = append(links, views.LinkView{Label: "Payment platform: " + strings.TrimSpace(d.Case.DestType+" "+ref)})
 	}
 	if u, err := url.Parse(d.Case.RecordURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {

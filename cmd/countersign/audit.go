@@ -15,8 +15,8 @@ import (
 
 func init() {
 	extraCommands = append(extraCommands,
-		command{"audit", "verify [--head FILE] [--bundle FILE] | head | export [flags]",
-			"Check the audit hash chain or an evidence bundle (offline), print the head, export entries. Needs DATABASE_URL except for verify --bundle.", runAudit},
+		command{"audit", "verify [--head FILE | --from-head FILE] [--export FILE...] [--bundle FILE] | head | export [flags]",
+			"Check the audit hash chain (across months dropped by retention), retention exports, or an evidence bundle (offline); print the head; export entries. Needs DATABASE_URL except for verify --bundle.", runAudit},
 		command{"policy", "load FILE.json | show",
 			"Store an approval policy file as a new policy version (audited), or print the current one. Needs DATABASE_URL.", runPolicy},
 	)

@@ -14,6 +14,7 @@ import (
 	"github.com/countersign/countersign/internal/config"
 	casequeue "github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/retention"
 	"github.com/countersign/countersign/internal/sandbox"
 	"github.com/countersign/countersign/web"
 )
@@ -91,6 +92,11 @@ func serveConsole(ctx context.Context, c console) error {
 		}
 	}
 	startPprof(c.log)
+	// Monthly partitions of calls and audit_log exist three months ahead: made now and
+	// checked daily by every process (an advisory lock makes them take turns).
+	partsCtx, stopParts := context.WithCancel(ctx)
+	defer stopParts()
+	go keepPartitions(partsCtx, c)
 	// Every process seals the audit chain; sealers take turns through an advisory lock.
 	sealCtx, stopSealer := context.WithCancel(context.WithoutCancel(ctx))
 	sealed := make(chan struct{})
@@ -109,4 +115,31 @@ func serveConsole(ctx context.Context, c console) error {
 		return nil
 	}
 	return err
+}
+
+// keepPartitions runs retention.EnsurePartitions at once and then daily until ctx
+// ends. A failure is logged, never fatal: rows of a month without its partition land
+// in the default partition, which loses nothing but cannot be dropped by retention.
+func keepPartitions(ctx context.Context, c console) {
+	for {
+		if n, err := retention.EnsurePartitions(ctx, c.db.Gorm, time.Now()); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.log.Warn("monthly partitions of calls and audit_log not ensured; retrying in an hour", "err", err.Error())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Hour):
+			}
+			continue
+		} else if n > 0 {
+			c.log.Info("monthly partitions created", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
 }

@@ -25,11 +25,18 @@ const (
 const cliUsage = `usage: countersign audit <command> [flags]
 
 commands:
-  verify [--head FILE] [--bundle FILE]
+  verify [--head FILE | --from-head FILE] [--export FILE...] [--bundle FILE]
         check the whole sealed hash chain in the database, against a head
         exported earlier (--head), and report entries still awaiting sealing
-        (it never seals); or check an evidence bundle offline (--bundle, no
-        database needed; --head applies when its seq is inside the bundle)
+        (it never seals). Gaps left by ` + "`countersign retention`" + ` pass only where a
+        sealed audit.retention entry recorded them. --from-head FILE starts at
+        a head kept since (entries before it are not re-checked); its entry
+        must be present with the same hash, or dropped by retention and proved
+        by the recorded bridge hash or by its month's export (--export).
+        --export FILE... checks retention export files against the sha256 and
+        hashes their retention entries recorded. --bundle FILE checks an
+        evidence bundle offline (no database needed; --head applies when its
+        seq is inside the bundle)
   head
         print the current head as JSON; keep it where the database cannot write
   export [--format jsonl|csv] [--object TYPE:ID] [--actor A] [--action A] [--from DATE] [--to DATE]
@@ -37,8 +44,8 @@ commands:
         "user:42 fiona@example.com"; --action "case.*" matches a prefix; DATE is
         2006-01-02 or RFC 3339, and a --to day is included
 
-exit status: 0 ok, 1 tamper found or entries unsealed for over a minute, 2 usage
-error, 3 could not check (database or I/O)
+exit status: 0 ok, 1 tamper found, entries unsealed for over a minute, or a head or
+export that could not be proved, 2 usage error, 3 could not check (database or I/O)
 `
 
 // progressEvery is how many entries verify checks between progress lines.
@@ -84,31 +91,66 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok
 	return 0, true
 }
 
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
 func cliVerify(ctx context.Context, db *gorm.DB, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	headFile := fs.String("head", "", "JSON head exported earlier by `audit head`")
+	fromHeadFile := fs.String("from-head", "", "JSON head exported earlier: verify from it to the current head")
+	var exports stringList
+	fs.Var(&exports, "export", "retention export file to check (repeatable; more files may follow the flags)")
 	bundleFile := fs.String("bundle", "", "evidence bundle to check offline")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
 	}
-	var head *Head
-	if *headFile != "" {
-		h, err := readHead(*headFile)
+	if fs.NArg() > 0 && len(exports) == 0 {
+		fmt.Fprintf(stderr, "audit verify: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	exports = append(exports, fs.Args()...)
+	switch {
+	case *headFile != "" && *fromHeadFile != "":
+		fmt.Fprintln(stderr, "audit verify: give --head or --from-head, not both")
+		return ExitUsage
+	case *bundleFile != "" && (*fromHeadFile != "" || len(exports) > 0):
+		fmt.Fprintln(stderr, "audit verify: --bundle is checked on its own (with --head at most)")
+		return ExitUsage
+	}
+	opts := VerifyOptions{Exports: exports}
+	for _, hf := range []struct{ flag, path string }{{"--head", *headFile}, {"--from-head", *fromHeadFile}} {
+		if hf.path == "" {
+			continue
+		}
+		h, err := readHead(hf.path)
 		if err != nil {
-			fmt.Fprintf(stderr, "audit verify: --head: %v\n", err)
+			fmt.Fprintf(stderr, "audit verify: %s: %v\n", hf.flag, err)
 			return ExitUsage
 		}
-		head = &h
+		opts.Head, opts.FromHead = &h, hf.flag == "--from-head"
+	}
+	for _, e := range exports {
+		if st, err := os.Stat(e); err != nil || !st.Mode().IsRegular() {
+			fmt.Fprintf(stderr, "audit verify: --export %s: not a readable file (%v)\n", e, err)
+			return ExitUsage
+		}
 	}
 	if *bundleFile != "" {
-		return cliVerifyBundle(*bundleFile, head, stdout, stderr)
+		return cliVerifyBundle(*bundleFile, opts.Head, stdout, stderr)
 	}
 	if db == nil {
 		fmt.Fprintln(stderr, "audit verify: no database configured (use --bundle FILE to check a bundle offline)")
 		return ExitError
 	}
 	var printed int64
-	rep, err := verify(ctx, db, head, func(r Report) {
+	rep, err := verify(ctx, db, opts, func(r Report) {
 		if r.Entries-printed >= progressEvery {
 			printed = r.Entries
 			fmt.Fprintf(stderr, "audit verify: %d entries checked (seq %d)\n", r.Entries, r.Last)
@@ -118,7 +160,11 @@ func cliVerify(ctx context.Context, db *gorm.DB, args []string, stdout, stderr i
 		fmt.Fprintf(stderr, "%v\n", err)
 		return ExitError
 	}
-	return printReport(stdout, "audit chain", rep, head)
+	what := "audit chain"
+	if opts.FromHead && opts.Head.Seq > 0 {
+		what = fmt.Sprintf("audit chain from exported head seq %d", opts.Head.Seq)
+	}
+	return printReport(stdout, what, rep, opts.Head)
 }
 
 func cliVerifyBundle(path string, head *Head, stdout, stderr io.Writer) int {
@@ -164,14 +210,24 @@ var kindText = map[string]string{
 	KindMalformed:    "malformed line",
 	KindBundleHeader: "records do not match the bundle header",
 	KindUnsealed:     "entries awaiting sealing for over a minute (is the sealer running?)",
+	KindRetention:    "retention record inconsistent with the chain",
+	KindHeadUnproven: "the exported head was dropped by retention and nothing given proves it",
+	KindExport:       "retention export does not match its retention entry",
 }
+
+// notTamper are problem kinds that say something could not be proved or is late,
+// not that the chain was changed: the headline says NOT OK rather than BROKEN.
+var notTamper = map[string]bool{KindUnsealed: true, KindHeadUnproven: true}
 
 func printReport(w io.Writer, what string, rep Report, head *Head) int {
 	if !rep.OK() {
 		p := rep.Problems[0]
-		if p.Kind == KindUnsealed {
+		switch {
+		case notTamper[p.Kind]:
 			fmt.Fprintf(w, "%s NOT OK: %s\n", what, kindText[p.Kind])
-		} else {
+		case p.Seq == 0:
+			fmt.Fprintf(w, "%s BROKEN: %s\n", what, kindText[p.Kind])
+		default:
 			fmt.Fprintf(w, "%s BROKEN at seq %d: %s\n", what, p.Seq, kindText[p.Kind])
 		}
 		for _, p := range rep.Problems {
@@ -181,6 +237,7 @@ func printReport(w io.Writer, what string, rep Report, head *Head) int {
 				fmt.Fprintf(w, "  seq %d: %s: %s\n", p.Seq, p.Kind, p.Detail)
 			}
 		}
+		printExports(w, rep)
 		printUnsealed(w, rep)
 		return ExitTamper
 	}
@@ -189,11 +246,35 @@ func printReport(w io.Writer, what string, rep Report, head *Head) int {
 	} else {
 		fmt.Fprintf(w, "%s OK: %d entries, seq %d..%d, head %s\n", what, rep.Entries, rep.First, rep.Last, rep.Head.Hash)
 	}
-	if head != nil && head.Seq >= rep.First && head.Seq <= rep.Last && rep.Entries > 0 {
+	if rep.Dropped > 0 {
+		fmt.Fprintf(w, "%d missing entries were dropped by retention, as %d sealed audit.retention entries record\n", rep.Dropped, rep.Retention)
+	}
+	switch {
+	case head != nil && rep.HeadProof == "bridge":
+		fmt.Fprintf(w, "exported head at seq %d (dropped by retention) matches the hash retention recorded\n", head.Seq)
+	case head != nil && rep.HeadProof != "":
+		fmt.Fprintf(w, "exported head at seq %d (dropped by retention) matches its entry in %s\n", head.Seq, rep.HeadProof)
+	case head != nil && head.Seq >= rep.First && head.Seq <= rep.Last && rep.Entries > 0:
 		fmt.Fprintf(w, "exported head at seq %d matches\n", head.Seq)
 	}
+	printExports(w, rep)
 	printUnsealed(w, rep)
 	return ExitOK
+}
+
+// printExports says which retention exports were checked and what they hold.
+func printExports(w io.Writer, rep Report) {
+	for _, e := range rep.Exports {
+		state := "OK"
+		if !e.OK {
+			state = "NOT OK"
+		}
+		month := ""
+		if e.Month != "" {
+			month = fmt.Sprintf(", month %s (retention entry seq %d)", e.Month, e.EntrySeq)
+		}
+		fmt.Fprintf(w, "export %s %s: %d entries, seq %d..%d%s, sha256 %s\n", e.Path, state, e.Rows, e.First, e.Last, month, e.SHA256)
+	}
 }
 
 // printUnsealed says how many entries are not in the chain yet.

@@ -38,10 +38,13 @@
 //     for the table owner. An owner who disables the triggers can still change rows;
 //     the chain below makes that visible for sealed rows.
 //   - One chain, no gaps. seq runs 1, 2, 3, ... with no gaps and no forks: sealers
-//     queue on LockKey, read the last seq under it and write in READ COMMITTED. seq and
-//     hash are unique, so even a sealer that bypassed the lock could not fork the
-//     chain, only fail (ErrChainMoved). ids may have gaps (a rolled-back Append uses one
-//     up); a gap in seq means a deleted entry.
+//     queue on LockKey, read the last seq under it and write in READ COMMITTED. audit_log
+//     is partitioned by month of at (migrations/00013_audit_by_month.sql), so seq and
+//     hash cannot be UNIQUE; a sealer re-counts the seqs it wrote before committing, so
+//     one that raced a sealer bypassing the lock fails (ErrChainMoved), and Verify
+//     finds any duplicate or fork. ids may have gaps (a rolled-back Append uses one
+//     up); a gap in seq means a deleted entry, unless a sealed audit.retention entry
+//     records it (see Retention).
 //   - Same transaction. Append writes inside the caller's transaction, so the change
 //     and its audit entry commit or roll back together. A rolled-back entry was never
 //     visible to a sealer, so it leaves no seq gap. Append may be called anywhere in
@@ -88,4 +91,22 @@
 // given; [Bundle] writes the chain segment covering one object's sealed entries, with
 // full records, and [VerifyBundle] checks such a file offline. [List], for the audit
 // page and the case timeline, shows sealed and unsealed entries alike, newest id first.
+//
+// # Retention
+//
+// `countersign retention` (internal/retention) drops whole old months of audit_log.
+// Before it drops one it exports the month (JSON lines, as [Export] writes them) and,
+// in the transaction that drops it, appends and seals ([AppendSealed]) an entry with
+// action [RetentionAction] whose summary ([RetentionSummary]) records, cumulatively,
+// every month dropped so far with the exact seqs it held, its export's name and
+// sha256, and the bridges: the (seq, hash) of each dropped entry that a kept entry
+// follows. [Verify] reads those entries first and accepts a gap only where they
+// record every missing seq and the entry after the gap carries the recorded bridge
+// hash as its prev_hash; a dropped seq that is present again is a problem too. A
+// retention entry only ever covers seqs below its own. [VerifyWith] can also start at
+// an exported head (FromHead), which, if retention dropped its entry, the recorded
+// bridge or the month's export must prove, and check export files against what
+// their retention entry recorded. Like any entry, a retention entry is as safe as the
+// chain after it: heads exported after a retention run, and the exports kept outside
+// the database, are what expose a forged one.
 package audit

@@ -48,52 +48,70 @@ func Seal(ctx context.Context, db *gorm.DB) (int, error) {
 func sealRound(ctx context.Context, db *gorm.DB) (int, error) {
 	var n int
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", LockKey).Error; err != nil {
-			return fmt.Errorf("lock chain: %w", err)
-		}
-		lastSeq, lastHash, err := sealedHead(tx)
-		if err != nil {
-			return err
-		}
-		var rows []row
-		err = selectRows(ctx, tx).Where("seq IS NULL").Order("id").Limit(sealBatch).Find(&rows).Error
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		ids, seqs := make([]int64, len(rows)), make([]int64, len(rows))
-		prevs, hashes := make([][]byte, len(rows)), make([][]byte, len(rows))
-		prev := lastHash
-		for i := range rows {
-			rec, err := rows[i].record()
-			if err != nil {
-				return err
-			}
-			rec.Seq, rec.PrevHash = lastSeq+int64(i)+1, prev
-			if rec.Hash, err = computeHash(&rec); err != nil {
-				return err
-			}
-			ids[i], seqs[i], prevs[i], hashes[i] = rec.ID, rec.Seq, rec.PrevHash, rec.Hash
-			prev = rec.Hash
-		}
-		// Straight to the driver: gorm would expand the slices into value lists, and
-		// pgx sends them as the arrays unnest wants.
-		res, err := tx.Statement.ConnPool.ExecContext(ctx, sealSQL, ids, seqs, prevs, hashes)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("%w: seq %d..%d: %v", ErrChainMoved, seqs[0], seqs[len(seqs)-1], err)
-		}
-		if err != nil {
-			return fmt.Errorf("write seq %d..%d: %w", seqs[0], seqs[len(seqs)-1], err)
-		}
-		if got, err := res.RowsAffected(); err != nil || got != int64(len(rows)) {
-			return fmt.Errorf("%w: sealed %d of %d rows (%v)", ErrChainMoved, got, len(rows), err)
-		}
-		n = len(rows)
-		return nil
+		var err error
+		n, err = sealIn(ctx, tx)
+		return err
 	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted}) // each statement sees the last sealer's commit
 	if err != nil {
 		return 0, fmt.Errorf("audit: seal: %w", err)
 	}
 	return n, nil
+}
+
+// sealIn seals up to sealBatch entries inside tx, which must be READ COMMITTED, under
+// LockKey (held until tx ends), and returns how many.
+func sealIn(ctx context.Context, tx *gorm.DB) (int, error) {
+	if err := tx.WithContext(ctx).Exec("SELECT pg_advisory_xact_lock(?)", LockKey).Error; err != nil {
+		return 0, fmt.Errorf("lock chain: %w", err)
+	}
+	lastSeq, lastHash, err := sealedHead(tx.WithContext(ctx))
+	if err != nil {
+		return 0, err
+	}
+	var rows []row
+	err = selectRows(ctx, tx).Where("seq IS NULL").Order("id").Limit(sealBatch).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	ids, seqs := make([]int64, len(rows)), make([]int64, len(rows))
+	prevs, hashes := make([][]byte, len(rows)), make([][]byte, len(rows))
+	prev := lastHash
+	for i := range rows {
+		rec, err := rows[i].record()
+		if err != nil {
+			return 0, err
+		}
+		rec.Seq, rec.PrevHash = lastSeq+int64(i)+1, prev
+		if rec.Hash, err = computeHash(&rec); err != nil {
+			return 0, err
+		}
+		ids[i], seqs[i], prevs[i], hashes[i] = rec.ID, rec.Seq, rec.PrevHash, rec.Hash
+		prev = rec.Hash
+	}
+	// Straight to the driver: gorm would expand the slices into value lists, and
+	// pgx sends them as the arrays unnest wants.
+	res, err := tx.Statement.ConnPool.ExecContext(ctx, sealSQL, ids, seqs, prevs, hashes)
+	if isUniqueViolation(err) {
+		return 0, fmt.Errorf("%w: seq %d..%d: %v", ErrChainMoved, seqs[0], seqs[len(seqs)-1], err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("write seq %d..%d: %w", seqs[0], seqs[len(seqs)-1], err)
+	}
+	if got, err := res.RowsAffected(); err != nil || got != int64(len(rows)) {
+		return 0, fmt.Errorf("%w: sealed %d of %d rows (%v)", ErrChainMoved, got, len(rows), err)
+	}
+	// seq is not UNIQUE on the partitioned table (00013_audit_by_month.sql): the lock
+	// is what keeps the chain single. Re-count, as a second guard, that no one else
+	// committed these seqs meanwhile (a writer that bypassed LockKey).
+	var n int64
+	err = tx.WithContext(ctx).Raw("SELECT count(*) FROM audit_log WHERE seq BETWEEN ? AND ?", seqs[0], seqs[len(seqs)-1]).Row().Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("re-count seq %d..%d: %w", seqs[0], seqs[len(seqs)-1], err)
+	}
+	if n != int64(len(rows)) {
+		return 0, fmt.Errorf("%w: seq %d..%d is held by %d entries, %d sealed now", ErrChainMoved, seqs[0], seqs[len(seqs)-1], n, len(rows))
+	}
+	return len(rows), nil
 }
 
 // sealedHead reads the last sealed seq and hash; 0 and the genesis hash when none.

@@ -32,7 +32,13 @@ type Detail struct {
 	Timeline            []Event
 	Customer            []HistoryCall
 	Assignees           []User
+	// CallRemoved says the call record was removed by retention (the case remains);
+	// Call is then empty but for Summary, which carries CallRemovedNote.
+	CallRemoved bool
 }
+
+// CallRemovedNote is what the case page shows in place of a call dropped by retention.
+const CallRemovedNote = "Call record removed by retention: the call's month was dropped after its cases were closed. The case and its audit trail remain."
 
 // CaseInfo is the case row.
 type CaseInfo struct {
@@ -198,17 +204,22 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 	var row struct {
 		CaseInfo
 		CallInfo
+		CallRemoved bool `gorm:"column:call_removed"`
 	}
 	err := db.Raw(`SELECT c.id, c.call_id, c.kind, c.status, c.urgency, c.vip, c.confidence,
 		c.reasons::text AS reasons, c.suspected_kind, c.amount_minor, c.currency, c.destination_type,
 		c.destination_ref, c.customer_label, c.owner, c.assignee_id,
 		coalesce(nullif(u.name, ''), u.email, '') AS assignee_name, c.next_step, c.follow_up_deadline,
 		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at,
-		cl.suppressed::text AS suppressed, cl.dialnexa_id, cl.direction, cl.status AS call_status,
-		cl.customer_number, cl.customer_name, cl.customer_email, cl.customer_ref, cl.summary,
-		cl.initiated_at, cl.duration_seconds, cl.received_at, cl.transcript::text AS transcript,
-		cl.fields::text AS fields, cl.recording_url, cl.recording_expires_at
-		FROM cases c JOIN calls cl ON cl.id = c.call_id LEFT JOIN users u ON u.id = c.assignee_id
+		coalesce(cl.suppressed::text, '{}') AS suppressed, coalesce(cl.dialnexa_id, '') AS dialnexa_id,
+		coalesce(cl.direction, '') AS direction, coalesce(cl.status, '') AS call_status,
+		coalesce(cl.customer_number, '') AS customer_number, coalesce(cl.customer_name, '') AS customer_name,
+		coalesce(cl.customer_email, '') AS customer_email, coalesce(cl.customer_ref, '') AS customer_ref,
+		coalesce(cl.summary, '') AS summary, cl.initiated_at, cl.duration_seconds,
+		coalesce(cl.received_at, c.created_at) AS received_at, coalesce(cl.transcript::text, '[]') AS transcript,
+		coalesce(cl.fields::text, '{}') AS fields, coalesce(cl.recording_url, '') AS recording_url,
+		cl.recording_expires_at, cl.id IS NULL AS call_removed
+		FROM cases c LEFT JOIN calls cl ON cl.id = c.call_id LEFT JOIN users u ON u.id = c.assignee_id
 		WHERE c.id = ?`, id).Scan(&row).Error
 	if err != nil {
 		return fmt.Errorf("console: load case %d: %w", id, err)
@@ -217,6 +228,11 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		return notFoundf("Case %d does not exist.", id)
 	}
 	d.Case, d.Call = row.CaseInfo, row.CallInfo
+	if row.CallRemoved {
+		// `countersign retention` dropped the call's month; the closed case remains.
+		d.CallRemoved = true
+		d.Call.Summary = CallRemovedNote
+	}
 	_ = json.Unmarshal([]byte(d.Case.ReasonsJSON), &d.Case.Reasons)
 	_ = json.Unmarshal([]byte(d.Case.SuppressedJSON), &d.Case.Suppressed)
 	if d.Case.TagList != "" {

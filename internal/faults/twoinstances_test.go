@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"sync"
 	"syscall"
 	"testing"
@@ -45,12 +46,15 @@ func emptyDatabase(t *testing.T) string {
 			_ = c.Close(context.Background())
 		}
 	})
-	cfg, err := pgx.ParseConfig(admin)
-	if err != nil {
-		t.Fatal(err)
+	// Not pgx's ConnConfig.ConnString: it returns the string it was parsed from, so
+	// setting Database on it changed nothing and both servers migrated the admin
+	// database.
+	u, err := url.Parse(admin)
+	if err != nil || u.Scheme == "" {
+		t.Fatalf("admin URL %q is not a URL: %v", admin, err)
 	}
-	cfg.Database = name
-	return cfg.ConnString()
+	u.Path = "/" + name
+	return u.String()
 }
 
 // TestTwoInstancesOneDatabase runs two serve processes on one (initially empty)

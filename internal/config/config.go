@@ -43,6 +43,12 @@ type Config struct {
 	// JobRescueAfter is how long a job may stay running before it is presumed
 	// dead (its process crashed) and run again; 0 keeps the job service's default.
 	JobRescueAfter time.Duration
+	// JobRetryDelay is a fixed wait before a failed job's next attempt; 0 keeps
+	// River's backoff (attempt^4 seconds), to which the attempt caps are sized.
+	JobRetryDelay time.Duration
+	// JobPollInterval is how often workers look for jobs that became due (retries,
+	// snoozes) besides the LISTEN/NOTIFY wake-up on new jobs; 0 keeps 1 s.
+	JobPollInterval time.Duration
 
 	Connectors Connectors
 }
@@ -59,6 +65,22 @@ type Connectors struct {
 	SheetsURL, SheetsToken, SheetsID       string
 	TokenMetricsURL, TokenMetricsKey       string
 	DialNexaAPIURL, DialNexaAPIKey         string
+	// Timeout bounds one connector call; 0 means connector.DefaultTimeout (20 s).
+	Timeout time.Duration
+}
+
+// DefaultJobTimeout is how long one job may run when COUNTERSIGN_JOB_RESCUE_AFTER
+// keeps its default (internal/jobs.JobTimeout).
+const DefaultJobTimeout = 90 * time.Second
+
+// JobTimeout is how long one job may run for a given rescue delay (0: the default):
+// DefaultJobTimeout, or half the rescue delay when that is shorter, because River
+// must not presume a job dead while it may still legitimately run.
+func JobTimeout(rescueAfter time.Duration) time.Duration {
+	if rescueAfter > 0 {
+		return min(DefaultJobTimeout, rescueAfter/2)
+	}
+	return DefaultJobTimeout
 }
 
 // Var documents one environment variable.
@@ -78,6 +100,9 @@ var Vars = []Var{
 	{"COUNTERSIGN_PPROF_ADDR", "", "Loopback host:port to serve Go's profiler on (diagnosis only).", false},
 	{"COUNTERSIGN_AUTO_MIGRATE", "false", "serve applies pending migrations at start (same as --migrate).", false},
 	{"COUNTERSIGN_JOB_RESCUE_AFTER", "10m", "How long a job may stay running before it is presumed dead (its worker process crashed) and run again, at least 2s. Below 3m the job timeout (90s) shrinks to half of it; lower it only for tests.", false},
+	{"COUNTERSIGN_JOB_RETRY_DELAY", "(River's backoff: attempt^4 s)", "Fixed wait before a failed job is tried again, at least 100ms, instead of River's backoff of attempt^4 seconds (1s, 16s, 81s, ...: Stripe's 12 attempts span about 11h, inside its 24h idempotency window). The attempt caps are sized to the default; set it only for tests.", false},
+	{"COUNTERSIGN_JOB_POLL_INTERVAL", "1s", "How often job workers look for jobs that became due (a retry or a provider-requested wait ending); new jobs wake them at once. At least 100ms; each poll is one query per queue.", false},
+	{"COUNTERSIGN_CONNECTOR_TIMEOUT", "20s", "How long one connector call (Stripe, Slack, Zendesk, email, Drive, Sheets, ...) may take before it is abandoned as a timeout and retried; at least 100ms and shorter than the job timeout (90s, or half of COUNTERSIGN_JOB_RESCUE_AFTER).", false},
 	{"COUNTERSIGN_OIDC_ISSUER", "(dev: the built-in provider)", "OpenID Connect issuer URL. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_ID", "(dev: countersign-dev)", "OIDC client id. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_SECRET", "", "OIDC client secret (or _FILE).", true},
@@ -233,7 +258,16 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
 	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
 	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
+	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)
+	c.JobPollInterval = l.duration("COUNTERSIGN_JOB_POLL_INTERVAL", 0, 100*time.Millisecond)
 	l.loadConnectors(c)
+	c.Connectors.Timeout = l.duration("COUNTERSIGN_CONNECTOR_TIMEOUT", 0, 100*time.Millisecond)
+	if jt := JobTimeout(c.JobRescueAfter); c.Connectors.Timeout > 0 && c.Connectors.Timeout >= jt {
+		// A call must end before its job does, so that a silent peer ends the attempt
+		// (a classified timeout, retried), not the job.
+		l.fail("COUNTERSIGN_CONNECTOR_TIMEOUT", "%s is not shorter than the job timeout %s (90s, or half of COUNTERSIGN_JOB_RESCUE_AFTER)",
+			c.Connectors.Timeout, jt)
+	}
 	if len(l.errs) > 0 {
 		return c, l.errs
 	}

@@ -58,6 +58,12 @@ func TestValidationMessages(t *testing.T) {
 		{"scopes without openid", map[string]string{"COUNTERSIGN_OIDC_SCOPES": "email"}, "COUNTERSIGN_OIDC_SCOPES: must include openid"},
 		{"auto migrate", map[string]string{"COUNTERSIGN_AUTO_MIGRATE": "perhaps"}, `COUNTERSIGN_AUTO_MIGRATE: "perhaps" is not true or false`},
 		{"connector url", map[string]string{"COUNTERSIGN_STRIPE_URL": "stripe.local"}, "COUNTERSIGN_STRIPE_URL"},
+		{"retry delay", map[string]string{"COUNTERSIGN_JOB_RETRY_DELAY": "10ms"}, "COUNTERSIGN_JOB_RETRY_DELAY: 10ms is too short (at least 100ms)"},
+		{"poll interval", map[string]string{"COUNTERSIGN_JOB_POLL_INTERVAL": "5ms"}, "COUNTERSIGN_JOB_POLL_INTERVAL: 5ms is too short (at least 100ms)"},
+		{"connector timeout short", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "1ms"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 1ms is too short"},
+		{"connector timeout not a duration", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "20"}, `COUNTERSIGN_CONNECTOR_TIMEOUT: "20" is not a duration`},
+		{"connector timeout after the job", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "2m"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 2m0s is not shorter than the job timeout 1m30s"},
+		{"connector timeout after a short job", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "3s", "COUNTERSIGN_JOB_RESCUE_AFTER": "6s"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 3s is not shorter than the job timeout 3s"},
 		{"dialnexa api key", map[string]string{"COUNTERSIGN_DIALNEXA_API_KEY": "nocolon"}, "COUNTERSIGN_DIALNEXA_API_KEY: must be key_id:secret"},
 	}
 	for _, c := range cases {
@@ -71,6 +77,26 @@ func TestValidationMessages(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestJobKnobs(t *testing.T) {
+	m := validServe()
+	m["COUNTERSIGN_JOB_RETRY_DELAY"] = "250ms"
+	m["COUNTERSIGN_CONNECTOR_TIMEOUT"] = "2s"
+	m["COUNTERSIGN_JOB_RESCUE_AFTER"] = "6s"
+	m["COUNTERSIGN_JOB_POLL_INTERVAL"] = "200ms"
+	c, err := Load(env(m), Serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.JobRetryDelay.Milliseconds() != 250 || c.Connectors.Timeout.Seconds() != 2 || JobTimeout(c.JobRescueAfter).Seconds() != 3 ||
+		c.JobPollInterval.Milliseconds() != 200 {
+		t.Errorf("retry delay %s, connector timeout %s, job timeout %s", c.JobRetryDelay, c.Connectors.Timeout, JobTimeout(c.JobRescueAfter))
+	}
+	c, err = Load(env(validServe()), Serve)
+	if err != nil || c.JobRetryDelay != 0 || c.JobPollInterval != 0 || c.Connectors.Timeout != 0 || JobTimeout(0) != DefaultJobTimeout {
+		t.Errorf("defaults: retry delay %s, connector timeout %s, %v", c.JobRetryDelay, c.Connectors.Timeout, err)
 	}
 }
 

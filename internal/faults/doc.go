@@ -1,9 +1,12 @@
 // Package faults holds Countersign's fault-injection and hostile-input tests; it has
 // no code of its own.
 //
-// The fast test (the hostile-input sweep through the real router) runs with every
-// `go test ./...`. The tests that build the binary and run `countersign serve` as a
-// child process (Postgres stopped mid-load, SIGTERM under load, two instances on one
-// database) are behind the `faults` build tag and run with `make faults`, which also
-// gives each fuzz target a fixed budget.
+// Most run with every `go test ./...` (so `make test`): the hostile-input sweep
+// through the real router, and, with the binary built and run as `countersign serve`
+// child processes, SIGTERM under load, two instances on one database, and connector
+// timeouts, 5xx and 429 storms under webhook and console load (connstorm_test.go).
+// The slow ones are behind the `faults` build tag: Postgres stopped mid-load, and a
+// `serve --workers-only` process SIGKILLed mid-action under load (a rescue waits for
+// River's leader lease). `make faults` runs all of them and gives each fuzz target a
+// fixed budget; CI (.ci/run) runs `make test`, then `make faults`.
 package faults

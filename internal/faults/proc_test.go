@@ -93,17 +93,38 @@ func startServe(t *testing.T, dbURL, key string) *server {
 	return s
 }
 
+// startServeWith is startServe with extra flags and environment.
+func startServeWith(t *testing.T, dbURL, key string, o serveOpts) *server {
+	t.Helper()
+	s := spawnServeWith(t, dbURL, key, o)
+	s.waitReady(t)
+	return s
+}
+
 // spawnServe starts `countersign serve --migrate` on dbURL without waiting.
 func spawnServe(t *testing.T, dbURL, key string) *server {
 	t.Helper()
+	return spawnServeWith(t, dbURL, key, serveOpts{})
+}
+
+// serveOpts are what one serve child process adds to the defaults.
+type serveOpts struct {
+	Args []string // after `serve --migrate`, e.g. --workers-only
+	Env  []string // NAME=value, added after (so overriding) the defaults
+}
+
+// spawnServeWith is spawnServe with extra flags and environment.
+func spawnServeWith(t *testing.T, dbURL, key string, o serveOpts) *server {
+	t.Helper()
 	port := freePort(t)
 	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), exited: make(chan struct{})}
-	cmd := exec.Command(binary(t), "serve", "--migrate")
+	cmd := exec.Command(binary(t), append([]string{"serve", "--migrate"}, o.Args...)...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL,
 		"COUNTERSIGN_OIDC_ISSUER=http://127.0.0.1:1/none", // never contacted here
 		"COUNTERSIGN_OIDC_CLIENT_ID=x", "COUNTERSIGN_SESSION_KEYS="+key,
 		"COUNTERSIGN_DIALNEXA_SECRETS="+testSecret, fmt.Sprintf("COUNTERSIGN_ADDR=127.0.0.1:%d", port),
 		"COUNTERSIGN_LOG_FORMAT=text", "COUNTERSIGN_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, o.Env...) // exec keeps the last value of a repeated name
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, _ := cmd.StderrPipe()
 	cmd.Stdout = io.Discard

@@ -71,13 +71,13 @@ func (c *Connectors) Sandboxed(name string) bool { return c != nil && c.Modes[na
 
 // NewConnectors builds the clients from k. sandboxed names the connectors whose URL
 // and credentials in k point at a loopback fake (internal/sandbox); their requests go
-// through rec. Every client has connector.DefaultTimeout (20 s), shorter than the
-// job timeout.
+// through rec. Every call is bounded by k.Timeout (COUNTERSIGN_CONNECTOR_TIMEOUT;
+// connector.DefaultTimeout, 20 s, when 0), shorter than the job timeout.
 func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connector.Recorder) (*Connectors, error) {
 	c := &Connectors{Modes: map[string]Mode{}, Recorder: rec, SlackChannel: k.SlackChannel,
 		MailFrom: k.MailFrom, DriveFolder: k.DriveFolder, SheetsID: k.SheetsID}
 	hc := func(name string) *http.Client {
-		h := connector.NewHTTPClient(0)
+		h := connector.NewHTTPClient(k.Timeout)
 		if sandboxed[name] && rec != nil {
 			h = rec.Wrap(name, h)
 		}
@@ -166,7 +166,8 @@ func newSMTP(k config.Connectors) (*email.SMTPSender, error) {
 	if host == "127.0.0.1" || host == "localhost" || host == "::1" {
 		tls = email.TLSOpportunistic
 	}
-	return email.NewSMTP(email.SMTPConfig{Host: host, Port: port, Username: k.SMTPUser, Password: k.SMTPPassword, TLS: tls})
+	return email.NewSMTP(email.SMTPConfig{Host: host, Port: port, Username: k.SMTPUser, Password: k.SMTPPassword, TLS: tls,
+		Timeout: k.Timeout})
 }
 
 // bearer adds "Authorization: Bearer token" to every request of c (Google APIs with

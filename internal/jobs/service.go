@@ -12,8 +12,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
 )
 
@@ -25,10 +27,11 @@ const (
 	QueueMaintenance = "maintenance"
 )
 
-// Timeouts: a connector call (20 s) always ends before its job (90 s); a job still
-// running after RescueStuckJobsAfter is presumed dead and run again.
+// Timeouts: a connector call (20 s, COUNTERSIGN_CONNECTOR_TIMEOUT) always ends before
+// its job (90 s); a job still running after RescueStuckJobsAfter is presumed dead and
+// run again.
 const (
-	JobTimeout           = 90 * time.Second
+	JobTimeout           = config.DefaultJobTimeout
 	RescueStuckJobsAfter = 10 * time.Minute
 )
 
@@ -51,7 +54,8 @@ type Options struct {
 	// transaction. Tests return an error or panic here to simulate a crash.
 	AfterCall func(ctx context.Context, actionID int64) error
 	// FetchCooldown and FetchPollInterval: 50 ms and 1 s by default; new jobs are
-	// announced with LISTEN/NOTIFY, polling is the fallback.
+	// announced with LISTEN/NOTIFY, polling finds retries and snoozes that came due
+	// (COUNTERSIGN_JOB_POLL_INTERVAL).
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
 	// MaxWorkers per queue; 10 by default.
@@ -65,6 +69,10 @@ type Options struct {
 	RescueAfter time.Duration
 	// RetryPolicy overrides River's default backoff (tests use a fast one).
 	RetryPolicy river.ClientRetryPolicy
+	// RetryDelay, when RetryPolicy is nil, replaces River's backoff (attempt^4 s)
+	// with a fixed wait before every next attempt. COUNTERSIGN_JOB_RETRY_DELAY; the
+	// attempt caps (MaxAttempts) are sized to the default, so only tests set it.
+	RetryDelay time.Duration
 	// Now is time.Now by default.
 	Now func() time.Time
 }
@@ -121,10 +129,13 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	river.AddWorker(workers, &reconcileWorker{s: s})
 	river.AddWorker(workers, &pruneWorker{s: s})
 	n := opts.MaxWorkers
-	timeout, rescue := JobTimeout, RescueStuckJobsAfter
+	timeout, rescue := config.JobTimeout(opts.RescueAfter), RescueStuckJobsAfter
 	if opts.RescueAfter > 0 {
 		rescue = opts.RescueAfter
-		timeout = min(timeout, rescue/2)
+	}
+	retry := opts.RetryPolicy
+	if retry == nil && opts.RetryDelay > 0 {
+		retry = fixedRetry(opts.RetryDelay)
 	}
 	cfg := &river.Config{
 		Logger:               riverLog,
@@ -133,7 +144,7 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 		RescueStuckJobsAfter: rescue,
 		FetchCooldown:        opts.FetchCooldown,
 		FetchPollInterval:    opts.FetchPollInterval,
-		RetryPolicy:          opts.RetryPolicy,
+		RetryPolicy:          retry,
 		Queues: map[string]river.QueueConfig{
 			QueueActions: {MaxWorkers: n}, QueueAlerts: {MaxWorkers: 2},
 			QueueEnrich: {MaxWorkers: n}, QueueMaintenance: {MaxWorkers: 1},
@@ -190,6 +201,11 @@ func (s *Service) insertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs,
 	}
 	return nil
 }
+
+// fixedRetry schedules every next attempt after the same wait (Options.RetryDelay).
+type fixedRetry time.Duration
+
+func (d fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
 
 // levelFloor drops River's records below a level (its info logs are chatty).
 type levelFloor struct {

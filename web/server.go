@@ -72,7 +72,7 @@ func New(d Deps) (*Server, error) {
 	s.app = &handlers.App{DB: d.DB, Log: d.Log, Version: d.Version,
 		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) },
 		DialNexaSecrets: d.Config.DialNexaSecrets,
-		Ingest: &ingest.Service{DB: d.DB.Gorm, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
+		Ingest: &ingest.Service{Pool: d.DB.Pool, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
 			Owners: ingest.DefaultOwners},
 		// OnApproved (the connector jobs' enqueuer) is set by the lead when jobs land.
 		Approvals: &approval.Service{DB: d.DB.Gorm},
@@ -193,7 +193,7 @@ func (s *Server) setupConnectors(d Deps) error {
 	en.Observe = func(ctx context.Context, name, op string, start time.Time, err error) {
 		s.jobs.Meter().Observe(ctx, name, op, conns.Sandboxed(name), start, err)
 	}
-	s.app.Ingest.After = s.jobs.AfterIngest
+	s.app.Ingest.Queued = s.jobs.WakeOutbox
 	s.app.Approvals.OnApproved = s.jobs.OnApproved
 	s.app.Jobs, s.app.Sandbox = s.jobs, sb
 	s.app.StripeWebhookSecrets = d.Config.StripeWebhookSecrets

@@ -52,7 +52,7 @@ func runReplay(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc := &ingest.Service{DB: db.Gorm, Mapping: mapping, BaseURL: cfg.BaseURL.String(), Owners: ingest.DefaultOwners}
+	svc := &ingest.Service{Pool: db.Pool, Mapping: mapping, BaseURL: cfg.BaseURL.String(), Owners: ingest.DefaultOwners}
 	bar := progress.New(os.Stderr, "replay", int64(len(files)))
 	counts := map[ingest.Outcome]int{}
 	var failed []string

@@ -206,6 +206,23 @@ func AppendMany(ctx context.Context, tx *gorm.DB, entries ...Entry) error {
 	if c, ok := tx.Statement.ConnPool.(gorm.TxCommitter); !ok || c == nil {
 		return ErrNotInTransaction
 	}
+	sql, args, err := InsertStatement(entries...)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Statement.ConnPool.ExecContext(ctx, sql, args...); err != nil {
+		return fmt.Errorf("audit: insert %d entries: %w", len(entries), err)
+	}
+	return nil
+}
+
+// InsertStatement is AppendMany's statement, with $n placeholders, for callers that
+// pipeline their own transaction on a pgx connection (the webhook path). The caller
+// must run it inside the transaction whose change the entries record.
+func InsertStatement(entries ...Entry) (string, []any, error) {
+	if len(entries) == 0 {
+		return "", nil, fmt.Errorf("%w: no entries", ErrInvalid)
+	}
 	var sql strings.Builder
 	sql.WriteString(`INSERT INTO audit_log (at, actor, actor_id, action, object_type,
 		object_id, outcome, summary, request_id, ip, user_agent) VALUES `)
@@ -213,23 +230,22 @@ func AppendMany(ctx context.Context, tx *gorm.DB, entries ...Entry) error {
 	for i, e := range entries {
 		e, err := sanitise(e)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		raw, err := encodeCanonical(e.Summary)
 		if err != nil {
-			return fmt.Errorf("%w: summary: %v", ErrInvalid, err)
+			return "", nil, fmt.Errorf("%w: summary: %v", ErrInvalid, err)
 		}
 		if i > 0 {
 			sql.WriteString(", ")
 		}
 		// Fixed placeholders only: the statement's shape depends on the count, never on
 		// the values.
-		sql.WriteString("(clock_timestamp(), ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?, ?, ?)")
+		n := len(args)
+		fmt.Fprintf(&sql, "(clock_timestamp(), $%d, $%d, $%d, $%d, $%d, $%d, CAST($%d AS jsonb), $%d, $%d, $%d)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
 		args = append(args, e.Actor, e.ActorID, e.Action, e.ObjectType, e.ObjectID, e.Outcome, string(raw),
 			e.RequestID, e.IP, e.UserAgent)
 	}
-	if err := tx.WithContext(ctx).Exec(sql.String(), args...).Error; err != nil {
-		return fmt.Errorf("audit: insert %d entries: %w", len(entries), err)
-	}
-	return nil
+	return sql.String(), args, nil
 }

@@ -361,7 +361,7 @@ func TestIndexerKeepsSearchCurrent(t *testing.T) {
 	id := ct.Insert(t, db, ct.Case{Kind: "refund", CustomerLabel: "Marie Curie", Summary: "radium invoice refund"})
 	stale := func() bool {
 		var n int64
-		db.Raw(`SELECT count(*) FROM cases WHERE id = ? AND search IS NULL`, id).Scan(&n)
+		db.Raw(`SELECT count(*) FROM case_search_stale WHERE case_id = ?`, id).Scan(&n)
 		return n == 1
 	}
 	if stale() {
@@ -377,7 +377,7 @@ func TestIndexerKeepsSearchCurrent(t *testing.T) {
 		t.Fatalf("IndexPending = %d, %v; want 1", n, err)
 	}
 	var hit int64
-	db.Raw(`SELECT count(*) FROM cases WHERE id = ? AND search @@ websearch_to_tsquery('english', 'polonium')`, id).Scan(&hit)
+	db.Raw(`SELECT count(*) FROM case_search WHERE case_id = ? AND search @@ websearch_to_tsquery('english', 'polonium')`, id).Scan(&hit)
 	if hit != 1 {
 		t.Fatal("the new summary is not searchable after indexing")
 	}

@@ -10,22 +10,31 @@ import (
 )
 
 // IndexBatch is how many stale case vectors one statement computes.
-const IndexBatch = 500
+const IndexBatch = 200
 
 // IndexPending computes the full-text vectors of cases whose vector is stale (a new
 // case, or its call's text changed), up to limit of them, and returns how many it did.
-// Concurrent indexers (one per process) skip each other's rows.
+// Each batch takes its ids off case_search_stale and upserts their vectors in one
+// statement; concurrent indexers (one per process) skip each other's rows, and no
+// case row is locked.
 func IndexPending(ctx context.Context, db *gorm.DB, limit int) (int, error) {
 	done := 0
 	for done < limit {
 		n := min(IndexBatch, limit-done)
-		res := db.WithContext(ctx).Exec(`UPDATE cases c SET search = console_case_search(c.call_id, c.customer_label, c.destination_ref)
-			WHERE c.id IN (SELECT id FROM cases WHERE search IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)`, n)
-		if res.Error != nil {
-			return done, fmt.Errorf("console: index search vectors: %w", res.Error)
+		var got int
+		err := db.WithContext(ctx).Raw(`WITH s AS (DELETE FROM case_search_stale WHERE case_id IN (
+					SELECT case_id FROM case_search_stale ORDER BY case_id LIMIT ? FOR UPDATE SKIP LOCKED)
+				RETURNING case_id),
+			i AS (INSERT INTO case_search (case_id, search)
+				SELECT c.id, console_case_search(c.call_id, c.customer_label, c.destination_ref)
+				FROM s JOIN cases c ON c.id = s.case_id
+				ON CONFLICT (case_id) DO UPDATE SET search = EXCLUDED.search)
+			SELECT count(*) FROM s`, n).Scan(&got).Error
+		if err != nil {
+			return done, fmt.Errorf("console: index search vectors: %w", err)
 		}
-		done += int(res.RowsAffected)
-		if int(res.RowsAffected) < n {
+		done += got
+		if got < n {
 			break
 		}
 	}

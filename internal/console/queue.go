@@ -117,7 +117,7 @@ func base(ctx context.Context, db *gorm.DB, sc Scope, f Filter) *gorm.DB {
 		q = q.Where("c.created_at < ?::date + 1", f.To)
 	}
 	if f.Q != "" {
-		q = q.Where("c.search @@ websearch_to_tsquery('english', ?)", f.Q)
+		q = q.Where("c.id IN (SELECT case_id FROM case_search WHERE search @@ websearch_to_tsquery('english', ?))", f.Q)
 	}
 	return q
 }

@@ -34,7 +34,7 @@ func TestClaimChecks(t *testing.T) {
 	}
 	defer sb.Close()
 	sc := stripe.New(stripe.Config{BaseURL: sb.Connectors.StripeURL, Key: sb.Connectors.StripeKey})
-	in := &ingest.Service{DB: db.Gorm, Mapping: triage.DefaultMapping()}
+	in := &ingest.Service{Pool: db.Pool, Mapping: triage.DefaultMapping()}
 	svc := &enrich.Service{DB: db.Gorm, Stripe: sc, InvoiceCharge: sb.InvoiceCharge, Ingest: in}
 	caseOf := func(body []byte) int64 {
 		t.Helper()

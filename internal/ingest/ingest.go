@@ -1,6 +1,7 @@
 // Package ingest stores a verified DialNexa delivery and everything that follows from
 // it in one transaction: the redacted delivery, the normalised call, its cases, the
-// jobs that enrich them, and the audit entries.
+// outbox rows for the jobs that enrich them (internal/jobs turns each into exactly
+// one River job), and the audit entries.
 //
 // Invariants:
 //   - Nothing unredacted is written: transcripts, summaries, extracted strings and the
@@ -20,7 +21,7 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/countersign/countersign/internal/dialnexa"
 	"github.com/countersign/countersign/internal/redact"
@@ -50,21 +51,20 @@ type Result struct {
 	CallID     int64
 	CaseIDs    []int64
 	Suppressed redact.Counts
+	Queued     int // job_outbox rows written: a claim check per case, a backfill for a bare call
 }
-
-// Hook runs inside the ingest transaction after the call and cases are written, e.g. to
-// enqueue enrichment jobs so they commit or roll back with the delivery.
-type Hook func(ctx context.Context, tx *gorm.DB, r Result) error
 
 // Service ingests deliveries.
 type Service struct {
-	DB      *gorm.DB
+	Pool    *pgxpool.Pool
 	Mapping triage.Mapping
 	// Owners names the finance owner of each case kind.
 	Owners  map[triage.Kind]string
 	BaseURL string // for case record URLs
-	After   Hook
-	Now     func() time.Time
+	// Queued, when set, is called after a delivery committed rows to job_outbox
+	// (internal/jobs wakes its dispatcher). It must not block.
+	Queued func()
+	Now    func() time.Time
 }
 
 // DefaultOwners is who owns each queue when configuration says nothing.
@@ -115,17 +115,12 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		id, err := s.storePlain(ctx, raw, digest[:], ev.EventType, outcome)
 		return Result{Outcome: outcome, DeliveryID: id}, err
 	}
-	var res Result
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		res, err = s.storeCall(ctx, tx, raw, digest[:], ev)
-		if err != nil || res.Outcome == Duplicate || s.After == nil {
-			return err
-		}
-		return s.After(ctx, tx, res)
-	})
+	res, err := s.storeCall(ctx, raw, digest[:], ev)
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
+	}
+	if res.Queued > 0 && s.Queued != nil {
+		s.Queued()
 	}
 	return res, nil
 }
@@ -167,10 +162,10 @@ func (s *Service) storeRejected(ctx context.Context, raw, digest []byte, decErr 
 	body, text, counts := redactedBody(raw)
 	msg, _ := redact.String(decErr.Error())
 	var id int64
-	err := s.DB.WithContext(ctx).Raw(`INSERT INTO webhook_deliveries
+	err := s.Pool.QueryRow(ctx, `INSERT INTO webhook_deliveries
 		(source, raw_sha256, outcome, error, body, body_text, suppressed)
-		VALUES ('dialnexa', ?, 'rejected', ?, ?, ?, ?) RETURNING id`,
-		digest, msg, nullJSON(body), text, countsJSON(counts)).Scan(&id).Error
+		VALUES ('dialnexa', $1, 'rejected', $2, $3::jsonb, $4, $5::jsonb) RETURNING id`,
+		digest, msg, nullJSON(body), text, string(countsJSON(counts))).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("ingest: store rejected delivery: %w", err)
 	}
@@ -180,10 +175,10 @@ func (s *Service) storeRejected(ctx context.Context, raw, digest []byte, decErr 
 func (s *Service) storePlain(ctx context.Context, raw, digest []byte, eventType string, outcome Outcome) (int64, error) {
 	body, text, counts := redactedBody(raw)
 	var id int64
-	err := s.DB.WithContext(ctx).Raw(`INSERT INTO webhook_deliveries
+	err := s.Pool.QueryRow(ctx, `INSERT INTO webhook_deliveries
 		(source, raw_sha256, event_type, outcome, body, body_text, suppressed)
-		VALUES ('dialnexa', ?, ?, ?, ?, ?, ?) RETURNING id`,
-		digest, truncateUTF8(eventType, 200), string(outcome), nullJSON(body), text, countsJSON(counts)).Scan(&id).Error
+		VALUES ('dialnexa', $1, $2, $3, $4::jsonb, $5, $6::jsonb) RETURNING id`,
+		digest, truncateUTF8(eventType, 200), string(outcome), nullJSON(body), text, string(countsJSON(counts))).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("ingest: store %s delivery: %w", outcome, err)
 	}
@@ -191,9 +186,10 @@ func (s *Service) storePlain(ctx context.Context, raw, digest []byte, eventType 
 }
 
 // nullJSON lets a nil body be stored as SQL NULL rather than invalid jsonb.
-func nullJSON(b json.RawMessage) any {
+func nullJSON(b json.RawMessage) *string {
 	if b == nil {
 		return nil
 	}
-	return string(b)
+	s := string(b)
+	return &s
 }

@@ -27,7 +27,7 @@ func sample(t *testing.T, name string) []byte {
 
 func newService(t *testing.T) (*ingest.Service, *database.DB) {
 	db := testdb.New(t)
-	return &ingest.Service{DB: db.Gorm, Mapping: triage.DefaultMapping(), BaseURL: "http://console.test"}, db
+	return &ingest.Service{Pool: db.Pool, Mapping: triage.DefaultMapping(), BaseURL: "http://console.test"}, db
 }
 
 func count(t *testing.T, db *database.DB, q string, args ...any) int64 {

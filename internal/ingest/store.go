@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/dialnexa"
@@ -74,103 +75,142 @@ func redactCall(c *dialnexa.Call) (redactedCall, error) {
 
 // storedCall is the merged call row as it stands after the upsert.
 type storedCall struct {
-	ID             int64           `gorm:"column:id"`
-	Status         string          `gorm:"column:status"`
-	Summary        string          `gorm:"column:summary"`
-	TranscriptText string          `gorm:"column:transcript_text"`
-	Fields         json.RawMessage `gorm:"column:fields"`
-	CustomerNumber string          `gorm:"column:customer_number"`
-	CustomerName   string          `gorm:"column:customer_name"`
-	CustomerEmail  string          `gorm:"column:customer_email"`
-	ReceivedAt     time.Time       `gorm:"column:received_at"`
-	PriorCalls     int             `gorm:"column:prior_calls"` // earlier calls from the number in 30 days, capped at 3
+	ID             int64
+	Status         string
+	Summary        string
+	TranscriptText string
+	Fields         []byte
+	CustomerNumber string
+	CustomerName   string
+	CustomerEmail  string
+	ReceivedAt     time.Time
+	PriorCalls     int // earlier calls from the number in 30 days, capped at 3
 }
 
-func (s *Service) storeCall(ctx context.Context, tx *gorm.DB, raw, digest []byte, ev dialnexa.Event) (Result, error) {
+// bare reports a completed call that came without transcript and analysis: the
+// backfill job fetches them from DialNexa.
+func (c storedCall) bare() bool {
+	return (c.Status == "completed" || c.Status == "ended") && c.TranscriptText == "" &&
+		(len(c.Fields) == 0 || string(c.Fields) == "{}")
+}
+
+// storeCall writes a call event in one transaction of three round trips on a
+// connection of its own, pipelined with pgx (the webhook's hot path: through
+// database/sql and one statement at a time it took eight):
+//
+//  1. BEGIN + one statement that records the delivery (or finds it a duplicate)
+//     and, only if it is new, claims the call's key and merges the call;
+//  2. the cases triage finds, with their outbox rows for the claim checks;
+//  3. the audit entries, the backfill outbox row when the call came bare, COMMIT.
+//
+// Anything failing rolls the whole delivery back; a connection whose state is in
+// doubt is closed, not returned to the pool.
+func (s *Service) storeCall(ctx context.Context, raw, digest []byte, ev dialnexa.Event) (res Result, err error) {
 	body, text, bodyCounts := redactedBody(raw)
-	key := DedupKey(ev)
-	var deliveryID int64
-	err := tx.Raw(`INSERT INTO webhook_deliveries
-		(source, raw_sha256, event_type, call_ref, dedup_key, outcome, body, body_text, suppressed)
-		VALUES ('dialnexa', ?, ?, ?, ?, 'stored', ?, ?, ?)
-		ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id`,
-		digest, truncateUTF8(ev.EventType, 200), ev.Call.ID, key, nullJSON(body), text, countsJSON(bodyCounts)).
-		Scan(&deliveryID).Error
-	if err != nil {
-		return Result{}, fmt.Errorf("store delivery: %w", err)
-	}
-	if deliveryID == 0 {
-		return Result{Outcome: Duplicate}, nil
-	}
 	rc, err := redactCall(ev.Call)
 	if err != nil {
 		return Result{}, err
 	}
-	call, err := s.upsertCall(tx, ev, rc)
+	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("store delivery: %w", err)
 	}
-	res := Result{Outcome: Stored, DeliveryID: deliveryID, CallID: call.ID, Suppressed: rc.suppressed}
+	defer conn.Release() // a connection still in a transaction is closed by the pool
+	committed := false
+	defer func() {
+		if !committed {
+			rb, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if _, rerr := conn.Exec(rb, "ROLLBACK"); rerr != nil {
+				_ = conn.Conn().Close(rb)
+			}
+		}
+	}()
+
+	// Round trip 1.
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(storeCallSQL, s.storeCallArgs(ev, rc, digest, body, text, bodyCounts)...)
+	br := conn.SendBatch(ctx, b)
+	var call storedCall
+	var deliveryID int64
+	_, err = br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&deliveryID, &call.ID, &call.Status, &call.Summary, &call.TranscriptText,
+			&call.Fields, &call.CustomerNumber, &call.CustomerName, &call.CustomerEmail, &call.ReceivedAt, &call.PriorCalls)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Result{Outcome: Duplicate}, nil // the deferred ROLLBACK ends the empty transaction
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("store delivery and call %s: %w", ev.Call.ID, err)
+	}
+	res = Result{Outcome: Stored, DeliveryID: deliveryID, CallID: call.ID, Suppressed: rc.suppressed}
+
+	// Round trip 2, when triage finds cases.
+	specs := s.classify(call)
 	entries := []audit.Entry{entry("webhook.stored", "call", call.ID, map[string]any{
 		"dialnexa_call_id": ev.Call.ID, "event_type": ev.EventType, "status": call.Status,
 		"suppressed": rc.suppressed.Total(),
 	})}
-	var caseEntries []audit.Entry
-	if res.CaseIDs, caseEntries, err = s.openCases(tx, call); err != nil {
+	if len(specs) > 0 {
+		ids, err := s.insertCases(ctx, conn.Conn(), call, specs)
+		if err != nil {
+			return Result{}, err
+		}
+		for _, spec := range specs {
+			if id := ids[spec.Kind]; id != 0 {
+				res.CaseIDs = append(res.CaseIDs, id)
+				entries = append(entries, entry("case.created", "case", id, map[string]any{
+					"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,
+				}))
+			}
+		}
+	}
+
+	// Round trip 3.
+	auditSQL, auditArgs, err := audit.InsertStatement(entries...)
+	if err != nil {
 		return Result{}, err
 	}
-	// One statement for every audit entry of the delivery.
-	if err := audit.AppendMany(ctx, tx, append(entries, caseEntries...)...); err != nil {
-		return Result{}, err
+	b = &pgx.Batch{}
+	b.Queue(auditSQL, auditArgs...)
+	if call.bare() {
+		b.Queue(`INSERT INTO job_outbox (kind, call_id) VALUES ('backfill', $1)`, call.ID)
+		res.Queued++
 	}
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return Result{}, fmt.Errorf("store call %s: %w", ev.Call.ID, err)
+	}
+	committed = true
+	res.Queued += len(res.CaseIDs)
 	return res, nil
 }
 
-// upsertCall merges the event into the call row in one statement. Text fields only
-// ever gain content; the status only moves forward (call_status_rank); analysis
-// fields merge key by key.
-func (s *Service) upsertCall(tx *gorm.DB, ev dialnexa.Event, rc redactedCall) (storedCall, error) {
-	c := ev.Call
-	now := s.now()
-	customer := c.From
-	if strings.EqualFold(c.Direction, "outbound") {
-		customer = c.To
-	}
-	status := c.Status
-	if status == "" {
-		status = map[dialnexa.EventKind]string{dialnexa.KindInitiated: "initiated", dialnexa.KindEnded: "ended",
-			dialnexa.KindTransfer: "transferred"}[ev.Kind]
-	}
-	var endedAt, recordingExpires *time.Time
-	if ev.Kind == dialnexa.KindEnded {
-		endedAt = &now
-	}
-	if c.RecordingURL != "" {
-		t := now.Add(recordingLifetime)
-		recordingExpires = &t
-	}
-	var transfer any
-	if c.Transfer != nil {
-		b, _ := json.Marshal(map[string]string{"destination": c.Transfer.Destination, "status": c.Transfer.Status, "destination_id": c.Transfer.DestinationID})
-		transfer = string(b)
-	}
-	turns, _ := json.Marshal(rc.turns)
-	name, email, vip := analysisString(rc.analysis, "customer_name"), analysisString(rc.analysis, "customer_email"), analysisBool(rc.analysis, "vip")
-	var out storedCall
-	// call_keys makes the DialNexa id unique across the monthly partitions of calls:
-	// the first event of a call claims its key (and so its id and month); a later
-	// event finds the key, waiting for a concurrent first one to commit, and merges
-	// into the same row.
-	err := tx.Raw(`WITH k AS (INSERT INTO call_keys AS k (dialnexa_id, call_id, received_at)
-			VALUES (?, nextval('calls_id_seq'), ?)
-			ON CONFLICT (dialnexa_id) DO UPDATE SET dialnexa_id = k.dialnexa_id
-			RETURNING call_id, received_at),
-		up AS (INSERT INTO calls AS c (id, received_at, dialnexa_id, direction, call_type, status, category, from_number,
+// storeCallSQL records the delivery and, only when it is new, merges the event into
+// its call: call_keys makes the DialNexa id unique across the monthly partitions of
+// calls (the first event of a call claims its key, and so its id and month; a later
+// one finds the key, waiting for a concurrent first one to commit, and merges into
+// the same row). Text fields only ever gain content; the status only moves forward
+// (call_status_rank); analysis fields merge key by key. No row back means duplicate.
+const storeCallSQL = `WITH d AS (INSERT INTO webhook_deliveries
+		(source, raw_sha256, event_type, call_ref, dedup_key, outcome, body, body_text, suppressed)
+		VALUES ('dialnexa', $1, $2, $3, $4, 'stored', $5::jsonb, $6, $7::jsonb)
+		ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id),
+	k AS (INSERT INTO call_keys AS k (dialnexa_id, call_id, received_at)
+		SELECT $3, nextval('calls_id_seq'), $8::timestamptz WHERE EXISTS (SELECT 1 FROM d)
+		ON CONFLICT (dialnexa_id) DO UPDATE SET dialnexa_id = k.dialnexa_id
+		RETURNING call_id, received_at),
+	up AS (INSERT INTO calls AS c (id, received_at, dialnexa_id, direction, call_type, status, category, from_number,
 			to_number, customer_number, agent_id, initiated_at, ended_at, duration_seconds, hangup_reason, transfer,
 			summary, transcript, transcript_text, recording_url, recording_expires_at, fields, customer_name,
 			customer_email, vip, suppressed, updated_at)
-		SELECT k.call_id, k.received_at, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, ?::integer, ?,
-			?::jsonb, ?, ?::jsonb, ?, ?, ?::timestamptz, ?::jsonb, ?, ?, ?::boolean, ?::jsonb, ?::timestamptz FROM k
+		SELECT k.call_id, k.received_at, $3, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+			$21::jsonb, $22, $23::jsonb, $24, $25, $26, $27::jsonb, $28, $29, $30, $31::jsonb, $8 FROM k
 		ON CONFLICT (id, received_at) DO UPDATE SET
 			direction        = COALESCE(NULLIF(EXCLUDED.direction, ''), c.direction),
 			call_type        = COALESCE(NULLIF(EXCLUDED.call_type, ''), c.call_type),
@@ -197,19 +237,49 @@ func (s *Service) upsertCall(tx *gorm.DB, ev dialnexa.Event, rc redactedCall) (s
 			suppressed       = c.suppressed || EXCLUDED.suppressed,
 			updated_at       = EXCLUDED.updated_at
 		RETURNING id, status, summary, transcript_text, fields, customer_number, customer_name, customer_email, received_at)
-		SELECT up.*, (SELECT count(*) FROM (SELECT 1 FROM calls o WHERE up.customer_number <> ''
+	SELECT d.id, up.id, up.status, up.summary, up.transcript_text, up.fields::text, up.customer_number,
+		up.customer_name, up.customer_email, up.received_at,
+		(SELECT count(*) FROM (SELECT 1 FROM calls o WHERE up.customer_number <> ''
 			AND o.customer_number = up.customer_number AND o.id <> up.id
-			AND o.received_at > up.received_at - interval '30 days' LIMIT 3) p) AS prior_calls
-		FROM up`,
-		c.ID, now,
-		c.ID, c.Direction, c.Type, status, c.Category, c.From, c.To, customer, c.AgentID, c.InitiatedAt, endedAt,
-		c.DurationSeconds, c.HangupReason, transfer, rc.summary, string(turns), rc.text, c.RecordingURL,
-		recordingExpires, string(rc.fields), name, email, vip, string(countsJSON(rc.suppressed)), now).
-		Scan(&out).Error
-	if err != nil {
-		return out, fmt.Errorf("upsert call %s: %w", c.ID, err)
+			AND o.received_at > up.received_at - interval '30 days' LIMIT 3) p)::int
+	FROM d, up`
+
+func (s *Service) storeCallArgs(ev dialnexa.Event, rc redactedCall, digest []byte, body json.RawMessage, text string, bodyCounts redact.Counts) []any {
+	c := ev.Call
+	now := s.now()
+	customer := c.From
+	if strings.EqualFold(c.Direction, "outbound") {
+		customer = c.To
 	}
-	return out, nil
+	status := c.Status
+	if status == "" {
+		status = map[dialnexa.EventKind]string{dialnexa.KindInitiated: "initiated", dialnexa.KindEnded: "ended",
+			dialnexa.KindTransfer: "transferred"}[ev.Kind]
+	}
+	var endedAt, recordingExpires *time.Time
+	if ev.Kind == dialnexa.KindEnded {
+		endedAt = &now
+	}
+	if c.RecordingURL != "" {
+		t := now.Add(recordingLifetime)
+		recordingExpires = &t
+	}
+	var transfer *string
+	if c.Transfer != nil {
+		b, _ := json.Marshal(map[string]string{"destination": c.Transfer.Destination, "status": c.Transfer.Status, "destination_id": c.Transfer.DestinationID})
+		t := string(b)
+		transfer = &t
+	}
+	turns, _ := json.Marshal(rc.turns)
+	name, email, vip := analysisString(rc.analysis, "customer_name"), analysisString(rc.analysis, "customer_email"), analysisBool(rc.analysis, "vip")
+	return []any{
+		digest, truncateUTF8(ev.EventType, 200), c.ID, DedupKey(ev), nullJSON(body), text, string(countsJSON(bodyCounts)), // $1–$7
+		now,                                                                                       // $8
+		c.Direction, c.Type, status, c.Category, c.From, c.To, customer, c.AgentID, c.InitiatedAt, // $9–$17
+		endedAt, c.DurationSeconds, c.HangupReason, transfer, rc.summary, string(turns), rc.text, // $18–$24
+		c.RecordingURL, recordingExpires, string(rc.fields), name, email, vip, // $25–$30
+		string(countsJSON(rc.suppressed)), // $31
+	}
 }
 
 func analysisString(m map[string]any, key string) string {
@@ -233,73 +303,85 @@ func analysisBool(m map[string]any, key string) bool {
 	return false
 }
 
-// openCases classifies a completed call and inserts the cases it does not have yet,
-// returning their ids and audit entries.
-func (s *Service) openCases(tx *gorm.DB, call storedCall) ([]int64, []audit.Entry, error) {
+// classify runs triage over the merged call.
+func (s *Service) classify(call storedCall) []triage.Spec {
 	var analysis map[string]any
 	if len(call.Fields) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(call.Fields))
 		dec.UseNumber()
 		_ = dec.Decode(&analysis)
 	}
-	res := triage.Classify(triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
+	return triage.Classify(triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
 		Summary: call.Summary, Transcript: call.TranscriptText, Analysis: analysis, ReceivedAt: call.ReceivedAt,
-		PriorCalls: call.PriorCalls}, s.Mapping)
-	var ids []int64
-	var entries []audit.Entry
-	for _, spec := range res.Specs {
-		id, err := s.insertCase(tx, call, spec)
-		if err != nil {
-			return nil, nil, err
-		}
-		if id != 0 {
-			ids = append(ids, id)
-			entries = append(entries, entry("case.created", "case", id, map[string]any{
-				"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,
-			}))
-		}
-	}
-	return ids, entries, nil
+		PriorCalls: call.PriorCalls}, s.Mapping).Specs
 }
 
-func (s *Service) insertCase(tx *gorm.DB, call storedCall, spec triage.Spec) (int64, error) {
-	reasons := append([]string(nil), spec.Reasons...)
-	var amount *int64
-	currency := strings.ToUpper(strings.TrimSpace(spec.Currency))
-	if spec.AmountText != "" {
-		a, err := money.ParseMajor(spec.AmountText, currency)
-		if err != nil {
-			reasons = append(reasons, "amount not usable: "+err.Error())
-		} else {
-			amount, currency = &a.Minor, a.Currency
+// insertCasesSQL inserts the cases a call does not have yet (one per kind), each
+// with its record URL and an outbox row for its claim check, and returns the new
+// ones. Rows come from parallel arrays, so the statement's shape never depends on
+// the values or their count.
+const insertCasesSQL = `WITH c AS (INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons,
+			suspected_kind, amount_minor, currency, destination_type, destination_ref, customer_label, owner,
+			next_step, follow_up_deadline, record_url, created_at, updated_at)
+		SELECT s.id, $1, s.kind, 'new', s.urgency, s.vip, s.confidence, s.reasons::jsonb, s.suspected, s.amount,
+			s.currency, s.dtype, s.dref, $2, s.owner, s.next_step, s.deadline,
+			CASE WHEN $3 = '' THEN '' ELSE $3 || '/cases/' || s.id END, $4, $4
+		FROM (SELECT nextval('cases_id_seq') AS id, u.* FROM unnest($5::text[], $6::smallint[], $7::bool[],
+			$8::real[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[],
+			$16::text[], $17::timestamptz[]) WITH ORDINALITY
+			AS u(kind, urgency, vip, confidence, reasons, suspected, amount, currency, dtype, dref, owner, next_step, deadline, ord)
+			ORDER BY u.ord) s
+		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, kind),
+	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c)
+	SELECT id, kind FROM c`
+
+func (s *Service) insertCases(ctx context.Context, conn *pgx.Conn, call storedCall, specs []triage.Spec) (map[triage.Kind]int64, error) {
+	n := len(specs)
+	kinds, reasons, suspected, currencies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	dtypes, drefs, owners, steps := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	urgencies, vips, confidences := make([]int16, n), make([]bool, n), make([]float32, n)
+	amounts, deadlines := make([]*int64, n), make([]*time.Time, n)
+	for i, spec := range specs {
+		rs := append([]string(nil), spec.Reasons...)
+		currency := strings.ToUpper(strings.TrimSpace(spec.Currency))
+		if spec.AmountText != "" {
+			a, err := money.ParseMajor(spec.AmountText, currency)
+			if err != nil {
+				rs = append(rs, "amount not usable: "+err.Error())
+			} else {
+				amounts[i], currency = &a.Minor, a.Currency
+			}
 		}
+		if spec.Kind == triage.Review {
+			suspected[i] = suspectedKind(rs)
+		}
+		rj, _ := json.Marshal(rs)
+		owner := s.Owners[spec.Kind]
+		if owner == "" {
+			owner = DefaultOwners[spec.Kind]
+		}
+		kinds[i], reasons[i], currencies[i], owners[i] = string(spec.Kind), string(rj), currency, owner
+		dtypes[i], drefs[i], steps[i] = spec.DestinationType, spec.DestinationRef, spec.NextStep
+		urgencies[i], vips[i], confidences[i] = int16(spec.Urgency), spec.VIP, float32(spec.Confidence)
+		deadlines[i] = spec.FollowUpDeadline
 	}
-	suspected := ""
-	if spec.Kind == triage.Review {
-		suspected = suspectedKind(reasons)
-	}
-	reasonsJSON, _ := json.Marshal(reasons)
 	label := firstNonEmpty(call.CustomerName, call.CustomerEmail, call.CustomerNumber)
-	owner := s.Owners[spec.Kind]
-	if owner == "" {
-		owner = DefaultOwners[spec.Kind]
-	}
-	// The id is drawn first so the record URL is written by the same statement.
-	var id int64
-	err := tx.Raw(`WITH n AS (SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id)
-		INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons, suspected_kind,
-			amount_minor, currency, destination_type, destination_ref, customer_label, owner, next_step,
-			follow_up_deadline, record_url, created_at, updated_at)
-		SELECT n.id, ?, ?, 'new', ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			CASE WHEN ? = '' THEN '' ELSE ? || '/cases/' || n.id END, ?, ? FROM n
-		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id`,
-		call.ID, string(spec.Kind), spec.Urgency, spec.VIP, spec.Confidence, string(reasonsJSON), suspected,
-		amount, currency, spec.DestinationType, spec.DestinationRef, label, owner, spec.NextStep,
-		spec.FollowUpDeadline, s.BaseURL, s.BaseURL, s.now(), s.now()).Scan(&id).Error
+	rows, err := conn.Query(ctx, insertCasesSQL, call.ID, label, s.BaseURL, s.now(),
+		kinds, urgencies, vips, confidences, reasons, suspected, amounts, currencies, dtypes, drefs, owners, steps, deadlines)
 	if err != nil {
-		return 0, fmt.Errorf("insert %s case: %w", spec.Kind, err)
+		return nil, fmt.Errorf("insert cases: %w", err)
 	}
-	return id, nil
+	ids := make(map[triage.Kind]int64, n)
+	var id int64
+	var kind string
+	_, err = pgx.ForEachRow(rows, []any{&id, &kind}, func() error {
+		ids[triage.Kind(kind)] = id
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert cases: %w", err)
+	}
+	return ids, nil
 }
 
 // suspectedKind finds the kind a review case was suspected to be, from triage's

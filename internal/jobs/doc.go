@@ -5,8 +5,9 @@
 //
 // Invariants:
 //   - A job is inserted in the same transaction as the decision that causes it
-//     (OnApproved, the ingest hook, RetryAction): roll the decision back and there is
-//     no job. The insert uses an insert-only River client on database/sql given
+//     (OnApproved, RetryAction): roll the decision back and there is no job. The
+//     webhook path writes job_outbox rows in its transaction instead, and the
+//     dispatcher (outbox.go) turns each committed row into exactly one job. The insert uses an insert-only River client on database/sql given
 //     gorm's *sql.Tx; the working client runs on pgx over the same pool and wakes on
 //     LISTEN/NOTIFY.
 //   - At most one live job per action (River unique by action id); the action row is

@@ -10,7 +10,6 @@ import (
 
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
-	"github.com/countersign/countersign/internal/ingest"
 	"github.com/countersign/countersign/internal/reqlog"
 )
 
@@ -37,30 +36,6 @@ func (s *Service) OnApproved(ctx context.Context, tx *gorm.DB, caseID int64, fin
 		if err := s.insertTx(ctx, tx, args, actionOpts(r.Connector)); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// AfterIngest is the ingest.Service.After hook: inside the ingest transaction it
-// enqueues a claim check per new case, and a backfill when a completed call came
-// without transcript and analysis.
-func (s *Service) AfterIngest(ctx context.Context, tx *gorm.DB, r ingest.Result) error {
-	for _, id := range r.CaseIDs {
-		if err := s.insertTx(ctx, tx, EnrichArgs{CaseID: id}, nil); err != nil {
-			return err
-		}
-	}
-	if r.CallID == 0 || s.conns.DialNexa == nil {
-		return nil
-	}
-	var bare bool
-	err := tx.WithContext(ctx).Raw(`SELECT status IN ('completed', 'ended') AND transcript_text = '' AND fields = '{}'::jsonb
-		FROM calls WHERE id = ?`, r.CallID).Scan(&bare).Error
-	if err != nil {
-		return fmt.Errorf("jobs: check call %d: %w", r.CallID, err)
-	}
-	if bare {
-		return s.insertTx(ctx, tx, BackfillArgs{CallID: r.CallID}, nil)
 	}
 	return nil
 }

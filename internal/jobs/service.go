@@ -87,6 +87,10 @@ type Service struct {
 	fp     FingerprintFunc
 	insert *river.Client[*sql.Tx]
 	work   *river.Client[pgx.Tx]
+
+	outboxWake chan struct{}
+	outboxStop context.CancelFunc
+	outboxDone chan struct{}
 }
 
 // New builds the clients; nothing runs until Start.
@@ -109,7 +113,8 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	if conns == nil {
 		conns = &Connectors{Modes: map[string]Mode{}}
 	}
-	s := &Service{db: db, conns: conns, log: opts.Log, opts: opts, meter: NewMeter(db.Gorm), fp: opts.Fingerprint}
+	s := &Service{db: db, conns: conns, log: opts.Log, opts: opts, meter: NewMeter(db.Gorm), fp: opts.Fingerprint,
+		outboxWake: make(chan struct{}, 1)}
 	if s.fp == nil {
 		s.fp = PlanFingerprint
 	}
@@ -165,16 +170,27 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Start runs the workers until Stop (or ctx ends).
+// Start runs the workers and the job outbox dispatcher until Stop (or ctx ends).
 func (s *Service) Start(ctx context.Context) error {
 	if err := s.work.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start workers: %w", err)
 	}
+	octx, cancel := context.WithCancel(ctx)
+	s.outboxStop, s.outboxDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.outboxDone)
+		s.runOutbox(octx, 20*time.Millisecond, s.opts.FetchPollInterval)
+	}()
 	return nil
 }
 
-// Stop lets running jobs finish (up to ctx's deadline), then cancels them.
+// Stop stops the outbox dispatcher, lets running jobs finish (up to ctx's
+// deadline), then cancels them.
 func (s *Service) Stop(ctx context.Context) error {
+	if s.outboxStop != nil {
+		s.outboxStop()
+		<-s.outboxDone
+	}
 	err := s.work.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -151,7 +151,7 @@ func Run(ctx context.Context, db *database.DB, opt Options) (Result, error) {
 		return res, err
 	}
 	if !opt.SkipAnalyze {
-		if _, err := db.Pool.Exec(ctx, "VACUUM (ANALYZE) calls, call_keys, cases"); err != nil {
+		if _, err := db.Pool.Exec(ctx, "VACUUM (ANALYZE) calls, call_keys, cases, case_search"); err != nil {
 			return res, fmt.Errorf("seed: analyze: %w", err)
 		}
 	}

@@ -1,0 +1,66 @@
+package jobs_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/countersign/countersign/internal/jobs"
+)
+
+// TestOutboxBecomesExactlyOneJobPerRow: rows written by ingest become one River job
+// each, however many dispatchers run at once, and leave the outbox empty. Backfill
+// rows become jobs only when a DialNexa connector exists.
+func TestOutboxBecomesExactlyOneJobPerRow(t *testing.T) {
+	e := newEnv(t, jobs.Options{})
+	const n = 1200
+	for range 800 {
+		e.newCase("refund")
+	}
+	for _, q := range []string{
+		`INSERT INTO job_outbox (kind, call_id) SELECT 'backfill', 1000000 + g FROM generate_series(1, 400) g`,
+		`INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM cases`,
+	} {
+		if err := e.db.Gorm.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken := 0
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k, err := e.svc.DispatchOutbox(e.ctx, 100)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				taken += k
+				mu.Unlock()
+				if k == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if taken != n {
+		t.Errorf("dispatchers took %d rows, want %d", taken, n)
+	}
+	if left := e.scalar(`SELECT count(*) FROM job_outbox`); left != 0 {
+		t.Errorf("%d rows left in the outbox", left)
+	}
+	enrich := e.scalar(`SELECT count(*) FROM river_job WHERE kind = 'enrich_case'`)
+	distinct := e.scalar(`SELECT count(DISTINCT args->>'case_id') FROM river_job WHERE kind = 'enrich_case'`)
+	backfill := e.scalar(`SELECT count(*) FROM river_job WHERE kind = 'backfill_call'`)
+	wantBackfill := int64(0) // no DialNexa connector here: nothing to fetch from, the rows are dropped
+	if e.svc.Connectors().DialNexa != nil {
+		wantBackfill = 400
+	}
+	if enrich != 800 || distinct != 800 || backfill != wantBackfill {
+		t.Errorf("jobs: %d enrich (%d distinct cases), %d backfill; want 800, 800, %d", enrich, distinct, backfill, wantBackfill)
+	}
+}

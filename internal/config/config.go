@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -67,6 +68,8 @@ type Connectors struct {
 	DialNexaAPIURL, DialNexaAPIKey         string
 	// Timeout bounds one connector call; 0 means connector.DefaultTimeout (20 s).
 	Timeout time.Duration
+	// StripeReadRate paces Stripe lookups per process (requests/s; 0: no pacing).
+	StripeReadRate float64
 }
 
 // DefaultJobTimeout is how long one job may run when COUNTERSIGN_JOB_RESCUE_AFTER
@@ -103,6 +106,7 @@ var Vars = []Var{
 	{"COUNTERSIGN_JOB_RETRY_DELAY", "(River's backoff: attempt^4 s)", "Fixed wait before a failed job is tried again, at least 100ms, instead of River's backoff of attempt^4 seconds (1s, 16s, 81s, ...: Stripe's 12 attempts span about 11h, inside its 24h idempotency window). The attempt caps are sized to the default; set it only for tests.", false},
 	{"COUNTERSIGN_JOB_POLL_INTERVAL", "1s", "How often job workers look for jobs that became due (a retry or a provider-requested wait ending); new jobs wake them at once. At least 100ms; each poll is one query per queue.", false},
 	{"COUNTERSIGN_CONNECTOR_TIMEOUT", "20s", "How long one connector call (Stripe, Slack, Zendesk, email, Drive, Sheets, ...) may take before it is abandoned as a timeout and retried; at least 100ms and shorter than the job timeout (90s, or half of COUNTERSIGN_JOB_RESCUE_AFTER).", false},
+	{"COUNTERSIGN_STRIPE_READ_RATE", "80", "Stripe read requests (claim-check lookups) per second this process may send, 0 to 10000; 0 turns pacing off. Stripe allows about 100 reads/s per account in live mode (25 in test mode): with several worker processes give each its share. A burst of calls then queues its claim checks instead of meeting 429s; writes (refunds) are never delayed.", false},
 	{"COUNTERSIGN_OIDC_ISSUER", "(dev: the built-in provider)", "OpenID Connect issuer URL. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_ID", "(dev: countersign-dev)", "OIDC client id. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_SECRET", "", "OIDC client secret (or _FILE).", true},
@@ -354,6 +358,18 @@ func (l *loader) loadConnectors(c *Config) {
 	k.TokenMetricsKey = l.str("COUNTERSIGN_TOKENMETRICS_KEY", "")
 	k.DialNexaAPIURL = l.url("COUNTERSIGN_DIALNEXA_API_URL", "https://api.dialnexa.com")
 	k.DialNexaAPIKey = l.str("COUNTERSIGN_DIALNEXA_API_KEY", "")
+	k.StripeReadRate = 80
+	if v := l.str("COUNTERSIGN_STRIPE_READ_RATE", ""); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		switch {
+		case err != nil || math.IsNaN(r):
+			l.fail("COUNTERSIGN_STRIPE_READ_RATE", "%q is not a number of requests per second (e.g. 80, or 0 for no pacing)", v)
+		case r < 0 || r > 10000:
+			l.fail("COUNTERSIGN_STRIPE_READ_RATE", "%s is out of range: use 0 (no pacing) to 10000", v)
+		default:
+			k.StripeReadRate = r
+		}
+	}
 	if k.SMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(k.SMTPAddr); err != nil {
 			l.fail("COUNTERSIGN_SMTP_ADDR", "%q is not host:port", k.SMTPAddr)

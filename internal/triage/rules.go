@@ -110,12 +110,13 @@ var taxPhrases = []string{"tax id", "tax number", "tax identification", "vat num
 var refPatterns = []struct {
 	field string
 	re    *regexp.Regexp
+	lits  []string // a match contains one of these: a cheap test before the regexp
 }{
-	{FieldPaymentID, regexp.MustCompile(`\b(?:ch|pi|py)_[0-9A-Za-z]{6,}\b|\bPAY-[0-9]+\b`)},
-	{FieldInvoiceNumber, regexp.MustCompile(`\bINV-[0-9A-Z]+(?:-[0-9A-Z]+)*\b|\bin_[0-9A-Za-z]{6,}\b`)},
-	{FieldReceiptNumber, regexp.MustCompile(`\b(?:RCPT|R)-[0-9]+\b`)},
-	{FieldSubscriptionID, regexp.MustCompile(`\bsub_[0-9A-Za-z]{6,}\b`)},
-	{FieldCustomerID, regexp.MustCompile(`\bcus_[0-9A-Za-z]{6,}\b`)},
+	{FieldPaymentID, regexp.MustCompile(`\b(?:ch|pi|py)_[0-9A-Za-z]{6,}\b|\bPAY-[0-9]+\b`), []string{"ch_", "pi_", "py_", "PAY-"}},
+	{FieldInvoiceNumber, regexp.MustCompile(`\bINV-[0-9A-Z]+(?:-[0-9A-Z]+)*\b|\bin_[0-9A-Za-z]{6,}\b`), []string{"INV-", "in_"}},
+	{FieldReceiptNumber, regexp.MustCompile(`\b(?:RCPT|R)-[0-9]+\b`), []string{"R-"}},
+	{FieldSubscriptionID, regexp.MustCompile(`\bsub_[0-9A-Za-z]{6,}\b`), []string{"sub_"}},
+	{FieldCustomerID, regexp.MustCompile(`\bcus_[0-9A-Za-z]{6,}\b`), []string{"cus_"}},
 }
 
 // text is the call's words prepared for matching.
@@ -284,10 +285,22 @@ func fillRefs(f fields, t text) []string {
 		if f.text(p.field) != "" {
 			continue
 		}
+		if !containsAny(t.raw, p.lits) {
+			continue
+		}
 		if ref := p.re.FindString(t.raw); ref != "" {
 			f[p.field] = ref
 			reasons = append(reasons, fmt.Sprintf("%s %s taken from the call text", p.field, ref))
 		}
 	}
 	return reasons
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

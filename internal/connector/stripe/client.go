@@ -29,6 +29,10 @@ type Config struct {
 	BaseURL    string       // default DefaultBaseURL
 	Key        string       // restricted API key
 	HTTPClient *http.Client // default connector.NewHTTPClient(0); its timeout bounds each call
+	// ReadsPerSecond paces this client's read requests (lookups, searches: GET) to
+	// stay under Stripe's read rate limit (about 100/s per account in live mode, 25 in
+	// test mode); 0 does not pace. Writes (refunds, evidence) are never delayed.
+	ReadsPerSecond float64
 }
 
 // Client calls Stripe. Safe for concurrent use.
@@ -47,7 +51,7 @@ func New(cfg Config) *Client {
 	if hc == nil {
 		hc = connector.NewHTTPClient(0)
 	}
-	hc = captureStatus(hc)
+	hc = captureStatus(hc, connector.NewPacer(cfg.ReadsPerSecond, 10))
 	backend := sdk.GetBackendWithConfig(sdk.APIBackend, &sdk.BackendConfig{
 		URL:               sdk.String(base),
 		HTTPClient:        hc,
@@ -131,9 +135,17 @@ type statusSlot struct {
 	header http.Header
 }
 
-type statusTransport struct{ next http.RoundTripper }
+type statusTransport struct {
+	next  http.RoundTripper
+	reads *connector.Pacer // nil: no pacing
+}
 
 func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodGet {
+		if err := t.reads.Wait(req.Context()); err != nil {
+			return nil, err
+		}
+	}
 	res, err := t.next.RoundTrip(req)
 	if slot, ok := req.Context().Value(slotKey{}).(*statusSlot); ok && res != nil {
 		slot.status, slot.header = res.StatusCode, res.Header.Clone()
@@ -141,12 +153,12 @@ func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, err
 }
 
-func captureStatus(hc *http.Client) *http.Client {
+func captureStatus(hc *http.Client, reads *connector.Pacer) *http.Client {
 	next := hc.Transport
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	cp := *hc
-	cp.Transport = statusTransport{next: next}
+	cp.Transport = statusTransport{next: next, reads: reads}
 	return &cp
 }

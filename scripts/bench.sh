@@ -45,6 +45,17 @@ peak_rss() { # peak resident memory of the server so far, in MB (VmHWM)
   echo
   echo "Peak resident memory of the server (VmHWM) after the runs: $(peak_rss) MB."
   echo
+  echo "Below the target rate, for where the latency knee is (one run each):"
+  echo
+  echo '```'
+  for r in ${BENCH_KNEE_RATES:-400 550 700}; do
+    ./bin/countersign bench-webhooks --url "http://127.0.0.1:$PORT" --rate "$r" --duration "$DURATION" 2>&1 || true
+  done
+  echo '```'
+  echo
+  echo "Claim checks during these runs are paced by COUNTERSIGN_STRIPE_READ_RATE (80 Stripe reads/s), as they"
+  echo "would be against Stripe's rate limit; search indexing and audit sealing run alongside as usual."
+  echo
   echo "## 2. Queue and case pages at $CALLS seeded calls (server-side, one request at a time)"
   echo
   echo '```'

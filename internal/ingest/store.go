@@ -239,9 +239,13 @@ const storeCallSQL = `WITH d AS (INSERT INTO webhook_deliveries
 		RETURNING id, status, summary, transcript_text, fields, customer_number, customer_name, customer_email, received_at)
 	SELECT d.id, up.id, up.status, up.summary, up.transcript_text, up.fields::text, up.customer_number,
 		up.customer_name, up.customer_email, up.received_at,
+		-- ORDER BY makes it an ordered index scan that stops after three entries; without
+		-- it Postgres chose a bitmap scan reading every call from the number in 30 days
+		-- (2 ms per delivery at 6,000 of them, growing with each call).
 		(SELECT count(*) FROM (SELECT 1 FROM calls o WHERE up.customer_number <> ''
 			AND o.customer_number = up.customer_number AND o.id <> up.id
-			AND o.received_at > up.received_at - interval '30 days' LIMIT 3) p)::int
+			AND o.received_at > up.received_at - interval '30 days'
+			ORDER BY o.received_at DESC LIMIT 3) p)::int
 	FROM d, up`
 
 func (s *Service) storeCallArgs(ev dialnexa.Event, rc redactedCall, digest []byte, body json.RawMessage, text string, bodyCounts redact.Counts) []any {

@@ -1,7 +1,8 @@
 // Package ingest stores a verified DialNexa delivery and everything that follows from
 // it in one transaction: the redacted delivery, the normalised call, its cases, the
 // outbox rows for the jobs that enrich them (internal/jobs turns each into exactly
-// one River job), and the audit entries.
+// one River job), and the audit entries. Concurrent deliveries share transactions
+// (group commit, batch.go); a delivery's outcome is the one it would have alone.
 //
 // Invariants:
 //   - Nothing unredacted is written: transcripts, summaries, extracted strings and the
@@ -19,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,6 +67,12 @@ type Service struct {
 	// (internal/jobs wakes its dispatcher). It must not block.
 	Queued func()
 	Now    func() time.Time
+	// Unbatched stores every event in a transaction of its own instead of through
+	// the group-commit batcher (batch.go).
+	Unbatched bool
+
+	batchOnce sync.Once
+	batch     *batcher
 }
 
 // DefaultOwners is who owns each queue when configuration says nothing.
@@ -115,7 +123,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		id, err := s.storePlain(ctx, raw, digest[:], ev.EventType, outcome)
 		return Result{Outcome: outcome, DeliveryID: id}, err
 	}
-	res, err := s.storeCall(ctx, raw, digest[:], ev)
+	res, err := s.store(ctx, callEvent{raw: raw, digest: digest[:], ev: ev})
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}

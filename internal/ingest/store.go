@@ -94,26 +94,43 @@ func (c storedCall) bare() bool {
 		(len(c.Fields) == 0 || string(c.Fields) == "{}")
 }
 
-// storeCall writes a call event in one transaction of three round trips on a
+// callEvent is one verified call event on its way into the database.
+type callEvent struct {
+	raw, digest []byte
+	ev          dialnexa.Event
+}
+
+// storeCalls writes call events in one transaction of three round trips on a
 // connection of its own, pipelined with pgx (the webhook's hot path: through
-// database/sql and one statement at a time it took eight):
+// database/sql and one statement at a time it took eight per event):
 //
-//  1. BEGIN + one statement that records the delivery (or finds it a duplicate)
-//     and, only if it is new, claims the call's key and merges the call;
-//  2. the cases triage finds, with their outbox rows for the claim checks;
-//  3. the audit entries, the backfill outbox row when the call came bare, COMMIT.
+//  1. BEGIN + per event one statement that records the delivery (or finds it a
+//     duplicate) and, only if it is new, claims the call's key and merges the call;
+//  2. per event with new cases, one statement for them and their outbox rows;
+//  3. every audit entry in one statement, backfill outbox rows, COMMIT.
 //
-// Anything failing rolls the whole delivery back; a connection whose state is in
-// doubt is closed, not returned to the pool.
-func (s *Service) storeCall(ctx context.Context, raw, digest []byte, ev dialnexa.Event) (res Result, err error) {
-	body, text, bodyCounts := redactedBody(raw)
-	rc, err := redactCall(ev.Call)
-	if err != nil {
-		return Result{}, err
+// Events run in the order given; the batcher sorts a batch by call id, so that
+// concurrent batches take their locks in one order and never deadlock. Anything
+// failing rolls the whole transaction back; a connection whose state is in doubt
+// is closed, not returned to the pool.
+func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result, err error) {
+	type prepared struct {
+		rc   redactedCall
+		args []any
+		call storedCall
+	}
+	ps := make([]prepared, len(evs))
+	for i, e := range evs {
+		body, text, bodyCounts := redactedBody(e.raw)
+		rc, err := redactCall(e.ev.Call)
+		if err != nil {
+			return nil, err
+		}
+		ps[i] = prepared{rc: rc, args: s.storeCallArgs(e.ev, rc, e.digest, body, text, bodyCounts)}
 	}
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("store delivery: %w", err)
+		return nil, fmt.Errorf("store delivery: %w", err)
 	}
 	defer conn.Release() // a connection still in a transaction is closed by the pool
 	committed := false
@@ -130,64 +147,106 @@ func (s *Service) storeCall(ctx context.Context, raw, digest []byte, ev dialnexa
 	// Round trip 1.
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(storeCallSQL, s.storeCallArgs(ev, rc, digest, body, text, bodyCounts)...)
+	for _, p := range ps {
+		b.Queue(storeCallSQL, p.args...)
+	}
 	br := conn.SendBatch(ctx, b)
-	var call storedCall
-	var deliveryID int64
+	res = make([]Result, len(evs))
 	_, err = br.Exec()
-	if err == nil {
-		err = br.QueryRow().Scan(&deliveryID, &call.ID, &call.Status, &call.Summary, &call.TranscriptText,
-			&call.Fields, &call.CustomerNumber, &call.CustomerName, &call.CustomerEmail, &call.ReceivedAt, &call.PriorCalls)
+	for i := range ps {
+		if err != nil {
+			break
+		}
+		c := &ps[i].call
+		var deliveryID int64
+		err = br.QueryRow().Scan(&deliveryID, &c.ID, &c.Status, &c.Summary, &c.TranscriptText,
+			&c.Fields, &c.CustomerNumber, &c.CustomerName, &c.CustomerEmail, &c.ReceivedAt, &c.PriorCalls)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			res[i], err = Result{Outcome: Duplicate}, nil
+		case err == nil:
+			res[i] = Result{Outcome: Stored, DeliveryID: deliveryID, CallID: c.ID, Suppressed: ps[i].rc.suppressed}
+		default:
+			err = fmt.Errorf("store delivery and call %s: %w", evs[i].ev.Call.ID, err)
+		}
 	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Result{Outcome: Duplicate}, nil // the deferred ROLLBACK ends the empty transaction
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("store deliveries: %w", cerr)
 	}
 	if err != nil {
-		return Result{}, fmt.Errorf("store delivery and call %s: %w", ev.Call.ID, err)
+		return nil, err
 	}
-	res = Result{Outcome: Stored, DeliveryID: deliveryID, CallID: call.ID, Suppressed: rc.suppressed}
 
-	// Round trip 2, when triage finds cases.
-	specs := s.classify(call)
-	entries := []audit.Entry{entry("webhook.stored", "call", call.ID, map[string]any{
-		"dialnexa_call_id": ev.Call.ID, "event_type": ev.EventType, "status": call.Status,
-		"suppressed": rc.suppressed.Total(),
-	})}
-	if len(specs) > 0 {
-		ids, err := s.insertCases(ctx, conn.Conn(), call, specs)
-		if err != nil {
-			return Result{}, err
+	// Round trip 2, when triage finds cases: all of the batch's in one statement.
+	specs := make([][]triage.Spec, len(evs))
+	var rows caseRows
+	for i := range ps {
+		if res[i].Outcome == Stored {
+			specs[i] = s.classify(ps[i].call)
+			s.addCases(&rows, ps[i].call, specs[i])
 		}
-		for _, spec := range specs {
-			if id := ids[spec.Kind]; id != 0 {
-				res.CaseIDs = append(res.CaseIDs, id)
+	}
+	type caseKey struct {
+		call int64
+		kind triage.Kind
+	}
+	created := map[caseKey]int64{}
+	if len(rows.kinds) > 0 {
+		qr, err := conn.Query(ctx, insertCasesSQL, rows.args(s.BaseURL, s.now())...)
+		if err == nil {
+			var id, callID int64
+			var kind string
+			_, err = pgx.ForEachRow(qr, []any{&id, &callID, &kind}, func() error {
+				created[caseKey{callID, triage.Kind(kind)}] = id
+				return nil
+			})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("insert cases: %w", err)
+		}
+	}
+
+	// Round trip 3.
+	var entries []audit.Entry
+	b = &pgx.Batch{}
+	for i := range ps {
+		if res[i].Outcome != Stored {
+			continue
+		}
+		call, ev := ps[i].call, evs[i].ev
+		entries = append(entries, entry("webhook.stored", "call", call.ID, map[string]any{
+			"dialnexa_call_id": ev.Call.ID, "event_type": ev.EventType, "status": call.Status,
+			"suppressed": ps[i].rc.suppressed.Total(),
+		}))
+		for _, spec := range specs[i] {
+			// A case belongs to the first event of the batch that opened it.
+			k := caseKey{call.ID, spec.Kind}
+			if id := created[k]; id != 0 {
+				delete(created, k)
+				res[i].CaseIDs = append(res[i].CaseIDs, id)
 				entries = append(entries, entry("case.created", "case", id, map[string]any{
 					"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,
 				}))
 			}
 		}
+		res[i].Queued = len(res[i].CaseIDs)
+		if call.bare() {
+			b.Queue(`INSERT INTO job_outbox (kind, call_id) VALUES ('backfill', $1)`, call.ID)
+			res[i].Queued++
+		}
 	}
-
-	// Round trip 3.
-	auditSQL, auditArgs, err := audit.InsertStatement(entries...)
-	if err != nil {
-		return Result{}, err
-	}
-	b = &pgx.Batch{}
-	b.Queue(auditSQL, auditArgs...)
-	if call.bare() {
-		b.Queue(`INSERT INTO job_outbox (kind, call_id) VALUES ('backfill', $1)`, call.ID)
-		res.Queued++
+	if len(entries) > 0 {
+		auditSQL, auditArgs, err := audit.InsertStatement(entries...)
+		if err != nil {
+			return nil, err
+		}
+		b.Queue(auditSQL, auditArgs...)
 	}
 	b.Queue("COMMIT")
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return Result{}, fmt.Errorf("store call %s: %w", ev.Call.ID, err)
+		return nil, fmt.Errorf("store calls: %w", err)
 	}
 	committed = true
-	res.Queued += len(res.CaseIDs)
 	return res, nil
 }
 
@@ -327,65 +386,75 @@ func (s *Service) classify(call storedCall) []triage.Spec {
 const insertCasesSQL = `WITH c AS (INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons,
 			suspected_kind, amount_minor, currency, destination_type, destination_ref, customer_label, owner,
 			next_step, follow_up_deadline, record_url, created_at, updated_at)
-		SELECT s.id, $1, s.kind, 'new', s.urgency, s.vip, s.confidence, s.reasons::jsonb, s.suspected, s.amount,
-			s.currency, s.dtype, s.dref, $2, s.owner, s.next_step, s.deadline,
-			CASE WHEN $3 = '' THEN '' ELSE $3 || '/cases/' || s.id END, $4, $4
-		FROM (SELECT nextval('cases_id_seq') AS id, u.* FROM unnest($5::text[], $6::smallint[], $7::bool[],
-			$8::real[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[],
-			$16::text[], $17::timestamptz[]) WITH ORDINALITY
-			AS u(kind, urgency, vip, confidence, reasons, suspected, amount, currency, dtype, dref, owner, next_step, deadline, ord)
+		SELECT s.id, s.call_id, s.kind, 'new', s.urgency, s.vip, s.confidence, s.reasons::jsonb, s.suspected, s.amount,
+			s.currency, s.dtype, s.dref, s.label, s.owner, s.next_step, s.deadline,
+			CASE WHEN $1 = '' THEN '' ELSE $1 || '/cases/' || s.id END, $2, $2
+		FROM (SELECT nextval('cases_id_seq') AS id, u.* FROM unnest($3::bigint[], $4::text[], $5::text[],
+			$6::smallint[], $7::bool[], $8::real[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[],
+			$14::text[], $15::text[], $16::text[], $17::timestamptz[]) WITH ORDINALITY
+			AS u(call_id, label, kind, urgency, vip, confidence, reasons, suspected, amount, currency, dtype, dref,
+				owner, next_step, deadline, ord)
 			ORDER BY u.ord) s
-		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, kind),
+		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, call_id, kind),
 	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c)
-	SELECT id, kind FROM c`
+	SELECT id, call_id, kind FROM c`
 
-func (s *Service) insertCases(ctx context.Context, conn *pgx.Conn, call storedCall, specs []triage.Spec) (map[triage.Kind]int64, error) {
-	n := len(specs)
-	kinds, reasons, suspected, currencies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	dtypes, drefs, owners, steps := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	urgencies, vips, confidences := make([]int16, n), make([]bool, n), make([]float32, n)
-	amounts, deadlines := make([]*int64, n), make([]*time.Time, n)
-	for i, spec := range specs {
+// caseRows are the cases of a batch, as the parallel arrays insertCasesSQL takes.
+type caseRows struct {
+	callIDs                                                      []int64
+	labels, kinds, reasons, suspected, currencies, dtypes, drefs []string
+	owners, steps                                                []string
+	urgencies                                                    []int16
+	vips                                                         []bool
+	confidences                                                  []float32
+	amounts                                                      []*int64
+	deadlines                                                    []*time.Time
+}
+
+func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec) {
+	label := firstNonEmpty(call.CustomerName, call.CustomerEmail, call.CustomerNumber)
+	for _, spec := range specs {
 		rs := append([]string(nil), spec.Reasons...)
 		currency := strings.ToUpper(strings.TrimSpace(spec.Currency))
+		var amount *int64
 		if spec.AmountText != "" {
 			a, err := money.ParseMajor(spec.AmountText, currency)
 			if err != nil {
 				rs = append(rs, "amount not usable: "+err.Error())
 			} else {
-				amounts[i], currency = &a.Minor, a.Currency
+				amount, currency = &a.Minor, a.Currency
 			}
 		}
+		suspected := ""
 		if spec.Kind == triage.Review {
-			suspected[i] = suspectedKind(rs)
+			suspected = suspectedKind(rs)
 		}
 		rj, _ := json.Marshal(rs)
 		owner := s.Owners[spec.Kind]
 		if owner == "" {
 			owner = DefaultOwners[spec.Kind]
 		}
-		kinds[i], reasons[i], currencies[i], owners[i] = string(spec.Kind), string(rj), currency, owner
-		dtypes[i], drefs[i], steps[i] = spec.DestinationType, spec.DestinationRef, spec.NextStep
-		urgencies[i], vips[i], confidences[i] = int16(spec.Urgency), spec.VIP, float32(spec.Confidence)
-		deadlines[i] = spec.FollowUpDeadline
+		r.callIDs = append(r.callIDs, call.ID)
+		r.labels = append(r.labels, label)
+		r.kinds = append(r.kinds, string(spec.Kind))
+		r.reasons = append(r.reasons, string(rj))
+		r.suspected = append(r.suspected, suspected)
+		r.currencies = append(r.currencies, currency)
+		r.dtypes = append(r.dtypes, spec.DestinationType)
+		r.drefs = append(r.drefs, spec.DestinationRef)
+		r.owners = append(r.owners, owner)
+		r.steps = append(r.steps, spec.NextStep)
+		r.urgencies = append(r.urgencies, int16(spec.Urgency))
+		r.vips = append(r.vips, spec.VIP)
+		r.confidences = append(r.confidences, float32(spec.Confidence))
+		r.amounts = append(r.amounts, amount)
+		r.deadlines = append(r.deadlines, spec.FollowUpDeadline)
 	}
-	label := firstNonEmpty(call.CustomerName, call.CustomerEmail, call.CustomerNumber)
-	rows, err := conn.Query(ctx, insertCasesSQL, call.ID, label, s.BaseURL, s.now(),
-		kinds, urgencies, vips, confidences, reasons, suspected, amounts, currencies, dtypes, drefs, owners, steps, deadlines)
-	if err != nil {
-		return nil, fmt.Errorf("insert cases: %w", err)
-	}
-	ids := make(map[triage.Kind]int64, n)
-	var id int64
-	var kind string
-	_, err = pgx.ForEachRow(rows, []any{&id, &kind}, func() error {
-		ids[triage.Kind(kind)] = id
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("insert cases: %w", err)
-	}
-	return ids, nil
+}
+
+func (r *caseRows) args(baseURL string, now time.Time) []any {
+	return []any{baseURL, now, r.callIDs, r.labels, r.kinds, r.urgencies, r.vips, r.confidences, r.reasons,
+		r.suspected, r.amounts, r.currencies, r.dtypes, r.drefs, r.owners, r.steps, r.deadlines}
 }
 
 // suspectedKind finds the kind a review case was suspected to be, from triage's

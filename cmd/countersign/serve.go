@@ -122,24 +122,20 @@ func serveConsole(ctx context.Context, c console) error {
 // in the default partition, which loses nothing but cannot be dropped by retention.
 func keepPartitions(ctx context.Context, c console) {
 	for {
+		wait := 24 * time.Hour
 		if n, err := retention.EnsurePartitions(ctx, c.db.Gorm, time.Now()); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
+			wait = time.Hour
 			c.log.Warn("monthly partitions of calls and audit_log not ensured; retrying in an hour", "err", err.Error())
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Hour):
-			}
-			continue
 		} else if n > 0 {
 			c.log.Info("monthly partitions created", "count", n)
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(24 * time.Hour):
+		case <-time.After(wait):
 		}
 	}
 }

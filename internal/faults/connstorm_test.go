@@ -16,7 +16,6 @@ import (
 	"github.com/countersign/countersign/internal/auth/authtest"
 	"github.com/countersign/countersign/internal/connector/slack/slackfake"
 	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
-	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/internal/testdb"
 )
@@ -58,11 +57,7 @@ type stormGroup struct {
 func TestConnectorStormUnderLoad(t *testing.T) {
 	dbURL := testdb.NewURL(t)
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbURL, database.Options{MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := openDB(t, dbURL)
 
 	stripeFake := stripefake.NewUnstarted()
 	stripeProxy := newFaultProxy(stripeFake.Handler(), stripeRefundCharge,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/demo"
 	"github.com/countersign/countersign/internal/dialnexa"
 )
@@ -320,4 +321,16 @@ func storedOnce(t *testing.T, c *pgx.Conn, ids []string) []string {
 		t.Fatal(err)
 	}
 	return bad
+}
+
+// openDB opens a small pool on url for the test's own setup and checks, closed when
+// the test ends.
+func openDB(t *testing.T, url string) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), url, database.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
 }

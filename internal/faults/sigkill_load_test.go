@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
-	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/internal/testdb"
 )
@@ -33,11 +32,7 @@ import (
 func TestSIGKILLWorkerUnderLoad(t *testing.T) {
 	dbURL := testdb.NewURL(t)
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbURL, database.Options{MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := openDB(t, dbURL)
 	conn := connect(t, dbURL)
 	q := func(sql string, args ...any) int64 { return scalar(t, conn, sql, args...) }
 	text := func(sql string, args ...any) string {

@@ -36,13 +36,6 @@ type batcher struct {
 
 // store stores one call event through the batcher and waits for its result.
 func (s *Service) store(ctx context.Context, e callEvent) (Result, error) {
-	if s.Unbatched {
-		res, err := s.storeCalls(ctx, []callEvent{e})
-		if err != nil {
-			return Result{}, err
-		}
-		return res[0], nil
-	}
 	s.batchOnce.Do(func() { s.batch = &batcher{in: make(chan *batchItem, 4096)} })
 	it := &batchItem{e: e, done: make(chan struct{})}
 	select {

@@ -67,9 +67,6 @@ type Service struct {
 	// (internal/jobs wakes its dispatcher). It must not block.
 	Queued func()
 	Now    func() time.Time
-	// Unbatched stores every event in a transaction of its own instead of through
-	// the group-commit batcher (batch.go).
-	Unbatched bool
 
 	batchOnce sync.Once
 	batch     *batcher

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +77,11 @@ var callColumns = []string{"id", "dialnexa_id", "direction", "call_type", "statu
 	"duration_seconds", "hangup_reason", "summary", "transcript", "transcript_text",
 	"recording_url", "recording_expires_at", "fields", "amount_minor", "currency",
 	"customer_name", "customer_email", "customer_ref", "vip", "received_at", "updated_at"}
+
+// callKeyCols are the positions in callColumns of call_keys' dialnexa_id, call_id
+// and received_at.
+var callKeyCols = [3]int{slices.Index(callColumns, "dialnexa_id"), slices.Index(callColumns, "id"),
+	slices.Index(callColumns, "received_at")}
 
 var caseColumns = []string{"call_id", "kind", "status", "urgency", "vip", "confidence", "reasons",
 	"suspected_kind", "amount_minor", "currency", "destination_type", "destination_ref",
@@ -201,8 +207,8 @@ func writeBatch(ctx context.Context, db *database.DB, calls, cases [][]any) erro
 		return fmt.Errorf("copy calls: %w", err)
 	}
 	keys := make([][]any, len(calls))
-	for i, c := range calls { // id, dialnexa_id, …, received_at, updated_at
-		keys[i] = []any{c[1], c[0], c[len(c)-2]}
+	for i, c := range calls {
+		keys[i] = []any{c[callKeyCols[0]], c[callKeyCols[1]], c[callKeyCols[2]]}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"call_keys"}, []string{"dialnexa_id", "call_id", "received_at"}, pgx.CopyFromRows(keys)); err != nil {
 		return fmt.Errorf("copy call keys: %w", err)

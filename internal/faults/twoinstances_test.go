@@ -36,8 +36,10 @@ func emptyDatabase(t *testing.T) string {
 	}
 	defer c.Close(ctx)
 	q := pgx.Identifier{name}.Sanitize()
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+q); err != nil {
-		t.Fatal(err)
+	// From template0, which takes no connections: CREATE DATABASE from template1 fails
+	// while anything else is connected to template1.
+	if _, err := c.Exec(ctx, "CREATE DATABASE "+q+" TEMPLATE template0"); err != nil {
+		t.Fatalf("create an empty database for both instances: %v", err)
 	}
 	t.Cleanup(func() {
 		c, err := pgx.Connect(context.Background(), admin)

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/countersign/countersign/handlers"
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/config"
@@ -20,6 +22,7 @@ import (
 	"github.com/countersign/countersign/internal/enrich"
 	"github.com/countersign/countersign/internal/ingest"
 	"github.com/countersign/countersign/internal/jobs"
+	"github.com/countersign/countersign/internal/load"
 	"github.com/countersign/countersign/internal/sandbox"
 	casekind "github.com/countersign/countersign/internal/triage"
 )
@@ -58,12 +61,23 @@ type Server struct {
 	jobs       *jobs.Service
 	sandbox    *sandbox.Sandbox
 	ownSandbox bool
+	// load counts webhook deliveries; background maintenance slows down while it is busy.
+	load *load.Gauge
 }
+
+// Load is the webhook delivery gauge: background maintenance run beside this server
+// (the audit sealer, the search indexer) slows down while it reports busy.
+func (s *Server) Load() *load.Gauge { return s.load }
 
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
-	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, https: d.Config.BaseURL.Scheme == "https"}
+	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, https: d.Config.BaseURL.Scheme == "https", load: &load.Gauge{}}
 	s.metrics = newMetrics(d.DB.Pool)
+	s.metrics.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "countersign_webhooks_last_second",
+		Help: "Webhook deliveries this process took in the last second; from load.BusyRate on, " +
+			"audit sealing, search indexing and job dispatch slow down until the burst is over.",
+	}, func() float64 { return float64(s.load.PerSecond()) }))
 	s.csp = contentSecurityPolicy(d.Config)
 	mapping, err := casekind.ParseMapping(d.Config.FieldMapping)
 	if err != nil {
@@ -73,7 +87,7 @@ func New(d Deps) (*Server, error) {
 		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) },
 		DialNexaSecrets: d.Config.DialNexaSecrets,
 		Ingest: &ingest.Service{Pool: d.DB.Pool, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
-			Owners: ingest.DefaultOwners},
+			Owners: ingest.DefaultOwners, Load: s.load},
 		// OnApproved (the connector jobs' enqueuer) is set by the lead when jobs land.
 		Approvals: &approval.Service{DB: d.DB.Gorm},
 	}
@@ -186,7 +200,7 @@ func (s *Server) setupConnectors(d Deps) error {
 	}
 	s.jobs, err = jobs.New(d.DB, conns, jobs.Options{Log: d.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String(), RescueAfter: d.Config.JobRescueAfter,
-		RetryDelay: d.Config.JobRetryDelay, FetchPollInterval: d.Config.JobPollInterval})
+		RetryDelay: d.Config.JobRetryDelay, FetchPollInterval: d.Config.JobPollInterval, Busy: s.load.Busy})
 	if err != nil {
 		return err
 	}

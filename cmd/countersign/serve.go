@@ -100,12 +100,17 @@ func serveConsole(ctx context.Context, c console) error {
 	// Every process seals the audit chain; sealers take turns through an advisory lock.
 	sealCtx, stopSealer := context.WithCancel(context.WithoutCancel(ctx))
 	sealed := make(chan struct{})
-	go func() { defer close(sealed); audit.RunSealer(sealCtx, c.db.Gorm, 0, c.log) }()
+	// Both slow down while this process is taking a burst of webhooks (internal/load).
+	busy := srv.Load().Busy
+	go func() {
+		defer close(sealed)
+		audit.RunSealerWith(sealCtx, c.db.Gorm, audit.SealerOptions{Log: c.log, Busy: busy})
+	}()
 	defer func() { stopSealer(); <-sealed }()
 	// Every process also keeps the full-text vectors of new and changed cases current.
 	indexCtx, stopIndexer := context.WithCancel(ctx)
 	defer stopIndexer()
-	go casequeue.RunIndexer(indexCtx, c.db.Gorm, 0, c.log)
+	go casequeue.RunIndexerWith(indexCtx, c.db.Gorm, casequeue.IndexerOptions{Log: c.log, Busy: busy})
 	c.log.Info("countersign listening", "addr", ln.Addr().String(), "url", c.cfg.BaseURL.String(), "version", version)
 	if c.onReady != nil {
 		c.onReady(c.cfg.BaseURL.String())

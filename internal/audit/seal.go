@@ -139,11 +139,36 @@ const maxSealBackoff = 10 * time.Second
 // so a database outage does not flood the log. Run it in every process that serves
 // or works: sealers take turns on LockKey, and one is enough to keep up.
 func RunSealer(ctx context.Context, db *gorm.DB, every time.Duration, log *slog.Logger) {
+	RunSealerWith(ctx, db, SealerOptions{Every: every, Log: log})
+}
+
+// SealerOptions tune RunSealerWith.
+type SealerOptions struct {
+	Every time.Duration // between rounds; DefaultSealEvery when 0
+	Log   *slog.Logger
+	// Busy, when set and true, means the foreground (webhook ingestion) is in a burst:
+	// the sealer then seals one round of up to sealBatch entries every BusySealEvery
+	// instead of everything every Every, leaving the CPU to the requests. It catches
+	// up once the burst is over; entries are never lost, only sealed later.
+	Busy      func() bool
+	BusyEvery time.Duration // between rounds while busy; BusySealEvery when 0
+}
+
+// BusySealEvery is the wait between rounds while SealerOptions.Busy reports true.
+const BusySealEvery = time.Second
+
+// RunSealerWith is RunSealer with options.
+func RunSealerWith(ctx context.Context, db *gorm.DB, o SealerOptions) {
+	every, log := o.Every, o.Log
 	if every <= 0 {
 		every = DefaultSealEvery
 	}
 	if log == nil {
 		log = slog.Default()
+	}
+	busy := func() bool { return o.Busy != nil && o.Busy() }
+	if o.BusyEvery <= 0 {
+		o.BusyEvery = BusySealEvery
 	}
 	wait, failures := every, 0
 	t := time.NewTimer(wait)
@@ -159,12 +184,16 @@ func RunSealer(ctx context.Context, db *gorm.DB, every time.Duration, log *slog.
 			return
 		case <-t.C:
 		}
-		if _, err := safeSeal(ctx, db); err != nil && ctx.Err() == nil {
+		seal, next := safeSeal, every
+		if busy() {
+			seal, next = safeSealRound, o.BusyEvery
+		}
+		if _, err := seal(ctx, db); err != nil && ctx.Err() == nil {
 			failures++
 			wait = min(wait*2, maxSealBackoff)
 			log.Error("audit: seal failed", "err", err.Error(), "failures", failures, "retry_in", wait)
 		} else {
-			wait, failures = every, 0
+			wait, failures = next, 0
 		}
 		t.Reset(wait)
 	}
@@ -179,4 +208,14 @@ func safeSeal(ctx context.Context, db *gorm.DB) (n int, err error) {
 		}
 	}()
 	return Seal(ctx, db)
+}
+
+// safeSealRound is safeSeal for a single round of up to sealBatch entries.
+func safeSealRound(ctx context.Context, db *gorm.DB) (n int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("audit: seal panicked: %v", p)
+		}
+	}()
+	return sealRound(ctx, db)
 }

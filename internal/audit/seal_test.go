@@ -112,3 +112,39 @@ func TestRunSealerLogsErrorsAndRecovers(t *testing.T) {
 		t.Fatalf("log: %s", logs.String())
 	}
 }
+
+// While the foreground is busy the sealer seals one round of at most 1,000 entries
+// per BusyEvery instead of everything; nothing is lost, and shutdown seals the rest.
+func TestRunSealerSlowsDownWhileBusy(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	const n = 1100 // more than one round (sealBatch, 1,000)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		for i := range n {
+			if _, err := audit.Append(ctx, tx, entry(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		audit.RunSealerWith(c, db, audit.SealerOptions{Every: 5 * time.Millisecond, Log: slog.New(slog.DiscardHandler),
+			Busy: func() bool { return true }, BusyEvery: time.Hour})
+	}()
+	eventually(t, "one busy round sealed", func() bool { return headSeq(t, db) > 0 })
+	time.Sleep(200 * time.Millisecond)
+	if got := headSeq(t, db); got != 1000 {
+		t.Errorf("busy: %d entries sealed, want one round of 1000", got)
+	}
+	cancel()
+	<-done
+	if rep := mustVerify(t, db, nil); !rep.OK() || rep.Entries != n || rep.Unsealed != 0 {
+		t.Fatalf("after shutdown: %+v", rep)
+	}
+}

@@ -382,3 +382,37 @@ func TestIndexerKeepsSearchCurrent(t *testing.T) {
 		t.Fatal("the new summary is not searchable after indexing")
 	}
 }
+
+// TestIndexerSlowsDownWhileBusy: while the foreground is busy the indexer does one
+// batch of IndexBatch cases per BusyEvery, leaving the rest stale for later.
+func TestIndexerSlowsDownWhileBusy(t *testing.T) {
+	db := testdb.New(t).Gorm
+	for i := range console.IndexBatch + 50 {
+		ct.Insert(t, db, ct.Case{Kind: "refund", CustomerLabel: fmt.Sprintf("Customer %d", i), Summary: "refund"})
+	}
+	if err := db.Exec(`INSERT INTO case_search_stale (case_id) SELECT id FROM cases`).Error; err != nil {
+		t.Fatal(err)
+	}
+	stale := func() int64 {
+		var n int64
+		db.Raw(`SELECT count(*) FROM case_search_stale`).Scan(&n)
+		return n
+	}
+	c, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		console.RunIndexerWith(c, db, console.IndexerOptions{Every: 5 * time.Millisecond,
+			Busy: func() bool { return true }, BusyEvery: time.Hour})
+	}()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); stale() > 50; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no busy round within 10 s: %d stale", stale())
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := stale(); n != 50 {
+		t.Errorf("busy: %d cases stale after one round, want 50", n)
+	}
+}

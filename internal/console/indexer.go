@@ -45,8 +45,36 @@ func IndexPending(ctx context.Context, db *gorm.DB, limit int) (int, error) {
 // searchable within about `every`. Errors are logged, never fatal; the indexer backs
 // off while the database is unreachable.
 func RunIndexer(ctx context.Context, db *gorm.DB, every time.Duration, log *slog.Logger) {
+	RunIndexerWith(ctx, db, IndexerOptions{Every: every, Log: log})
+}
+
+// IndexerOptions tune RunIndexerWith.
+type IndexerOptions struct {
+	Every time.Duration // between rounds; 500 ms when 0
+	Log   *slog.Logger
+	// Busy, when set and true, means the foreground (webhook ingestion) is in a burst:
+	// the indexer then does one batch of IndexBatch cases every BusyIndexEvery instead
+	// of up to 20 batches every Every, leaving the CPU to the requests. New cases are
+	// in their queues at once either way; only search finds them later, and the
+	// indexer catches up once the burst is over.
+	Busy      func() bool
+	BusyEvery time.Duration // between rounds while busy; BusyIndexEvery when 0
+}
+
+// BusyIndexEvery is the wait between rounds while IndexerOptions.Busy reports true.
+const BusyIndexEvery = 2 * time.Second
+
+// RunIndexerWith is RunIndexer with options.
+func RunIndexerWith(ctx context.Context, db *gorm.DB, o IndexerOptions) {
+	every, log := o.Every, o.Log
 	if every <= 0 {
 		every = 500 * time.Millisecond
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if o.BusyEvery <= 0 {
+		o.BusyEvery = BusyIndexEvery
 	}
 	wait := every
 	for {
@@ -55,10 +83,14 @@ func RunIndexer(ctx context.Context, db *gorm.DB, every time.Duration, log *slog
 			return
 		case <-time.After(wait):
 		}
-		_, err := IndexPending(ctx, db, 20*IndexBatch)
+		limit, next := 20*IndexBatch, every
+		if o.Busy != nil && o.Busy() {
+			limit, next = IndexBatch, o.BusyEvery
+		}
+		_, err := IndexPending(ctx, db, limit)
 		switch {
 		case err == nil:
-			wait = every
+			wait = next
 		case ctx.Err() != nil:
 			return
 		default:

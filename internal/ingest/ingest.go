@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/countersign/countersign/internal/dialnexa"
+	"github.com/countersign/countersign/internal/load"
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/textsafe"
 	"github.com/countersign/countersign/internal/triage"
@@ -66,7 +67,10 @@ type Service struct {
 	// Queued, when set, is called after a delivery committed rows to job_outbox
 	// (internal/jobs wakes its dispatcher). It must not block.
 	Queued func()
-	Now    func() time.Time
+	// Load, when set, counts every delivery Ingest is given, so that background
+	// maintenance can slow down during a burst (internal/load).
+	Load *load.Gauge
+	Now  func() time.Time
 
 	batchOnce sync.Once
 	batch     *batcher
@@ -94,6 +98,7 @@ func (s *Service) now() time.Time {
 // error wrapping ErrMalformed for bodies that cannot be decoded (the delivery is still
 // stored, redacted, as rejected), and any other error when nothing could be stored.
 func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
+	s.Load.Add(1)
 	digest := sha256.Sum256(raw)
 	if err := textsafe.StorableJSON(raw); err != nil {
 		// Postgres cannot store it as sent; DialNexa must not retry it for ever.

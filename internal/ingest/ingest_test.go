@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/ingest"
+	"github.com/countersign/countersign/internal/load"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/internal/triage"
 )
@@ -92,6 +94,10 @@ func TestSamplesBecomeCases(t *testing.T) {
 
 func TestDuplicatesAreIdempotent(t *testing.T) {
 	svc, db := newService(t)
+	// Every delivery counts towards "busy", duplicates too (a stopped clock: however
+	// long the deliveries take, they stay in the gauge's last second).
+	at := time.Now()
+	svc.Load = load.NewGaugeWithClock(func() time.Time { return at })
 	body := sample(t, "refund-request.json")
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -106,6 +112,9 @@ func TestDuplicatesAreIdempotent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if n := svc.Load.PerSecond(); n != 10 {
+		t.Errorf("load gauge counted %d deliveries in the last second, want 10", n)
+	}
 	stored := 0
 	for i, o := range outcomes {
 		if errs[i] != nil {

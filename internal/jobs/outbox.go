@@ -18,6 +18,10 @@ import (
 // outboxBatch bounds one dispatch transaction.
 const outboxBatch = 500
 
+// BusyOutboxBatch is how many outbox rows the dispatcher moves a round (one round a
+// second by default) while Options.Busy reports true.
+const BusyOutboxBatch = 100
+
 // DispatchOutbox moves up to limit outbox rows into River jobs in one transaction and
 // returns how many rows it took. Backfill rows are dropped without a job when no
 // DialNexa connector is configured (there is nothing to fetch the call from).
@@ -79,15 +83,21 @@ func (s *Service) WakeOutbox() {
 
 // runOutbox dispatches until ctx ends: shortly after a wake-up (a short pause lets
 // a burst of deliveries share one transaction), and every poll interval for rows
-// other processes wrote. Errors are logged and retried on the next round.
+// other processes wrote. While Options.Busy reports true it takes one batch of
+// BusyOutboxBatch rows every Options.BusyEvery instead, sleeping through the wake-ups. Errors are
+// logged and retried on the next round.
 func (s *Service) runOutbox(ctx context.Context, pause, poll time.Duration) {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var quietUntil time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.outboxWake:
+			if time.Now().Before(quietUntil) {
+				continue // the timer starts the next round
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -95,18 +105,30 @@ func (s *Service) runOutbox(ctx context.Context, pause, poll time.Duration) {
 			}
 		case <-t.C:
 		}
-		for ctx.Err() == nil {
-			n, err := s.DispatchOutbox(ctx, outboxBatch)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Warn("job outbox dispatch failed; retrying", "err", err)
+		wait := poll
+		if s.opts.Busy != nil && s.opts.Busy() {
+			s.dispatchLogged(ctx, BusyOutboxBatch)
+			wait = s.opts.BusyEvery
+			quietUntil = time.Now().Add(wait)
+		} else {
+			for ctx.Err() == nil {
+				if n, ok := s.dispatchLogged(ctx, outboxBatch); !ok || n < outboxBatch {
+					break
 				}
-				break
-			}
-			if n < outboxBatch {
-				break
 			}
 		}
-		t.Reset(poll)
+		t.Reset(wait)
 	}
+}
+
+// dispatchLogged is DispatchOutbox that logs its error; ok is false after one.
+func (s *Service) dispatchLogged(ctx context.Context, limit int) (int, bool) {
+	n, err := s.DispatchOutbox(ctx, limit)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("job outbox dispatch failed; retrying", "err", err)
+		}
+		return n, false
+	}
+	return n, true
 }

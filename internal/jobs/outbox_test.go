@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/countersign/countersign/internal/jobs"
 )
@@ -62,5 +63,32 @@ func TestOutboxBecomesExactlyOneJobPerRow(t *testing.T) {
 	}
 	if enrich != 800 || distinct != 800 || backfill != wantBackfill {
 		t.Errorf("jobs: %d enrich (%d distinct cases), %d backfill; want 800, 800, %d", enrich, distinct, backfill, wantBackfill)
+	}
+}
+
+// TestOutboxSlowsDownWhileBusy: while the process is taking a burst of webhooks the
+// dispatcher moves BusyOutboxBatch rows per BusyEvery; the rest wait in the outbox.
+func TestOutboxSlowsDownWhileBusy(t *testing.T) {
+	e := newEnv(t, jobs.Options{Busy: func() bool { return true }, BusyEvery: time.Hour})
+	for range jobs.BusyOutboxBatch + 50 {
+		e.newCase("refund")
+	}
+	if err := e.db.Gorm.Exec(`INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM cases`).Error; err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	left := func() int64 { return e.scalar(`SELECT count(*) FROM job_outbox`) }
+	for deadline := time.Now().Add(10 * time.Second); left() > 50; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no busy round within 10 s: %d rows left", left())
+		}
+	}
+	e.svc.WakeOutbox() // a wake-up during the quiet time changes nothing
+	time.Sleep(200 * time.Millisecond)
+	if n := left(); n != 50 {
+		t.Errorf("busy: %d rows left after one round, want 50", n)
+	}
+	if n := e.scalar(`SELECT count(*) FROM river_job WHERE kind = 'enrich_case'`); n != jobs.BusyOutboxBatch {
+		t.Errorf("%d enrich jobs, want %d", n, jobs.BusyOutboxBatch)
 	}
 }

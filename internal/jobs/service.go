@@ -75,6 +75,13 @@ type Options struct {
 	RetryDelay time.Duration
 	// Now is time.Now by default.
 	Now func() time.Time
+	// Busy, when set and true, means this process is taking a burst of webhooks: the
+	// outbox dispatcher then moves at most BusyOutboxBatch rows a second into River
+	// (claim checks run slower than that anyway, paced by Stripe's rate limit) and
+	// catches up once the burst is over. The rows wait, durable, in job_outbox.
+	Busy func() bool
+	// BusyEvery is the dispatcher's wait between rounds while busy; 1 s when 0.
+	BusyEvery time.Duration
 }
 
 // Service owns the two River clients and runs the workers.
@@ -109,6 +116,9 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	}
 	if opts.MaxWorkers == 0 {
 		opts.MaxWorkers = 10
+	}
+	if opts.BusyEvery == 0 {
+		opts.BusyEvery = time.Second
 	}
 	if conns == nil {
 		conns = &Connectors{Modes: map[string]Mode{}}

@@ -54,7 +54,8 @@ peak_rss() { # peak resident memory of the server so far, in MB (VmHWM)
   echo '```'
   echo
   echo "Claim checks during these runs are paced by COUNTERSIGN_STRIPE_READ_RATE (80 Stripe reads/s), as they"
-  echo "would be against Stripe's rate limit; search indexing and audit sealing run alongside as usual."
+  echo "would be against Stripe's rate limit. Search indexing, audit sealing and job dispatch run alongside and"
+  echo "slow down while the server takes 100 or more webhooks a second (README, \"How a webhook is stored\")."
   echo
   echo "## 2. Queue and case pages at $CALLS seeded calls (server-side, one request at a time)"
   echo

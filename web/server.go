@@ -75,8 +75,8 @@ func New(d Deps) (*Server, error) {
 	s.metrics = newMetrics(d.DB.Pool)
 	s.metrics.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "countersign_webhooks_last_second",
-		Help: "Webhook deliveries this process took in the last second; from load.BusyRate on, " +
-			"audit sealing, search indexing and job dispatch slow down until the burst is over.",
+		Help: "Webhook deliveries this process took in the last second; from 100 on, audit sealing, " +
+			"search indexing and job dispatch slow down until the burst is over.",
 	}, func() float64 { return float64(s.load.PerSecond()) }))
 	s.csp = contentSecurityPolicy(d.Config)
 	mapping, err := casekind.ParseMapping(d.Config.FieldMapping)

@@ -1,6 +1,8 @@
 package jobs_test
 
 import (
+	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -90,5 +92,52 @@ func TestOutboxSlowsDownWhileBusy(t *testing.T) {
 	}
 	if n := e.scalar(`SELECT count(*) FROM river_job WHERE kind = 'enrich_case'`); n != jobs.BusyOutboxBatch {
 		t.Errorf("%d enrich jobs, want %d", n, jobs.BusyOutboxBatch)
+	}
+}
+
+// checkTimes is an Enricher that records when each claim check started.
+type checkTimes struct {
+	mu sync.Mutex
+	at []time.Time
+}
+
+func (c *checkTimes) Check(context.Context, int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = append(c.at, time.Now())
+	return nil
+}
+
+func (c *checkTimes) Backfill(context.Context, int64) error { return nil }
+
+func (c *checkTimes) times() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.at)
+}
+
+// TestClaimChecksStepAsideWhileBusy: while the process is taking a burst of webhooks,
+// claim checks start at no more than BusyLookupRate a second.
+func TestClaimChecksStepAsideWhileBusy(t *testing.T) {
+	checks := &checkTimes{}
+	e := newEnv(t, jobs.Options{Enricher: checks, Busy: func() bool { return true }})
+	const n = 11
+	for range n {
+		e.newCase("refund")
+	}
+	if err := e.db.Gorm.Exec(`INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM cases`).Error; err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	for deadline := time.Now().Add(30 * time.Second); len(checks.times()) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d claim checks ran within 30 s", len(checks.times()), n)
+		}
+	}
+	at := checks.times()
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	// n checks at 5 a second are n-1 intervals of 200 ms apart, at the least.
+	if took, least := at[n-1].Sub(at[0]), time.Duration(n-1)*time.Second/jobs.BusyLookupRate; took < least-50*time.Millisecond {
+		t.Errorf("%d claim checks while busy started within %v, want at least %v apart", n, took, least)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/database"
 )
 
@@ -76,9 +77,9 @@ type Options struct {
 	// Now is time.Now by default.
 	Now func() time.Time
 	// Busy, when set and true, means this process is taking a burst of webhooks: the
-	// outbox dispatcher then moves at most BusyOutboxBatch rows a second into River
-	// (claim checks run slower than that anyway, paced by Stripe's rate limit) and
-	// catches up once the burst is over. The rows wait, durable, in job_outbox.
+	// outbox dispatcher then moves at most BusyOutboxBatch rows a second into River,
+	// and claim checks and backfills start at BusyLookupRate a second; both catch up
+	// once the burst is over. The rows wait, durable, in job_outbox and river_job.
 	Busy func() bool
 	// BusyEvery is the dispatcher's wait between rounds while busy; 1 s when 0.
 	BusyEvery time.Duration
@@ -94,6 +95,9 @@ type Service struct {
 	fp     FingerprintFunc
 	insert *river.Client[*sql.Tx]
 	work   *river.Client[pgx.Tx]
+
+	// busyPace spaces claim checks while opts.Busy reports true (stepAside).
+	busyPace *connector.Pacer
 
 	outboxWake chan struct{}
 	outboxStop context.CancelFunc
@@ -124,7 +128,7 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 		conns = &Connectors{Modes: map[string]Mode{}}
 	}
 	s := &Service{db: db, conns: conns, log: opts.Log, opts: opts, meter: NewMeter(db.Gorm), fp: opts.Fingerprint,
-		outboxWake: make(chan struct{}, 1)}
+		outboxWake: make(chan struct{}, 1), busyPace: connector.NewPacer(BusyLookupRate, 1)}
 	if s.fp == nil {
 		s.fp = PlanFingerprint
 	}

@@ -18,6 +18,9 @@ func (w *enrichWorker) Work(ctx context.Context, job *river.Job[EnrichArgs]) err
 	if w.s.opts.Enricher == nil {
 		return nil
 	}
+	if err := w.s.stepAside(ctx); err != nil {
+		return err
+	}
 	return readOnly(w.s.opts.Enricher.Check(ctx, job.Args.CaseID))
 }
 
@@ -30,7 +33,24 @@ func (w *backfillWorker) Work(ctx context.Context, job *river.Job[BackfillArgs])
 	if w.s.opts.Enricher == nil {
 		return nil
 	}
+	if err := w.s.stepAside(ctx); err != nil {
+		return err
+	}
 	return readOnly(w.s.opts.Enricher.Backfill(ctx, job.Args.CallID))
+}
+
+// BusyLookupRate is how many claim checks and backfills a second the process starts
+// while Options.Busy reports true (instead of as many as the Stripe pacing allows).
+const BusyLookupRate = 5
+
+// stepAside holds a claim check or backfill back while the process is taking a burst
+// of webhooks: they start at BusyLookupRate a second until it is over. The job stays
+// running meanwhile (at most a couple of seconds: 10 workers at 5 a second).
+func (s *Service) stepAside(ctx context.Context) error {
+	if s.opts.Busy == nil || !s.opts.Busy() {
+		return nil
+	}
+	return s.busyPace.Wait(ctx)
 }
 
 // readOnly maps a look-up failure to River: wait as asked on 429, stop on a

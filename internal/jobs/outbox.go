@@ -84,8 +84,8 @@ func (s *Service) WakeOutbox() {
 // runOutbox dispatches until ctx ends: shortly after a wake-up (a short pause lets
 // a burst of deliveries share one transaction), and every poll interval for rows
 // other processes wrote. While Options.Busy reports true it takes one batch of
-// BusyOutboxBatch rows every Options.BusyEvery instead, sleeping through the wake-ups. Errors are
-// logged and retried on the next round.
+// BusyOutboxBatch rows every Options.BusyEvery instead, sleeping through the
+// wake-ups. Errors are logged and retried on the next round.
 func (s *Service) runOutbox(ctx context.Context, pause, poll time.Duration) {
 	t := time.NewTimer(0)
 	defer t.Stop()

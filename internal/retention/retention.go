@@ -456,25 +456,9 @@ type CallsDrop struct {
 func dropCalls(ctx context.Context, db *gorm.DB, p Partition, actor string) (CallsDrop, error) {
 	var d CallsDrop
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := begin(tx, lockKey); err != nil {
-			return err
-		}
-		if ok, err := attached(tx, Calls, p.Name); err != nil || !ok {
-			return cmpErr(err, errGone)
-		}
-		if err := over(tx, p); err != nil {
-			return err
-		}
-		if err := tx.Exec("LOCK TABLE " + quote(p.Name) + " IN SHARE ROW EXCLUSIVE MODE").Error; err != nil {
-			return err
-		}
-		q := p
-		reason, err := callsHold(tx, &q)
+		q, err := claim(tx, Calls, p, "SHARE ROW EXCLUSIVE", callsHold)
 		if err != nil {
 			return err
-		}
-		if reason != "" {
-			return errHeld{reason}
 		}
 		d.Cases = q.Cases
 		if err := tx.Raw("SELECT count(*) FROM " + quote(p.Name)).Row().Scan(&d.Calls); err != nil {
@@ -500,6 +484,32 @@ func dropCalls(ctx context.Context, db *gorm.DB, p Partition, actor string) (Cal
 		return CallsDrop{}, fmt.Errorf("retention: %s: %w", p.Name, err)
 	}
 	return d, nil
+}
+
+// claim is how both drops start, inside their transaction: take the retention lock,
+// check that p is still attached to table and still older than the window, lock it in
+// mode, and re-read whether anything holds it (hold). It returns p as hold re-read it.
+func claim(tx *gorm.DB, table string, p Partition, mode string, hold func(*gorm.DB, *Partition) (string, error)) (Partition, error) {
+	if err := begin(tx, lockKey); err != nil {
+		return p, err
+	}
+	if ok, err := attached(tx, table, p.Name); err != nil || !ok {
+		return p, cmpErr(err, errGone)
+	}
+	if err := over(tx, p); err != nil {
+		return p, err
+	}
+	if err := tx.Exec("LOCK TABLE " + quote(p.Name) + " IN " + mode + " MODE").Error; err != nil {
+		return p, err
+	}
+	reason, err := hold(tx, &p)
+	if err != nil {
+		return p, err
+	}
+	if reason != "" {
+		return p, errHeld{reason}
+	}
+	return p, nil
 }
 
 func cmpErr(err, otherwise error) error {
@@ -529,25 +539,9 @@ func exportName(partition string) string { return partition + ".jsonl" }
 func dropAudit(ctx context.Context, db *gorm.DB, p Partition, dir, actor string) (AuditDrop, error) {
 	var d AuditDrop
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := begin(tx, lockKey); err != nil {
-			return err
-		}
-		if ok, err := attached(tx, Audit, p.Name); err != nil || !ok {
-			return cmpErr(err, errGone)
-		}
-		if err := over(tx, p); err != nil {
-			return err
-		}
-		if err := tx.Exec("LOCK TABLE " + quote(p.Name) + " IN SHARE MODE").Error; err != nil {
-			return err
-		}
-		q := p
-		reason, err := auditHold(tx, &q)
+		q, err := claim(tx, Audit, p, "SHARE", auditHold)
 		if err != nil {
 			return err
-		}
-		if reason != "" {
-			return errHeld{reason}
 		}
 		runs, rows, err := seqRuns(tx, p.Name)
 		if err != nil {

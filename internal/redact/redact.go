@@ -98,14 +98,15 @@ const maxPasses = 16
 func String(s string) (string, Counts) {
 	var counts Counts
 	for range maxPasses {
-		spans := find(s)
+		n, off := normalize(s)
+		spans := find(n)
 		if len(spans) == 0 {
 			break
 		}
 		if counts == nil {
 			counts = make(Counts, 2)
 		}
-		s = apply(s, spans, counts)
+		s = apply(s, off, spans, counts)
 	}
 	return s, counts
 }
@@ -114,7 +115,8 @@ func String(s string) (string, Counts) {
 // refuse input (a free-text note) rather than silently rewrite it. Text with
 // no findings is answered from a single scan without building any output.
 func Detect(s string) Counts {
-	if len(find(s)) == 0 {
+	n, _ := normalize(s)
+	if len(find(n)) == 0 {
 		return nil
 	}
 	_, c := String(s)
@@ -162,15 +164,18 @@ const (
 	maxMaskLen = len("[bank account ") + len(bullets4) + len(" 1234]")
 )
 
-func apply(s string, spans []span, counts Counts) string {
+// apply replaces the spans, found in the normal form whose offsets into s
+// are off, by their masks in s itself.
+func apply(s string, off []int, spans []span, counts Counts) string {
 	var b strings.Builder
 	b.Grow(len(s) + len(spans)*maxMaskLen)
 	prev := 0
 	for _, sp := range spans {
-		b.WriteString(s[prev:sp.start])
+		start, end := origSpan(off, sp.start, sp.end)
+		b.WriteString(s[prev:start])
 		writeMask(&b, sp)
 		counts[sp.kind]++
-		prev = sp.end
+		prev = end
 	}
 	b.WriteString(s[prev:])
 	return b.String()
@@ -206,4 +211,101 @@ func maskLabelEnd(s string, i int) int {
 		}
 	}
 	return 0
+}
+
+// Strings redacts texts as one document, joined by line breaks, so that a
+// number split across two of them (a card read over two transcript turns) is
+// found; each text gets back its own part of every mask. A value split across
+// texts is masked in each of them and counted once. texts is not modified;
+// when nothing is found it is returned as is.
+func Strings(texts []string) ([]string, Counts) {
+	if len(texts) < 2 {
+		if len(texts) == 1 {
+			s, c := String(texts[0])
+			if c == nil {
+				return texts, nil
+			}
+			return []string{s}, c
+		}
+		return texts, nil
+	}
+	var counts Counts
+	out := texts
+	for range maxPasses {
+		joined := strings.Join(out, "\n")
+		n, off := normalize(joined)
+		spans := find(n)
+		if len(spans) == 0 {
+			break
+		}
+		if counts == nil {
+			counts = make(Counts, 2)
+		}
+		for _, sp := range spans {
+			counts[sp.kind]++
+		}
+		out = splitApply(out, off, spans)
+	}
+	return out, counts
+}
+
+// splitApply masks, in each text, the part of every span that falls in it.
+func splitApply(texts []string, off []int, spans []span) []string {
+	res := make([]string, len(texts))
+	base := 0
+	k := 0 // first span that may still reach the current text
+	for i, t := range texts {
+		end := base + len(t)
+		var b strings.Builder
+		prev := base
+		for j := k; j < len(spans); j++ {
+			a, z := origSpan(off, spans[j].start, spans[j].end)
+			if a >= end {
+				break
+			}
+			if z <= base {
+				k = j + 1
+				continue
+			}
+			a, z = max(a, base), min(z, end)
+			if a == z || !holdsNumber(texts[i][a-base:z-base]) {
+				continue // only the line break, or a turn of fillers ("uh-huh")
+			}
+			if b.Len() == 0 {
+				b.Grow(len(t) + maxMaskLen)
+			}
+			b.WriteString(texts[i][prev-base : a-base])
+			writeMask(&b, spans[j])
+			prev = z
+		}
+		if prev == base && b.Len() == 0 {
+			res[i] = t
+		} else {
+			b.WriteString(t[prev-base:])
+			res[i] = b.String()
+		}
+		base = end + 1 // the joining line break
+	}
+	return res
+}
+
+// holdsNumber reports a digit (of any script) or a spoken number in piece.
+func holdsNumber(piece string) bool {
+	for i := 0; i < len(piece); i++ {
+		c := piece[i]
+		if isDigit(c) || c >= 0x80 {
+			return true
+		}
+		if isAlpha(c) && (i == 0 || !isAlpha(piece[i-1])) {
+			e := i
+			for e < len(piece) && isAlpha(piece[e]) {
+				e++
+			}
+			if _, ok := spokenAt(piece, i, e); ok {
+				return true
+			}
+			i = e - 1
+		}
+	}
+	return false
 }

@@ -19,7 +19,8 @@
 //   - Card numbers: 13–19 digits passing Luhn, written, spoken or mixed. Digit
 //     groups join across up to two separators (space, tab, line break, dash,
 //     dot, slash, underscore, comma) and up to two fillers or spoken separators
-//     ("uh", "um", "dash"), so cards read in groups, split over lines, or
+//     ("uh", "um", "dash"), and, after a line break, a speaker label
+//     ("User:"), so cards read in groups, split over lines or turns, or
 //     broken by hesitation stay one number. Spoken forms: single digits, "oh",
 //     "double/triple x", teens and tens ("forty-two", "twelve"), "x hundred
 //     [and] yz" and "forty-two hundred". Inside a longer run a window is a card
@@ -37,7 +38,9 @@
 //     DE, DK, EE, EL, ES, FI, FR, HR, HU, IE, IT, LT, LU, LV, MT, NL, PL, PT,
 //     RO, SE, SI, SK, GB/XI, CH, NO). Shapes with no simple check (BG and CZ
 //     ten-digit personal numbers, GB GD/HA) count only with an upper-case
-//     prefix. Also 8–12 bare digits named by VAT wording. [vat •••• 6789]
+//     prefix, and a lower-case prefix set apart from its digits ("no 3401
+//     06075") only after VAT wording. Also 8–12 bare digits named by VAT
+//     wording. [vat •••• 6789]
 //   - SSN/ITIN/EIN: nine digits grouped 3-2-4 (SSA-valid parts; ITIN group
 //     ranges) or 2-7 (an assigned EIN prefix), separated by dashes, dots or a
 //     spoken "dash", need no context. Nine digits in any other grouping need

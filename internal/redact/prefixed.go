@@ -135,6 +135,9 @@ func ibanAt(s string, i int) (span, bool) {
 	}
 	var c [34]byte
 	var ends [34]int
+	if readChars(s, i, c[:4], ends[:4]) < 4 || !isDigit(c[2]) || !isDigit(c[3]) {
+		return span{}, false // most two-letter words: not followed by check digits
+	}
 	if readChars(s, i, c[:L], ends[:L]) < L || !isDigit(c[2]) || !isDigit(c[3]) || !boundaryAt(s, ends[L-1]) {
 		return span{}, false
 	}
@@ -200,8 +203,13 @@ func vatAt(s string, i int) (span, bool) {
 	for body < len(s) && isSep(s[body]) && body-i < 4 {
 		body++
 	}
-	if body >= len(s) || !isAlnum(s[body]) {
+	if !upper && body > i+2 && !containsFold(s, i-keywordWindow, i, vatWords[:]) {
+		// "no 3401 06075", "it 784…": a lower-case prefix set apart from the
+		// digits is a word unless VAT wording comes before it.
 		return span{}, false
+	}
+	if body+3 > len(s) || !isDigit(s[body]) && !isDigit(s[body+1]) && !isDigit(s[body+2]) {
+		return span{}, false // every shape has a digit in its first three
 	}
 	var c [14]byte
 	var ends [14]int
@@ -221,6 +229,9 @@ func vatAt(s string, i int) (span, bool) {
 	}
 	return span{}, false
 }
+
+// vatWords make a lower-case, spaced country prefix a VAT prefix.
+var vatWords = [...]string{"vat", "tva", "mwst", "btw", "iva", "ust", "moms", "mva", "tax"}
 
 // lastDigits stores the last four digits of b in dst, reporting whether b
 // has four.

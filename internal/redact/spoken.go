@@ -207,7 +207,7 @@ func fillerWord(w string) bool {
 // also across commas, full stops and fillers.
 func joins(s string, a, b unit, card bool) bool {
 	gap := s[a.end:b.start]
-	if len(gap) == 0 || len(gap) > 16 {
+	if len(gap) == 0 || len(gap) > 24 {
 		return false
 	}
 	spoken := a.word || b.word
@@ -227,6 +227,10 @@ func joins(s string, a, b unit, card bool) bool {
 				e++
 			}
 			w := gap[i:e]
+			if card && lines > 0 && e < len(gap) && gap[e] == ':' && speakerWord(w) {
+				i = e + 1 // "…4242\nUser: 4242…": a transcript's next turn
+				continue
+			}
 			if !fillerWord(w) && !equalFold(w, "uh-huh") {
 				return false
 			}
@@ -257,4 +261,16 @@ func joins(s string, a, b unit, card bool) bool {
 
 func sepWordOnly(w string) bool {
 	return equalFold(w, "dash") || equalFold(w, "hyphen")
+}
+
+// speakerWords label the turns of a flat transcript ("Agent: …\nUser: …").
+var speakerWords = [...]string{"user", "agent", "caller", "customer", "assistant", "bot", "ai", "human", "speaker", "client", "rep"}
+
+func speakerWord(w string) bool {
+	for _, x := range speakerWords {
+		if equalFold(w, x) {
+			return true
+		}
+	}
+	return false
 }

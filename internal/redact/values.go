@@ -68,6 +68,15 @@ var keywords = [...]keyword{
 	{"dated", kwBusiness, false}, {"transaction id", kwBusiness, false}, {"charge id", kwBusiness, false}, {"payment id", kwBusiness, false},
 }
 
+// kwByLetter is keywords by their first letter.
+var kwByLetter [26][]keyword
+
+func init() {
+	for _, k := range keywords {
+		kwByLetter[k.text[0]-'a'] = append(kwByLetter[k.text[0]-'a'], k)
+	}
+}
+
 // customerWords before "account number", or after the value, make it the
 // caller's account with us; bankWords anywhere around make it a bank's.
 var (
@@ -117,7 +126,7 @@ func keywordAt(s string, i, to int) (keyword, int) {
 	}
 	var best keyword
 	bestEnd := 0
-	for _, k := range keywords {
+	for _, k := range kwByLetter[s[i]|0x20-'a'] {
 		e := i + len(k.text)
 		if e > to || e <= bestEnd || (e < len(s) && isAlpha(s[e])) || !equalFold(s[i:e], k.text) {
 			continue

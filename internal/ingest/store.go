@@ -39,35 +39,25 @@ type redactedCall struct {
 	suppressed redact.Counts
 }
 
-func redactCall(c *dialnexa.Call) (redactedCall, error) {
-	r := redactedCall{c: c, turns: make([]turnJSON, 0, len(c.Transcript))}
-	var counts redact.Counts
-	r.summary, counts = redact.String(c.Summary)
-	r.suppressed = r.suppressed.Add(counts)
-	masked := make([]dialnexa.Turn, 0, len(c.Transcript))
+// redactCall shapes a call decoded from an already redacted delivery (whose
+// suppression counts are counts) for storage. It redacts nothing itself.
+func redactCall(c *dialnexa.Call, counts redact.Counts) (redactedCall, error) {
+	r := redactedCall{c: c, summary: c.Summary, turns: make([]turnJSON, 0, len(c.Transcript)), suppressed: counts}
 	for _, t := range c.Transcript {
-		text, n := redact.String(t.Text)
-		r.suppressed = r.suppressed.Add(n)
-		r.turns = append(r.turns, turnJSON{Speaker: t.Speaker, Text: text, At: t.At})
-		masked = append(masked, dialnexa.Turn{Speaker: t.Speaker, Text: text, At: t.At})
+		r.turns = append(r.turns, turnJSON{Speaker: t.Speaker, Text: t.Text, At: t.At})
 	}
-	r.text = dialnexa.TranscriptText(masked)
+	r.text = dialnexa.TranscriptText(c.Transcript)
 	r.fields = json.RawMessage("{}")
 	if len(c.Analysis) > 0 {
 		raw, err := json.Marshal(c.Analysis)
 		if err != nil {
 			return r, fmt.Errorf("encode analysis: %w", err)
 		}
-		red, n, err := redact.JSON(raw)
-		if err != nil {
-			return r, fmt.Errorf("redact analysis: %w", err)
-		}
-		r.suppressed = r.suppressed.Add(n)
-		r.fields = red
-		dec := json.NewDecoder(bytes.NewReader(red))
+		r.fields = raw
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&r.analysis); err != nil {
-			return r, fmt.Errorf("decode redacted analysis: %w", err)
+			return r, fmt.Errorf("decode analysis: %w", err)
 		}
 	}
 	return r, nil
@@ -96,8 +86,10 @@ func (c storedCall) bare() bool {
 
 // callEvent is one verified call event on its way into the database.
 type callEvent struct {
-	raw, digest []byte
-	ev          dialnexa.Event
+	body   json.RawMessage // the delivery after redact.JSON
+	counts redact.Counts   // what redact.JSON suppressed in it
+	digest []byte
+	ev     dialnexa.Event
 }
 
 // storeCalls writes call events in one transaction of three round trips on a
@@ -121,12 +113,11 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 	}
 	ps := make([]prepared, len(evs))
 	for i, e := range evs {
-		body, text, bodyCounts := redactedBody(e.raw)
-		rc, err := redactCall(e.ev.Call)
+		rc, err := redactCall(e.ev.Call, e.counts)
 		if err != nil {
 			return nil, err
 		}
-		ps[i] = prepared{rc: rc, args: s.storeCallArgs(e.ev, rc, e.digest, body, text, bodyCounts)}
+		ps[i] = prepared{rc: rc, args: s.storeCallArgs(e.ev, rc, e.digest, e.body, "", e.counts)}
 	}
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {

@@ -162,7 +162,7 @@ func numberFollows(s string, i int) bool {
 	to := min(len(s), i+rightWindow)
 	for j := i; j < to; j++ {
 		c := s[j]
-		if c == '\n' || c == ';' || c == '!' || c == '?' || c == '.' && (j+1 == len(s) || s[j+1] == ' ') {
+		if c == '\n' || c == ';' || c == '!' || c == '?' || c == ',' || c == '.' && (j+1 == len(s) || s[j+1] == ' ') {
 			return false
 		}
 		if isDigit(c) {

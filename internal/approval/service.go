@@ -11,6 +11,7 @@ import (
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/reqlog"
+	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/models"
 )
 
@@ -23,6 +24,9 @@ type Service struct {
 	OnApproved func(ctx context.Context, tx *gorm.DB, caseID int64, fingerprint string) error
 	// RevealRoles may reveal restricted values (default: admin, finance_approver).
 	RevealRoles []string
+	// Vault opens the restricted values kept for a call; nil: only their kinds
+	// (and, for calls stored before the vault, their masks) can be shown.
+	Vault *vault.Keyring
 }
 
 // Result says where a decision left the case.

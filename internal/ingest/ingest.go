@@ -32,6 +32,7 @@ import (
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/textsafe"
 	"github.com/countersign/countersign/internal/triage"
+	"github.com/countersign/countersign/internal/vault"
 )
 
 // Outcome says what a delivery did.
@@ -72,7 +73,10 @@ type Service struct {
 	// Load, when set, counts every delivery Ingest is given, so that background
 	// maintenance can slow down during a burst (internal/load).
 	Load *load.Gauge
-	Now  func() time.Time
+	// Vault, when set, keeps the originals of restricted values (tax ids, bank
+	// details) encrypted with the call; without it they are only masked.
+	Vault *vault.Keyring
+	Now   func() time.Time
 
 	batchOnce sync.Once
 	batch     *batcher
@@ -112,7 +116,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 	}
 	// Suppression is a property of the whole document: every key, string and
 	// number is redacted here, once, and nothing after this line sees raw.
-	body, counts, rerr := redact.JSON(raw)
+	doc, rerr := redact.JSONDocument(raw)
 	if rerr != nil {
 		id, err := s.storeRejected(ctx, raw, digest[:], rerr)
 		if err != nil {
@@ -120,6 +124,9 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		}
 		return Result{Outcome: Rejected, DeliveryID: id}, malformed(rerr)
 	}
+	body := doc.Body
+	// The suppression flag lists what was masked and the private documents named.
+	counts := redact.Counts(nil).Add(doc.Counts).Add(doc.Mentions)
 	ev, decErr := dialnexa.Decode(body)
 	if decErr != nil {
 		id, err := s.storeRejected(ctx, body, digest[:], decErr)
@@ -137,7 +144,8 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		id, err := s.storePlain(ctx, body, counts, digest[:], ev.EventType, outcome)
 		return Result{Outcome: outcome, DeliveryID: id, Suppressed: counts}, err
 	}
-	res, err := s.store(ctx, callEvent{body: body, counts: counts, digest: digest[:], ev: ev})
+	res, err := s.store(ctx, callEvent{body: body, counts: counts, found: doc.Restricted,
+		restricted: len(doc.Mentions) > 0, digest: digest[:], ev: ev})
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}

@@ -87,9 +87,13 @@ func (c storedCall) bare() bool {
 // callEvent is one verified call event on its way into the database.
 type callEvent struct {
 	body   json.RawMessage // the delivery after redact.JSON
-	counts redact.Counts   // what redact.JSON suppressed in it
-	digest []byte
-	ev     dialnexa.Event
+	counts redact.Counts   // what redact.JSON suppressed in it, documents named included
+	// found are the originals of its restricted values, for the vault; restricted
+	// says it named a private document (passport, tax return, bank statement).
+	found      []redact.Finding
+	restricted bool
+	digest     []byte
+	ev         dialnexa.Event
 }
 
 // storeCalls writes call events in one transaction of three round trips on a
@@ -221,6 +225,9 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 			}
 		}
 		res[i].Queued = len(res[i].CaseIDs)
+		if err := s.queueSuppression(b, call.ID, evs[i]); err != nil {
+			return nil, err
+		}
 		if call.bare() {
 			b.Queue(`INSERT INTO job_outbox (kind, call_id) VALUES ('backfill', $1)`, call.ID)
 			res[i].Queued++
@@ -474,4 +481,28 @@ func firstNonEmpty(v ...string) string {
 func entry(action, objType string, objID int64, summary map[string]any) audit.Entry {
 	return audit.Entry{Actor: "dialnexa", Action: action, ObjectType: objType,
 		ObjectID: strconv.FormatInt(objID, 10), Outcome: "ok", Summary: summary}
+}
+
+// queueSuppression adds to b what a call event's suppression needs: its restricted
+// originals sealed into the vault, the call flagged for restricted handling when a
+// private document was named, and the flag (kinds and counts) copied onto the
+// call's cases.
+func (s *Service) queueSuppression(b *pgx.Batch, callID int64, e callEvent) error {
+	if s.Vault != nil && len(e.found) > 0 {
+		q, args, err := s.Vault.InsertStatement(callID, e.found)
+		if err != nil {
+			return err
+		}
+		if q != "" {
+			b.Queue(q, args...)
+		}
+	}
+	if e.restricted {
+		b.Queue(`UPDATE calls SET restricted = true WHERE id = $1 AND NOT restricted`, callID)
+	}
+	if len(e.counts) > 0 || e.restricted {
+		b.Queue(`UPDATE cases SET suppressed = suppressed || $2::jsonb, restricted = restricted OR $3
+			WHERE call_id = $1`, callID, string(countsJSON(e.counts)), e.restricted)
+	}
+	return nil
 }

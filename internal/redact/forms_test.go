@@ -64,3 +64,26 @@ func TestForms(t *testing.T) {
 		checkInvariants(t, tt.in, out, c)
 	}
 }
+
+func TestVaultFindingsAndMentions(t *testing.T) {
+	out, c, found := StringVault("VAT de 978 401 563 and card 4242424242424242, ssn 123-45-6789")
+	if out != "VAT [vat] and card [card •••• 4242], ssn [ssn]" || c.Total() != 3 {
+		t.Fatalf("StringVault = %q %v", out, c)
+	}
+	if len(found) != 2 || found[0] != (Finding{VAT, "de 978 401 563"}) || found[1] != (Finding{SSN, "123-45-6789"}) {
+		t.Fatalf("findings = %#v (cards are never kept)", found)
+	}
+	d, err := JSONDocument([]byte(`{"t":[{"text":"IBAN DE89 3704 0044"},{"text":"0532 0130 00"}],"n":"I sent a photo of my Passport and our tax return"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Restricted) != 1 || d.Restricted[0].Kind != IBAN || d.Restricted[0].Value != "DE89 3704 0044\n0532 0130 00" {
+		t.Errorf("Restricted = %#v", d.Restricted)
+	}
+	if d.Mentions[Passport] != 1 || d.Mentions[TaxReturn] != 1 {
+		t.Errorf("Mentions = %v", d.Mentions)
+	}
+	if Mentions("passporting rules") != nil {
+		t.Error("a word containing passport is no mention")
+	}
+}

@@ -27,47 +27,75 @@ import (
 // original keys) gets " (2)", " (3)"… appended. raw must hold exactly one
 // JSON value.
 func JSON(raw []byte) ([]byte, Counts, error) {
+	d, err := JSONDocument(raw)
+	return d.Body, d.Counts, err
+}
+
+// Document is a JSON document after redaction.
+type Document struct {
+	Body       []byte    // raw itself when nothing was masked
+	Counts     Counts    // values masked, by kind
+	Restricted []Finding // originals of the restricted values, for the vault
+	Mentions   Counts    // private documents mentioned (see Mentions)
+}
+
+// JSONDocument is JSON that also returns what the vault and the suppression
+// flag need: the originals of restricted values, and mentions of private
+// documents in any string.
+func JSONDocument(raw []byte) (Document, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, nil, fmt.Errorf("redact: decode json: %w", err)
+		return Document{}, fmt.Errorf("redact: decode json: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, nil, errors.New("redact: decode json: data after the top-level value")
+		return Document{}, errors.New("redact: decode json: data after the top-level value")
 	}
-	var counts Counts
-	v = walk(v, &counts)
-	if counts.Total() == 0 {
-		return raw, nil, nil
+	w := walker{}
+	v = w.walk(v)
+	if w.counts.Total() == 0 {
+		return Document{Body: raw, Mentions: w.mentions}, nil
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return nil, nil, fmt.Errorf("redact: encode json: %w", err)
+		return Document{}, fmt.Errorf("redact: encode json: %w", err)
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), counts, nil
+	return Document{Body: bytes.TrimSuffix(b.Bytes(), []byte("\n")), Counts: w.counts, Restricted: w.found, Mentions: w.mentions}, nil
 }
 
-func walk(v any, counts *Counts) any {
+// walker carries what a document walk collects.
+type walker struct {
+	counts   Counts
+	found    []Finding
+	mentions Counts
+}
+
+func (w *walker) text(s string) (string, Counts) {
+	w.mentions = w.mentions.Add(Mentions(s))
+	return redactString(s, &w.found)
+}
+
+func (w *walker) walk(v any) any {
 	switch x := v.(type) {
 	case string:
-		out, c := String(x)
-		*counts = counts.Add(c)
+		out, c := w.text(x)
+		w.counts = w.counts.Add(c)
 		return out
 	case json.Number:
 		if out, c := numberText(string(x)); c != nil {
-			*counts = counts.Add(c)
+			w.counts = w.counts.Add(c)
 			return out
 		}
 	case []any:
-		walkTurns(x, counts)
+		w.walkTurns(x)
 		for i := range x {
-			x[i] = walk(x[i], counts)
+			x[i] = w.walk(x[i])
 		}
 	case map[string]any:
-		return walkObject(x, counts)
+		return w.walkObject(x)
 	}
 	return v
 }
@@ -76,7 +104,7 @@ func walk(v any, counts *Counts) any {
 var turnTextKeys = [...]string{"text", "message", "content"}
 
 // walkTurns redacts the texts of an array's turns (or its strings) together.
-func walkTurns(x []any, counts *Counts) {
+func (w *walker) walkTurns(x []any) {
 	type ref struct {
 		obj map[string]any
 		key string
@@ -100,8 +128,8 @@ func walkTurns(x []any, counts *Counts) {
 	if len(texts) < 2 {
 		return
 	}
-	out, c := Strings(texts)
-	*counts = counts.Add(c)
+	out, c := redactStrings(texts, &w.found)
+	w.counts = w.counts.Add(c)
 	for k, r := range refs {
 		if r.obj != nil {
 			r.obj[r.key] = out[k]
@@ -111,17 +139,17 @@ func walkTurns(x []any, counts *Counts) {
 	}
 }
 
-func walkObject(x map[string]any, counts *Counts) map[string]any {
+func (w *walker) walkObject(x map[string]any) map[string]any {
 	var renamed []string
 	for _, k := range slices.Sorted(maps.Keys(x)) {
-		x[k] = walk(x[k], counts)
-		if c := Detect(k); c != nil {
-			*counts = counts.Add(c)
+		x[k] = w.walk(x[k])
+		if Detect(k) != nil {
 			renamed = append(renamed, k)
 		}
 	}
 	for _, k := range renamed {
-		nk, _ := String(k)
+		nk, c := w.text(k)
+		w.counts = w.counts.Add(c)
 		v := x[k]
 		delete(x, k)
 		key := nk

@@ -46,6 +46,17 @@ func (k Kind) priority() int {
 	}
 }
 
+// Restricted reports the kinds finance may need back (tax ids and bank
+// details): their masks show the kind only ("[vat]"), and their originals can
+// be kept, encrypted, in the vault. Cards never are (PCI DSS: last four only).
+func (k Kind) Restricted() bool {
+	switch k {
+	case IBAN, Routing, BankAccount, SSN, EIN, ITIN, VAT:
+		return true
+	}
+	return false
+}
+
 // label is the word shown inside the mask token.
 func (k Kind) label() string {
 	if k == BankAccount {
@@ -95,7 +106,24 @@ const maxPasses = 16
 //
 // The result is a fixpoint: String(String(s)) == String(s), and it never
 // contains a Luhn-valid run of 13–19 digits (see doc.go for the exact rule).
-func String(s string) (string, Counts) {
+func String(s string) (string, Counts) { return redactString(s, nil) }
+
+// Finding is the original text of one restricted value (Kind.Restricted), as
+// it was said, for the vault. Nothing else may keep it.
+type Finding struct {
+	Kind  Kind
+	Value string
+}
+
+// StringVault is String that also returns the originals of the restricted
+// values it masked, in order.
+func StringVault(s string) (string, Counts, []Finding) {
+	var found []Finding
+	out, c := redactString(s, &found)
+	return out, c, found
+}
+
+func redactString(s string, found *[]Finding) (string, Counts) {
 	var counts Counts
 	for range maxPasses {
 		n, off := normalize(s)
@@ -106,7 +134,7 @@ func String(s string) (string, Counts) {
 		if counts == nil {
 			counts = make(Counts, 2)
 		}
-		s = apply(s, off, spans, counts)
+		s = apply(s, off, spans, counts, found)
 	}
 	return s, counts
 }
@@ -166,7 +194,7 @@ const (
 
 // apply replaces the spans, found in the normal form whose offsets into s
 // are off, by their masks in s itself.
-func apply(s string, off []int, spans []span, counts Counts) string {
+func apply(s string, off []int, spans []span, counts Counts, found *[]Finding) string {
 	var b strings.Builder
 	b.Grow(len(s) + len(spans)*maxMaskLen)
 	prev := 0
@@ -175,6 +203,9 @@ func apply(s string, off []int, spans []span, counts Counts) string {
 		b.WriteString(s[prev:start])
 		writeMask(&b, sp)
 		counts[sp.kind]++
+		if found != nil && sp.kind.Restricted() {
+			*found = append(*found, Finding{Kind: sp.kind, Value: s[start:end]})
+		}
 		prev = end
 	}
 	b.WriteString(s[prev:])
@@ -184,6 +215,10 @@ func apply(s string, off []int, spans []span, counts Counts) string {
 func writeMask(b *strings.Builder, sp span) {
 	b.WriteByte('[')
 	b.WriteString(sp.kind.label())
+	if sp.kind.Restricted() {
+		b.WriteByte(']')
+		return
+	}
 	if sp.kind == CVV {
 		b.WriteString(" •••]")
 		return
@@ -202,12 +237,20 @@ func isMaskTail(s string, i, j int) bool {
 		i >= len(pre)-1 && s[i-len(pre)+1:i] == pre[1:]
 }
 
-// maskLabelEnd returns the end of "[label •" when a mask token starts at i, or 0.
+// maskLabelEnd returns the end of "[label •" or of "[label]" when a mask
+// token starts at i, or 0.
 func maskLabelEnd(s string, i int) int {
 	for _, k := range [...]Kind{Card, CVV, IBAN, Routing, BankAccount, SSN, EIN, ITIN, VAT} {
 		l := k.label()
-		if e := i + 1 + len(l) + len(" •"); e <= len(s) && s[i+1:i+1+len(l)] == l && s[i+1+len(l):e] == " •" {
-			return e
+		e := i + 1 + len(l)
+		if e > len(s) || s[i+1:e] != l {
+			continue
+		}
+		if e < len(s) && s[e] == ']' {
+			return e + 1
+		}
+		if e+len(" •") <= len(s) && s[e:e+len(" •")] == " •" {
+			return e + len(" •")
 		}
 	}
 	return 0
@@ -218,10 +261,12 @@ func maskLabelEnd(s string, i int) int {
 // found; each text gets back its own part of every mask. A value split across
 // texts is masked in each of them and counted once. texts is not modified;
 // when nothing is found it is returned as is.
-func Strings(texts []string) ([]string, Counts) {
+func Strings(texts []string) ([]string, Counts) { return redactStrings(texts, nil) }
+
+func redactStrings(texts []string, found *[]Finding) ([]string, Counts) {
 	if len(texts) < 2 {
 		if len(texts) == 1 {
-			s, c := String(texts[0])
+			s, c := redactString(texts[0], found)
 			if c == nil {
 				return texts, nil
 			}
@@ -243,6 +288,10 @@ func Strings(texts []string) ([]string, Counts) {
 		}
 		for _, sp := range spans {
 			counts[sp.kind]++
+			if found != nil && sp.kind.Restricted() {
+				a, z := origSpan(off, sp.start, sp.end)
+				*found = append(*found, Finding{Kind: sp.kind, Value: joined[a:z]})
+			}
 		}
 		out = splitApply(out, off, spans)
 	}

@@ -302,9 +302,9 @@ func (s *Service) finalize(ctx context.Context, tx *gorm.DB, c *caseData, fp str
 	if err := setStatus(tx, c.ID, models.StatusApproved, models.StatusExecuting); err != nil {
 		return nil, err
 	}
-	q := tx.Exec(`UPDATE actions SET status = 'queued', updated_at = now() WHERE case_id = ? AND status = 'planned'`, c.ID)
-	if q.Error != nil {
-		return nil, fmt.Errorf("approval: queue actions of case %d: %w", c.ID, q.Error)
+	queued, err := MoveCaseActionsTx(ctx, tx, c.ID, models.ActionPlanned, models.ActionQueued)
+	if err != nil {
+		return nil, err
 	}
 	if err := recordDecision(tx, c.ID, decision, p, "", "", fp); err != nil {
 		return nil, err
@@ -314,7 +314,7 @@ func (s *Service) finalize(ctx context.Context, tx *gorm.DB, c *caseData, fp str
 			return nil, fmt.Errorf("approval: enqueue actions of case %d: %w", c.ID, err)
 		}
 	}
-	sum := map[string]any{"fingerprint": fp, "actions_queued": q.RowsAffected, "reasons": strings.Join(req.Reasons, " ")}
+	sum := map[string]any{"fingerprint": fp, "actions_queued": queued, "reasons": strings.Join(req.Reasons, " ")}
 	return []audit.Entry{
 		entry(ctx, p, "case.approved", c.ID, sum),
 		entry(ctx, p, "case.executing", c.ID, map[string]any{"fingerprint": fp, "from": "approved", "to": "executing"}),
@@ -376,8 +376,8 @@ func (s *Service) close(ctx context.Context, p *auth.Principal, caseID int64, to
 			return err
 		}
 		if to == models.StatusRejected {
-			if err := tx.Exec(`UPDATE actions SET status = 'cancelled', updated_at = now() WHERE case_id = ? AND status = 'planned'`, caseID).Error; err != nil {
-				return fmt.Errorf("approval: cancel actions of case %d: %w", caseID, err)
+			if _, err := MoveCaseActionsTx(ctx, tx, caseID, models.ActionPlanned, models.ActionCancelled); err != nil {
+				return err
 			}
 		}
 		if err := recordDecision(tx, caseID, decision, p, reason, note, fp); err != nil {
@@ -399,7 +399,7 @@ func (s *Service) Triage(ctx context.Context, p *auth.Principal, caseID int64) e
 	}
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		info := reqlog.From(ctx)
-		return SetStatusTx(ctx, tx, caseID, models.StatusTriaged, audit.Entry{Actor: p.Label(), ActorID: &p.UserID,
+		return MoveCaseTx(ctx, tx, caseID, models.StatusTriaged, audit.Entry{Actor: p.Label(), ActorID: &p.UserID,
 			Action: "case.triaged", ObjectType: "case", ObjectID: strconv.FormatInt(caseID, 10),
 			Summary: map[string]any{"from": "new", "to": "triaged"}, RequestID: info.RequestID, IP: info.IP, UserAgent: info.UserAgent})
 	})

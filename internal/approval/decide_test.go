@@ -233,13 +233,13 @@ func TestIllegalTransitionsChangeNothing(t *testing.T) {
 	// Execute an unapproved case; re-open a done one.
 	id2 := f.newCase(refundSpec(100))
 	tx := f.db.Gorm.Begin()
-	if err := SetStatusTx(ctx, tx, id2, models.StatusExecuting, audit.Entry{Actor: "system"}); !errors.Is(err, ErrConflict) {
+	if err := MoveCaseTx(ctx, tx, id2, models.StatusExecuting, audit.Entry{Actor: "system"}); !errors.Is(err, ErrConflict) {
 		t.Errorf("execute new case: %v", err)
 	}
 	tx.Rollback()
 	must(t, f.db.Gorm.Exec(`UPDATE cases SET status = 'done' WHERE id = ?`, id2).Error)
 	tx = f.db.Gorm.Begin()
-	if err := SetStatusTx(ctx, tx, id2, models.StatusAwaitingApproval, audit.Entry{Actor: "system"}); !errors.Is(err, ErrConflict) {
+	if err := MoveCaseTx(ctx, tx, id2, models.StatusAwaitingApproval, audit.Entry{Actor: "system"}); !errors.Is(err, ErrConflict) {
 		t.Errorf("re-open done case: %v", err)
 	}
 	tx.Rollback()

@@ -35,14 +35,14 @@
 //	(final)       (plan changed, permanent error, attempts used up)
 //
 // Any other move is illegal: the call answers an [IllegalMove] (matching
-// [ErrIllegalMove] and [ErrConflict]) and changes nothing.
+// [ErrIllegalMove] and [apperr.ErrConflict]) and changes nothing.
 //
 // # Invariants
 //
 //   - A case leaves awaiting_approval exactly once per request. Every decision locks
 //     the case row (SELECT ... FOR UPDATE) and re-reads its status under the lock, so
 //     two approvers deciding at the same moment produce one transition; the other gets
-//     ErrConflict "already decided by ...".
+//     apperr.ErrConflict "already decided by ...".
 //   - Before anyone approves, the exact connector actions are stored in actions
 //     (status planned). Their idempotency key is "<call id>:<connector>.<operation>:
 //     <action id>", fixed in the INSERT, before any attempt.

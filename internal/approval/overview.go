@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/models"
 )
@@ -99,7 +100,7 @@ func (s *Service) overviewPlan(ctx context.Context, db *gorm.DB, c *caseData, ps
 	if len(ps.acts) == 0 && editable(c.Status) {
 		o.Preview = true
 		ps.acts, err = buildPlan(planInput{c: c, facts: ps.facts, recipient: o.Recipient})
-		var ue *userError
+		var ue *apperr.Error
 		if errors.As(err, &ue) {
 			o.PlanError, err = ue.Error(), nil
 		}

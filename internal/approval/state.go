@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/models"
 )
@@ -62,7 +63,7 @@ func ActionAllowed(from, to models.ActionStatus) bool {
 	return false
 }
 
-// ErrIllegalMove matches every [IllegalMove]; it also matches ErrConflict.
+// ErrIllegalMove matches every [IllegalMove]; it also matches apperr.ErrConflict.
 var ErrIllegalMove = errors.New("illegal status move")
 
 // IllegalMove is a move the lifecycle table forbids (or a row that changed under
@@ -77,8 +78,10 @@ func (e *IllegalMove) Error() string {
 	return fmt.Sprintf("A %s that is %s cannot become %s.", e.Object, e.From, e.To)
 }
 
-// Is makes IllegalMove match ErrIllegalMove and ErrConflict.
-func (e *IllegalMove) Is(target error) bool { return target == ErrIllegalMove || target == ErrConflict }
+// Is makes IllegalMove match ErrIllegalMove and apperr.ErrConflict.
+func (e *IllegalMove) Is(target error) bool {
+	return target == ErrIllegalMove || target == apperr.ErrConflict
+}
 
 // editable statuses: the plan may still change (no money has been committed).
 func editable(s models.CaseStatus) bool {
@@ -100,7 +103,7 @@ func setStatus(tx *gorm.DB, caseID int64, from, to models.CaseStatus) error {
 		return fmt.Errorf("approval: case %d %s -> %s: %w", caseID, from, to, res.Error)
 	}
 	if res.RowsAffected != 1 {
-		return conflictf("Case %d changed while you were deciding; reload and try again.", caseID)
+		return apperr.Conflictf("Case %d changed while you were deciding; reload and try again.", caseID)
 	}
 	return nil
 }
@@ -113,7 +116,7 @@ func CaseStatusTx(ctx context.Context, tx *gorm.DB, caseID int64) (models.CaseSt
 		return "", fmt.Errorf("approval: lock case %d: %w", caseID, err)
 	}
 	if from == "" {
-		return "", notFoundf("Case %d does not exist.", caseID)
+		return "", apperr.NotFoundf("Case %d does not exist.", caseID)
 	}
 	return models.CaseStatus(from), nil
 }
@@ -121,7 +124,7 @@ func CaseStatusTx(ctx context.Context, tx *gorm.DB, caseID int64) (models.CaseSt
 // MoveCaseTx moves case caseID to status to inside tx, if the lifecycle allows it
 // from the status it has under a row lock, and appends entry (its Action defaults
 // to "case.<to>"; from and to are added to its summary). An illegal move is an
-// [IllegalMove] (ErrConflict) and changes nothing.
+// [IllegalMove] (apperr.ErrConflict) and changes nothing.
 func MoveCaseTx(ctx context.Context, tx *gorm.DB, caseID int64, to models.CaseStatus, entry audit.Entry) error {
 	from, err := CaseStatusTx(ctx, tx, caseID)
 	if err != nil {
@@ -183,7 +186,7 @@ func ActionStatusTx(ctx context.Context, tx *gorm.DB, actionID int64) (models.Ac
 		return "", fmt.Errorf("approval: lock action %d: %w", actionID, err)
 	}
 	if from == "" {
-		return "", notFoundf("Action %d does not exist.", actionID)
+		return "", apperr.NotFoundf("Action %d does not exist.", actionID)
 	}
 	return models.ActionStatus(from), nil
 }
@@ -192,7 +195,7 @@ func ActionStatusTx(ctx context.Context, tx *gorm.DB, actionID int64) (models.Ac
 // if the lifecycle allows it from the status it has under a row lock. A non-empty
 // entry is appended (object "action"; from and to added to its summary); the
 // worker's own bookkeeping moves (queued -> running -> queued) pass none. An illegal
-// move is an [IllegalMove] (ErrConflict) and changes nothing.
+// move is an [IllegalMove] (apperr.ErrConflict) and changes nothing.
 func MoveActionTx(ctx context.Context, tx *gorm.DB, actionID int64, to models.ActionStatus, f ActionFields, entry audit.Entry) error {
 	from, err := ActionStatusTx(ctx, tx, actionID)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/models"
 )
 
@@ -136,7 +137,7 @@ func storePlan(ctx context.Context, tx *gorm.DB, c *caseData, acts []Action) (st
 		return oldFP, false, nil
 	}
 	if slices.ContainsFunc(old, func(a Action) bool { return a.Status != "planned" }) {
-		return "", false, conflictf("Case %d already has actions queued or running; its plan can no longer change.", c.ID)
+		return "", false, apperr.Conflictf("Case %d already has actions queued or running; its plan can no longer change.", c.ID)
 	}
 	if _, err := MoveCaseActionsTx(ctx, tx, c.ID, models.ActionPlanned, models.ActionCancelled); err != nil {
 		return "", false, err

@@ -2,12 +2,12 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
@@ -42,12 +42,6 @@ func (s *Service) OnApproved(ctx context.Context, tx *gorm.DB, caseID int64, fin
 	return nil
 }
 
-// Sentinel errors of RetryAction.
-var (
-	ErrNotFound = errors.New("no such action")
-	ErrConflict = errors.New("action is not waiting for a person")
-)
-
 // RetryAction re-queues an action that needs attention or failed, with the same
 // idempotency key and the fingerprint its approval was bound to, in one
 // transaction with its audit entry. The SMTP/Zendesk-comment "send started" marker
@@ -67,10 +61,10 @@ func (s *Service) RetryAction(ctx context.Context, p *auth.Principal, actionID i
 			return fmt.Errorf("jobs: load action %d: %w", actionID, res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return ErrNotFound
+			return apperr.NotFoundf("No such action.")
 		}
 		if a.Status != "needs_attention" && a.Status != "failed" {
-			return fmt.Errorf("%w (it is %s)", ErrConflict, a.Status)
+			return apperr.Conflictf("Action %d is not waiting for a person (it is %s).", actionID, a.Status)
 		}
 		fp, err := s.approvedFingerprint(ctx, tx, actionID, a.CaseID)
 		if err != nil {
@@ -143,7 +137,7 @@ func (s *Service) approvedFingerprint(ctx context.Context, tx *gorm.DB, actionID
 		return "", fmt.Errorf("jobs: approval of case %d: %w", caseID, err)
 	}
 	if fp == "" {
-		return "", fmt.Errorf("%w: no approval found for case %d", ErrConflict, caseID)
+		return "", apperr.Conflictf("No approval found for case %d.", caseID)
 	}
 	return fp, nil
 }

@@ -40,7 +40,7 @@ func (a *App) consoleFail(w http.ResponseWriter, r *http.Request, err error) {
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
 // canTriage says whether p may change cases (the triage access of the route table).
-func canTriage(p *auth.Principal) bool { return p.HasAny(auth.SupportLead, auth.FinanceApprover) }
+func canTriage(p *auth.Principal) bool { return p.HasAny(auth.Triagers...) }
 
 func timeView(t time.Time) views.TimeView {
 	if t.IsZero() {

@@ -99,7 +99,7 @@ func requirement(ctx context.Context, tx *gorm.DB, c *caseData, ps planState, un
 // new, triaged, or needs_info once the missing information is added: note says what).
 // When the policy allows automatic approval, the case is approved at once.
 func (s *Service) RequestApproval(ctx context.Context, p *auth.Principal, caseID int64, note string) (Result, error) {
-	if !p.HasAny(auth.SupportLead, auth.FinanceApprover) {
+	if !p.HasAny(auth.Triagers...) {
 		return Result{}, apperr.Forbiddenf("Only support leads and finance approvers request approval.")
 	}
 	note = strings.TrimSpace(note)
@@ -395,7 +395,7 @@ func (s *Service) close(ctx context.Context, p *auth.Principal, caseID int64, to
 // is in the right queue with the right facts: new → triaged, audited. Any other
 // starting status is a conflict (apperr.ErrConflict via the state machine).
 func (s *Service) Triage(ctx context.Context, p *auth.Principal, caseID int64) error {
-	if !p.HasAny(auth.SupportLead, auth.FinanceApprover) {
+	if !p.HasAny(auth.Triagers...) {
 		return apperr.Forbiddenf("Only support leads and finance approvers triage cases.")
 	}
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -91,7 +91,7 @@ func destType(ref, old string) string {
 // decided, re-plans it, and voids every approval of the previous plan: the case is
 // awaiting approval again with no approvals.
 func (s *Service) EditPlan(ctx context.Context, p *auth.Principal, caseID int64, e Edit) (Result, error) {
-	if !p.HasAny(auth.SupportLead, auth.FinanceApprover) {
+	if !p.HasAny(auth.Triagers...) {
 		return Result{}, apperr.Forbiddenf("Only support leads and finance approvers edit a plan.")
 	}
 	var res Result

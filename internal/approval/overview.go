@@ -164,7 +164,7 @@ func (s *Service) overviewRights(db *gorm.DB, p *auth.Principal, c *caseData, o 
 	if p == nil {
 		return nil
 	}
-	triage := p.HasAny(auth.SupportLead, auth.FinanceApprover)
+	triage := p.HasAny(auth.Triagers...)
 	o.CanEdit = triage && editable(c.Status)
 	o.CanRequest = triage && slices.Contains([]models.CaseStatus{models.StatusNew, models.StatusTriaged, models.StatusNeedsInfo}, c.Status) && o.PlanError == ""
 	o.CanVerify = p.Has(auth.SupportLead) && c.customerKey() != ""

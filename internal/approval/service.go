@@ -38,7 +38,7 @@ type Result struct {
 var RejectReasons = []string{"duplicate", "not_eligible", "fraud_suspected", "customer_withdrew", "insufficient_evidence", "other"}
 
 // DefaultRevealRoles may reveal restricted values unless RevealRoles says otherwise.
-var DefaultRevealRoles = []string{auth.Admin, auth.FinanceApprover}
+var DefaultRevealRoles = auth.Revealers
 
 func (s *Service) revealRoles() []string {
 	if len(s.RevealRoles) > 0 {

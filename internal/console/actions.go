@@ -79,7 +79,7 @@ func (a *Action) validate(ctx context.Context, db *gorm.DB) error {
 func checkAssignee(ctx context.Context, db *gorm.DB, id int64) error {
 	var ok bool
 	err := db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND NOT disabled
-		AND roles && ARRAY['support_lead', 'finance_approver'])`, id).Scan(&ok).Error
+		AND roles && string_to_array(?, ','))`, id, auth.SQLList(auth.Triagers)).Scan(&ok).Error
 	if err != nil {
 		return fmt.Errorf("console: check assignee: %w", err)
 	}

@@ -344,8 +344,8 @@ func loadAssignees(db *gorm.DB, d *Detail) error {
 // finance approvers), by name.
 func Assignees(db *gorm.DB, out *[]User) error {
 	err := db.Raw(`SELECT id, coalesce(nullif(name, ''), email) AS label FROM users
-		WHERE NOT disabled AND roles && ARRAY['support_lead', 'finance_approver']
-		ORDER BY lower(coalesce(nullif(name, ''), email)), id LIMIT 500`).Scan(out).Error
+		WHERE NOT disabled AND roles && string_to_array(?, ',')
+		ORDER BY lower(coalesce(nullif(name, ''), email)), id LIMIT 500`, auth.SQLList(auth.Triagers)).Scan(out).Error
 	if err != nil {
 		return fmt.Errorf("console: assignees: %w", err)
 	}

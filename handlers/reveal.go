@@ -23,7 +23,7 @@ func (a *App) Reveal(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := a.DecisionView(r, id)
 	if err != nil {
-		Fail(w, r, fromApproval(err))
+		Fail(w, r, err)
 		return
 	}
 	d.Revealed, d.Restricted, d.Notice = true, nil, decisionNotices["revealed"]
@@ -43,5 +43,5 @@ func (a *App) RevealRefused(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err = a.Approvals.Reveal(r.Context(), auth.FromContext(r.Context()), id, r.PostFormValue("ref"), r.PostFormValue("reason"))
-	Fail(w, r, fromApproval(err))
+	Fail(w, r, err)
 }

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/redact"
@@ -130,11 +131,11 @@ func (s *Service) Reveal(ctx context.Context, p *auth.Principal, caseID int64, r
 	var refused error
 	switch {
 	case !p.HasAny(s.revealRoles()...):
-		refused = forbiddenf("Revealing restricted values needs one of the roles %s.", strings.Join(s.revealRoles(), ", "))
+		refused = apperr.Forbiddenf("Revealing restricted values needs one of the roles %s.", strings.Join(s.revealRoles(), ", "))
 	case len(reason) < 10:
-		refused = invalidf("State why you need to see these values (at least 10 characters).")
+		refused = apperr.Invalidf("State why you need to see these values (at least 10 characters).")
 	case len(reason) > 1000:
-		refused = invalidf("Keep the reason under 1000 characters.")
+		refused = apperr.Invalidf("Keep the reason under 1000 characters.")
 	}
 	if refused != nil {
 		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -158,7 +159,7 @@ func (s *Service) Reveal(ctx context.Context, p *auth.Principal, caseID int64, r
 		}
 		out = slices.DeleteFunc(vals, func(v RestrictedValue) bool { return ref != "all" && v.Ref != ref })
 		if len(out) == 0 {
-			return notFoundf("Case %d has no restricted value %q.", caseID, ref)
+			return apperr.NotFoundf("Case %d has no restricted value %q.", caseID, ref)
 		}
 		which := make([]any, 0, len(out))
 		for _, v := range out {

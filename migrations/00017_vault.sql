@@ -23,7 +23,19 @@ ALTER TABLE calls ADD COLUMN restricted boolean NOT NULL DEFAULT false;
 ALTER TABLE cases ADD COLUMN suppressed jsonb NOT NULL DEFAULT '{}';
 ALTER TABLE cases ADD COLUMN restricted boolean NOT NULL DEFAULT false;
 
+-- Where `countersign redact rescan` got to in each table, per rules version, so
+-- an interrupted rescan resumes after the last batch it committed.
+CREATE TABLE redact_rescan (
+    table_name text        NOT NULL,
+    rules      text        NOT NULL,
+    last_id    bigint      NOT NULL,
+    changed    bigint      NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (table_name, rules)
+);
+
 -- +goose Down
+DROP TABLE redact_rescan;
 ALTER TABLE cases DROP COLUMN restricted;
 ALTER TABLE cases DROP COLUMN suppressed;
 ALTER TABLE calls DROP COLUMN restricted;

@@ -19,6 +19,7 @@ import (
 	"github.com/countersign/countersign/internal/dialnexa"
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/testdb"
+	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/web"
 )
 
@@ -145,6 +146,9 @@ func TestWebhookStoresNoCorpusValue(t *testing.T) {
 	if n := rows(t, db, "calls"); n < int64(len(values))*13/15 {
 		t.Fatalf("calls = %d after %d deliveries", n, len(values))
 	}
+	if n := rows(t, db, "vault_entries"); n == 0 {
+		t.Error("no restricted value was kept in the vault")
+	}
 	out, err := exec.Command("pg_dump", "--data-only", "--dbname", u).Output()
 	if err != nil {
 		t.Fatalf("pg_dump: %v", err)
@@ -193,6 +197,7 @@ func suppressServer(t *testing.T, db *database.DB, logTo *bytes.Buffer) *httptes
 	env := map[string]string{
 		"COUNTERSIGN_DIALNEXA_SECRETS": sampleSecret,
 		"COUNTERSIGN_SESSION_KEYS":     "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"COUNTERSIGN_VAULT_KEY":        vault.NewKey(),
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, config.Dev)
 	if err != nil {

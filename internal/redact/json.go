@@ -84,6 +84,9 @@ func (w *walker) walk(v any) any {
 		out, c := w.text(x)
 		w.counts = w.counts.Add(c)
 		return out
+	case turnText: // already redacted with its transcript
+		w.mentions = w.mentions.Add(Mentions(string(x)))
+		return string(x)
 	case json.Number:
 		if out, c := numberText(string(x)); c != nil {
 			w.counts = w.counts.Add(c)
@@ -132,12 +135,15 @@ func (w *walker) walkTurns(x []any) {
 	w.counts = w.counts.Add(c)
 	for k, r := range refs {
 		if r.obj != nil {
-			r.obj[r.key] = out[k]
+			r.obj[r.key] = turnText(out[k])
 		} else {
-			x[r.i] = out[k]
+			x[r.i] = turnText(out[k])
 		}
 	}
 }
+
+// turnText is a transcript text walkTurns has redacted: walk only unwraps it.
+type turnText string
 
 func (w *walker) walkObject(x map[string]any) map[string]any {
 	var renamed []string

@@ -24,13 +24,21 @@ var mentionPhrases = [...]struct {
 	{"id card", IDDocument}, {"national id", IDDocument}, {"identity card", IDDocument},
 }
 
+// mentionFirst marks the (lower-case) first bytes of the phrases.
+var mentionFirst = func() (t [256]bool) {
+	for _, p := range mentionPhrases {
+		t[p.text[0]] = true
+	}
+	return t
+}()
+
 // Mentions counts the private documents s names, each phrase at word
 // boundaries and case-insensitively ("a photo of my passport", "I emailed
 // our tax return"). It returns nil, without allocating, when there are none.
 func Mentions(s string) Counts {
 	var c Counts
 	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) || (i > 0 && isAlpha(s[i-1])) {
+		if !mentionFirst[s[i]|0x20] || (i > 0 && isAlpha(s[i-1])) {
 			continue
 		}
 		for _, p := range mentionPhrases {

@@ -31,7 +31,7 @@
 //   - Security codes: 3–4 digits named by CVV/CVC/CID/"security code" wording.
 //   - IBANs: the SWIFT IBAN registry (89 countries: length and BBAN format),
 //     any case, any separators (space, double space, dash, dot, line break)
-//     between characters, and the mod-97 check. [iban •••• 3000]
+//     between characters, and the mod-97 check. [iban]
 //   - VAT numbers: every EU member state (Greece as EL or GR), XI, GB, CH (CHE)
 //     and NO, prefixed by the country code in any case and with separators, in
 //     the country's shape and passing its check digits (AT, BE, BG, CY, CZ,
@@ -40,7 +40,7 @@
 //     ten-digit personal numbers, GB GD/HA) count only with an upper-case
 //     prefix, and a lower-case prefix set apart from its digits ("no 3401
 //     06075") only after VAT wording. Also 8–12 bare digits named by VAT
-//     wording. [vat •••• 6789]
+//     wording. [vat]
 //   - SSN/ITIN/EIN: nine digits grouped 3-2-4 (SSA-valid parts; ITIN group
 //     ranges) or 2-7 (an assigned EIN prefix), separated by dashes, dots or a
 //     spoken "dash", need no context. Nine digits in any other grouping need
@@ -55,6 +55,13 @@
 //     otherwise banking words around it (bank, routing, IBAN, wire, ACH,
 //     direct debit, checking, savings…) make it a bank's; otherwise "with us",
 //     "in our system" after it keep it; otherwise it is masked.
+//
+// Restricted kinds (Kind.Restricted: IBAN, routing, bank account, SSN, EIN,
+// ITIN, VAT) are masked with their kind only ("[vat]"): finance gets the
+// original back from internal/vault, never from the text. StringVault and
+// JSONDocument return those originals (Finding) for the vault; a card's is
+// never returned. Mentions (mentions.go) counts private documents named
+// (passport, tax return, bank statement, ID document) for the suppression flag.
 //
 // # What survives (precision)
 //
@@ -86,7 +93,7 @@
 // this ends). A mask token's four digits, and its label, are opaque to every
 // detector, so masks are never re-detected as anything else.
 //
-// Output grows by at most len("[bank account •••• 1234]") bytes per finding.
+// Output grows by at most len("[card •••• 1234]") bytes per finding.
 //
 // Strings and JSON redact several texts as one document (joined by line
 // breaks), so a number read across two transcript turns is found; each text

@@ -192,7 +192,7 @@ func find(s string) []span {
 
 const (
 	bullets4 = "••••"
-	// maxMaskLen is the length of the longest mask token, "[bank account •••• 1234]".
+	// maxMaskLen bounds the length of a mask token ("[card •••• 1234]" is the longest).
 	maxMaskLen = len("[bank account ") + len(bullets4) + len(" 1234]")
 )
 

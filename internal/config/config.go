@@ -5,10 +5,12 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -59,13 +61,17 @@ type Connectors struct {
 	StripeURL, StripeKey                   string
 	SlackURL, SlackToken, SlackChannel     string
 	ZendeskURL, ZendeskEmail, ZendeskToken string
-	GmailURL, GmailToken                   string
-	SMTPAddr, SMTPUser, SMTPPassword       string
-	MailFrom                               string
-	DriveURL, DriveToken, DriveFolder      string
-	SheetsURL, SheetsToken, SheetsID       string
-	TokenMetricsURL, TokenMetricsKey       string
-	DialNexaAPIURL, DialNexaAPIKey         string
+	// GoogleCredentials is the service account's JSON key (Gmail, Drive, Sheets),
+	// used with domain-wide delegation as GoogleSubject; GoogleTokenURL, when set,
+	// replaces the key's token_uri (tests, the sandbox).
+	GoogleCredentials, GoogleSubject, GoogleTokenURL string
+	GmailURL                                         string
+	SMTPAddr, SMTPUser, SMTPPassword                 string
+	MailFrom                                         string
+	DriveURL, DriveFolder                            string
+	SheetsURL, SheetsID                              string
+	TokenMetricsURL, TokenMetricsKey                 string
+	DialNexaAPIURL, DialNexaAPIKey                   string
 	// Timeout bounds one connector call; 0 means connector.DefaultTimeout (20 s).
 	Timeout time.Duration
 	// StripeReadRate paces Stripe lookups per process (requests/s; 0: no pacing).
@@ -127,17 +133,17 @@ var Vars = []Var{
 	{"COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com", "Zendesk base URL.", false},
 	{"COUNTERSIGN_ZENDESK_EMAIL", "", "Zendesk agent email for API-token auth.", false},
 	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: sandbox.", true},
+	{"COUNTERSIGN_GOOGLE_CREDENTIALS", "", "Google service account JSON key (use _FILE) with domain-wide delegation, for Gmail, Drive and Sheets; empty: SMTP or sandbox for email, sandbox for Drive and Sheets.", true},
+	{"COUNTERSIGN_GOOGLE_SUBJECT", "(the address of COUNTERSIGN_MAIL_FROM)", "Workspace user the service account acts as: the mailbox mail is sent from, the owner of uploads and the editor of the sheet.", false},
+	{"COUNTERSIGN_GOOGLE_TOKEN_URL", "(the key's token_uri)", "Google OAuth token endpoint; set only to test against a fake.", false},
 	{"COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com", "Gmail API base URL.", false},
-	{"COUNTERSIGN_GMAIL_TOKEN", "", "OAuth2 access token for Gmail (gmail.send); empty: SMTP or sandbox.", true},
 	{"COUNTERSIGN_SMTP_ADDR", "", "SMTP relay host:port (alternative to Gmail).", false},
 	{"COUNTERSIGN_SMTP_USER", "", "SMTP user.", false},
 	{"COUNTERSIGN_SMTP_PASSWORD", "", "SMTP password.", true},
 	{"COUNTERSIGN_MAIL_FROM", "billing@countersign.local", "From address of customer emails.", false},
 	{"COUNTERSIGN_DRIVE_URL", "https://www.googleapis.com", "Google Drive API base URL.", false},
-	{"COUNTERSIGN_DRIVE_TOKEN", "", "OAuth2 access token for Drive (drive.file); empty: sandbox.", true},
 	{"COUNTERSIGN_DRIVE_FOLDER", "", "Drive folder id for invoices and credit notes.", false},
 	{"COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com", "Google Sheets API base URL.", false},
-	{"COUNTERSIGN_SHEETS_TOKEN", "", "OAuth2 access token for Sheets; empty: sandbox.", true},
 	{"COUNTERSIGN_SHEETS_ID", "", "Spreadsheet id of the exception review queue.", false},
 	{"COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2", "Token Metrics API base URL.", false},
 	{"COUNTERSIGN_TOKENMETRICS_KEY", "", "Token Metrics API key; empty: sandbox.", true},
@@ -343,16 +349,14 @@ func (l *loader) loadConnectors(c *Config) {
 	k.ZendeskEmail = l.str("COUNTERSIGN_ZENDESK_EMAIL", "")
 	k.ZendeskToken = l.str("COUNTERSIGN_ZENDESK_TOKEN", "")
 	k.GmailURL = l.url("COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com")
-	k.GmailToken = l.str("COUNTERSIGN_GMAIL_TOKEN", "")
 	k.SMTPAddr = l.str("COUNTERSIGN_SMTP_ADDR", "")
 	k.SMTPUser = l.str("COUNTERSIGN_SMTP_USER", "")
 	k.SMTPPassword = l.str("COUNTERSIGN_SMTP_PASSWORD", "")
 	k.MailFrom = l.str("COUNTERSIGN_MAIL_FROM", "billing@countersign.local")
 	k.DriveURL = l.url("COUNTERSIGN_DRIVE_URL", "https://www.googleapis.com")
-	k.DriveToken = l.str("COUNTERSIGN_DRIVE_TOKEN", "")
 	k.DriveFolder = l.str("COUNTERSIGN_DRIVE_FOLDER", "")
 	k.SheetsURL = l.url("COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com")
-	k.SheetsToken = l.str("COUNTERSIGN_SHEETS_TOKEN", "")
+	l.loadGoogle(k)
 	k.SheetsID = l.str("COUNTERSIGN_SHEETS_ID", "")
 	k.TokenMetricsURL = l.url("COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2")
 	k.TokenMetricsKey = l.str("COUNTERSIGN_TOKENMETRICS_KEY", "")
@@ -387,4 +391,42 @@ func (l *loader) url(name, def string) string {
 		l.fail(name, "%q must be an absolute http(s) URL", v)
 	}
 	return v
+}
+
+// loadGoogle reads the service account key and checks it is one: a static access
+// token (the old COUNTERSIGN_*_TOKEN variables) expires within the hour.
+func (l *loader) loadGoogle(k *Connectors) {
+	for _, old := range []string{"COUNTERSIGN_GMAIL_TOKEN", "COUNTERSIGN_DRIVE_TOKEN", "COUNTERSIGN_SHEETS_TOKEN"} {
+		if l.get(old) != "" || l.get(old+"_FILE") != "" {
+			l.fail(old, "is no longer read: Google access tokens expire within an hour; set COUNTERSIGN_GOOGLE_CREDENTIALS_FILE to a service account key with domain-wide delegation instead (README: Google)")
+		}
+	}
+	k.GoogleCredentials = l.str("COUNTERSIGN_GOOGLE_CREDENTIALS", "")
+	k.GoogleTokenURL = l.str("COUNTERSIGN_GOOGLE_TOKEN_URL", "")
+	k.GoogleSubject = l.str("COUNTERSIGN_GOOGLE_SUBJECT", "")
+	if k.GoogleSubject == "" {
+		if a, err := mail.ParseAddress(k.MailFrom); err == nil {
+			k.GoogleSubject = a.Address
+		}
+	}
+	if k.GoogleCredentials == "" {
+		return
+	}
+	var key struct {
+		Type, ClientEmail, PrivateKey string
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(k.GoogleCredentials), &raw); err != nil {
+		l.fail("COUNTERSIGN_GOOGLE_CREDENTIALS", "is not a JSON key file: %v", err)
+		return
+	}
+	key.Type, _ = raw["type"].(string)
+	key.ClientEmail, _ = raw["client_email"].(string)
+	key.PrivateKey, _ = raw["private_key"].(string)
+	if key.Type != "service_account" || key.ClientEmail == "" || key.PrivateKey == "" {
+		l.fail("COUNTERSIGN_GOOGLE_CREDENTIALS", "must be a service account key (type service_account, with client_email and private_key), as downloaded from Google Cloud IAM")
+	}
+	if !strings.Contains(k.GoogleSubject, "@") {
+		l.fail("COUNTERSIGN_GOOGLE_SUBJECT", "%q is not a Workspace user's address: domain-wide delegation needs the mailbox to act as", k.GoogleSubject)
+	}
 }

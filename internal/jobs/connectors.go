@@ -12,6 +12,7 @@ import (
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/dialnexaapi"
 	"github.com/countersign/countersign/internal/connector/email"
+	"github.com/countersign/countersign/internal/connector/gauth"
 	"github.com/countersign/countersign/internal/connector/gdrive"
 	"github.com/countersign/countersign/internal/connector/gsheets"
 	"github.com/countersign/countersign/internal/connector/slack"
@@ -112,29 +113,7 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 		errs = append(errs, err)
 		c.Zendesk = cl
 	}
-	mode(Email, k.GmailToken != "" || k.SMTPAddr != "")
-	switch {
-	case k.GmailToken != "":
-		s, err := email.NewGmail(email.GmailConfig{BaseURL: k.GmailURL, HTTPClient: bearer(hc(Email), k.GmailToken)})
-		errs = append(errs, err)
-		c.Email, c.EmailKind = s, "gmail"
-	case k.SMTPAddr != "":
-		s, err := newSMTP(k)
-		errs = append(errs, err)
-		c.Email, c.EmailKind = s, "smtp"
-	}
-	mode(Drive, k.DriveToken != "")
-	if k.DriveToken != "" {
-		cl, err := gdrive.New(gdrive.Config{BaseURL: k.DriveURL, HTTPClient: bearer(hc(Drive), k.DriveToken)})
-		errs = append(errs, err)
-		c.Drive = cl
-	}
-	mode(Sheets, k.SheetsToken != "")
-	if k.SheetsToken != "" {
-		cl, err := gsheets.New(gsheets.Config{BaseURL: k.SheetsURL, HTTPClient: bearer(hc(Sheets), k.SheetsToken)})
-		errs = append(errs, err)
-		c.Sheets = cl
-	}
+	errs = append(errs, c.google(k, hc, mode))
 	mode(TokenMetrics, k.TokenMetricsKey != "")
 	if k.TokenMetricsKey != "" {
 		c.TokenMetrics = tokenmetrics.New(tokenmetrics.Config{BaseURL: k.TokenMetricsURL, APIKey: k.TokenMetricsKey, HTTPClient: hc(TokenMetrics)})
@@ -171,25 +150,41 @@ func newSMTP(k config.Connectors) (*email.SMTPSender, error) {
 		Timeout: k.Timeout})
 }
 
-// bearer adds "Authorization: Bearer token" to every request of c (Google APIs with
-// an access token; production may pass a refreshing OAuth2 client instead).
-func bearer(c *http.Client, token string) *http.Client {
-	next := c.Transport
-	if next == nil {
-		next = http.DefaultTransport
+// google builds the Gmail (unless SMTP is configured), Drive and Sheets clients on
+// one service account key, each asking for its own scope only.
+func (c *Connectors) google(k config.Connectors, hc func(string) *http.Client, mode func(string, bool)) error {
+	has := k.GoogleCredentials != ""
+	delegated := func(name, connector, scope string) (*http.Client, error) {
+		return gauth.Client(gauth.Config{Connector: connector, Credentials: []byte(k.GoogleCredentials),
+			Subject: k.GoogleSubject, Scopes: []string{scope}, TokenURL: k.GoogleTokenURL, HTTPClient: hc(name)})
 	}
-	cp := *c
-	cp.Transport = bearerTransport{token: token, next: next}
-	return &cp
-}
-
-type bearerTransport struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (t bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", "Bearer "+t.token)
-	return t.next.RoundTrip(r)
+	var errs []error
+	mode(Email, has || k.SMTPAddr != "")
+	switch {
+	case k.SMTPAddr != "":
+		s, err := newSMTP(k)
+		errs = append(errs, err)
+		c.Email, c.EmailKind = s, "smtp"
+	case has:
+		h, err := delegated(Email, "gmail", gauth.ScopeGmailSend)
+		if err == nil {
+			c.Email, err = email.NewGmail(email.GmailConfig{BaseURL: k.GmailURL, HTTPClient: h})
+		}
+		c.EmailKind = "gmail"
+		errs = append(errs, err)
+	}
+	mode(Drive, has)
+	mode(Sheets, has)
+	if !has {
+		return errors.Join(errs...)
+	}
+	h, err := delegated(Drive, "gdrive", gauth.ScopeDriveFile)
+	if err == nil {
+		c.Drive, err = gdrive.New(gdrive.Config{BaseURL: k.DriveURL, HTTPClient: h})
+	}
+	errs = append(errs, err)
+	if h, err = delegated(Sheets, "gsheets", gauth.ScopeSheets); err == nil {
+		c.Sheets, err = gsheets.New(gsheets.Config{BaseURL: k.SheetsURL, HTTPClient: h})
+	}
+	return errors.Join(append(errs, err)...)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -24,9 +23,12 @@ const (
 )
 
 // blind reports whether a's call can neither carry an idempotency key nor be
-// looked up afterwards (SMTP, a Zendesk comment): such sends are at most once.
+// looked up afterwards (email: SMTP, and Gmail under the gmail.send scope, which
+// may not list the mailbox; a Zendesk comment): such sends are at most once. The
+// action's own effects row is the sent-record: a rerun after an answered error
+// sends again, a rerun after an unclear attempt goes to a person.
 func blind(a *action, c *Connectors) bool {
-	return (a.Connector == Email && c.EmailKind == "smtp") || (a.Connector == Zendesk && ticketMode(a.Params) == "comment")
+	return a.Connector == Email || (a.Connector == Zendesk && ticketMode(a.Params) == "comment")
 }
 
 // actionRef is the id other systems carry for a (metadata, column A, appProperties).
@@ -202,16 +204,6 @@ func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, 
 		return connector.Receipt{}, missing("email")
 	}
 	id := MessageID(a.ID, a.Key)
-	if a.prior() && s.conns.EmailKind != "smtp" {
-		found, err := c.Find(ctx, id)
-		if err != nil {
-			return connector.Receipt{}, err
-		}
-		if found {
-			raw, _ := json.Marshal(map[string]string{"message_id": id})
-			return connector.Receipt{ExternalID: id, Summary: "email " + id + " was already sent", Raw: raw}, nil
-		}
-	}
 	m := renderEmail(p)
 	m.From, m.MessageID = s.conns.MailFrom, id
 	return c.Send(ctx, m)

@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,17 +21,27 @@ type Action struct {
 	Key         string // idempotency key, once stored
 }
 
-// Slack channels the plans post to.
+// Alert kinds a plan posts to Slack (COUNTERSIGN_SLACK_CHANNELS names their channels).
 const (
-	SlackApprovals = "#finance-approvals"
-	SlackAlerts    = "#finance-alerts"
+	AlertVIPBlocker      = "vip_blocker"
+	AlertDuplicateCharge = "duplicate_charge"
+	AlertChargeback      = "chargeback"
 )
+
+// SlackRouter gives the channel of an alert kind: its id, which the plan stores
+// (conversations.history, which a rerun uses to find its earlier post, takes ids
+// only), and its name as configured, which the approver reads.
+type SlackRouter interface {
+	SlackChannel(ctx context.Context, kind string) (id, name string, err error)
+}
 
 // planInput is what a plan is built from.
 type planInput struct {
+	ctx       context.Context
 	c         *caseData
 	facts     []BillingFact
 	recipient Recipient
+	slack     SlackRouter // nil: the channel is resolved when the alert is sent
 }
 
 // buildPlan returns the actions an approval of the case would run, by kind (the
@@ -50,7 +61,9 @@ func buildPlan(in planInput) ([]Action, error) {
 	case "billing_correction":
 		acts, err = planBillingCorrection(in)
 	case "payment_blocker":
-		acts = []Action{slackAlert(in, SlackAlerts, "VIP payment blocker"), zendesk(in, "urgent")}
+		var alert Action
+		alert, err = slackAlert(in, AlertVIPBlocker, "VIP payment blocker")
+		acts = []Action{alert, zendesk(in, "urgent")}
 	default:
 		return nil, invalidf("A %s case has nothing to approve: reclassify it to a case kind first.", in.c.Kind)
 	}
@@ -145,7 +158,11 @@ func planDispute(in planInput) ([]Action, error) {
 		if err != nil {
 			return nil, err
 		}
-		acts = append(acts, refund, slackAlert(in, SlackApprovals, "duplicate charge reported"))
+		alert, err := slackAlert(in, AlertDuplicateCharge, "duplicate charge reported")
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, refund, alert)
 	} else {
 		if d := factOf(in.facts, "dispute"); d != nil {
 			acts = append(acts, Action{Connector: "stripe", Operation: "stage_evidence",
@@ -153,7 +170,11 @@ func planDispute(in planInput) ([]Action, error) {
 					"evidence": map[string]any{"uncategorized_text": "Call " + in.c.DialNexaID + " (Countersign case " + strconv.FormatInt(in.c.ID, 10) + ")"}},
 				Description: fmt.Sprintf("Stripe: stage evidence on dispute %s (not submitted)", d.ExternalID)})
 		}
-		acts = append(acts, slackAlert(in, SlackApprovals, "charge disputed"))
+		alert, err := slackAlert(in, AlertChargeback, "charge disputed")
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, alert)
 	}
 	return append(acts, zendesk(in, "high")), nil
 }
@@ -231,7 +252,7 @@ func sheetsRow(in planInput) Action {
 		Params: map[string]any{"sheet": "collections", "values": row}, Description: desc}
 }
 
-func slackAlert(in planInput, channel, what string) Action {
+func slackAlert(in planInput, kind, what string) (Action, error) {
 	c := in.c
 	text := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
 	if c.DestRef != "" {
@@ -241,9 +262,16 @@ func slackAlert(in planInput, channel, what string) Action {
 		text += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"
 	}
 	text += " — Countersign case " + strconv.FormatInt(c.ID, 10)
-	return Action{Connector: "slack", Operation: "alert",
-		Params:      map[string]any{"channel": channel, "text": text},
-		Description: "Slack " + channel + ": " + text}
+	params := map[string]any{"kind": kind, "text": text}
+	where := "the " + kind + " channel"
+	if in.slack != nil {
+		id, name, err := in.slack.SlackChannel(in.ctx, kind)
+		if err != nil {
+			return Action{}, invalidf("The Slack channel for %s alerts cannot be used: %s. Fix COUNTERSIGN_SLACK_CHANNELS or the channel, then reload this case.", kind, err)
+		}
+		params["channel"], params["channel_name"], where = id, name, name
+	}
+	return Action{Connector: "slack", Operation: "alert", Params: params, Description: "Slack " + where + ": " + text}, nil
 }
 
 func zendesk(in planInput, priority string) Action {

@@ -13,6 +13,8 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +60,11 @@ type Config struct {
 
 // Connectors holds base URLs and credentials; an empty credential means "sandbox".
 type Connectors struct {
-	StripeURL, StripeKey                   string
-	SlackURL, SlackToken, SlackChannel     string
+	StripeURL, StripeKey string
+	SlackURL, SlackToken string
+	// SlackChannels maps an alert kind (SlackAlertKinds) to a channel, "#name" or
+	// an id; "default" is used for kinds not named.
+	SlackChannels                          map[string]string
 	ZendeskURL, ZendeskEmail, ZendeskToken string
 	// GoogleCredentials is the service account's JSON key (Gmail, Drive, Sheets),
 	// used with domain-wide delegation as GoogleSubject; GoogleTokenURL, when set,
@@ -129,7 +134,7 @@ var Vars = []Var{
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
 	{"COUNTERSIGN_SLACK_URL", "https://slack.com/api", "Slack Web API base URL.", false},
 	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: sandbox.", true},
-	{"COUNTERSIGN_SLACK_CHANNEL", "#finance-approvals", "Channel for finance alerts.", false},
+	{"COUNTERSIGN_SLACK_CHANNELS", "default=#finance-approvals", "Slack channel per alert kind, kind=#channel (or a channel id), comma-separated; kinds: vip_blocker, duplicate_charge, chargeback, attention, default (used for kinds not named). Names are resolved to ids once with conversations.list.", false},
 	{"COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com", "Zendesk base URL.", false},
 	{"COUNTERSIGN_ZENDESK_EMAIL", "", "Zendesk agent email for API-token auth.", false},
 	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: sandbox.", true},
@@ -344,7 +349,7 @@ func (l *loader) loadConnectors(c *Config) {
 	k.StripeKey = l.str("COUNTERSIGN_STRIPE_KEY", "")
 	k.SlackURL = l.url("COUNTERSIGN_SLACK_URL", "https://slack.com/api")
 	k.SlackToken = l.str("COUNTERSIGN_SLACK_TOKEN", "")
-	k.SlackChannel = l.str("COUNTERSIGN_SLACK_CHANNEL", "#finance-approvals")
+	k.SlackChannels = l.slackChannels()
 	k.ZendeskURL = l.url("COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com")
 	k.ZendeskEmail = l.str("COUNTERSIGN_ZENDESK_EMAIL", "")
 	k.ZendeskToken = l.str("COUNTERSIGN_ZENDESK_TOKEN", "")
@@ -430,3 +435,37 @@ func (l *loader) loadGoogle(k *Connectors) {
 		l.fail("COUNTERSIGN_GOOGLE_SUBJECT", "%q is not a Workspace user's address: domain-wide delegation needs the mailbox to act as", k.GoogleSubject)
 	}
 }
+
+// SlackAlertKinds are the kinds of Slack alert a channel can be configured for:
+// a VIP payment blocker, a duplicate charge, a chargeback (dispute), an action that
+// needs a person, and the default for any kind not named.
+var SlackAlertKinds = []string{"vip_blocker", "duplicate_charge", "chargeback", "attention", "default"}
+
+// slackChannels parses COUNTERSIGN_SLACK_CHANNELS ("kind=#channel,...").
+func (l *loader) slackChannels() map[string]string {
+	const name = "COUNTERSIGN_SLACK_CHANNELS"
+	if l.get("COUNTERSIGN_SLACK_CHANNEL") != "" {
+		l.fail("COUNTERSIGN_SLACK_CHANNEL", "is no longer read: set %s=default=<channel> (and a channel per alert kind if you like)", name)
+	}
+	m := map[string]string{}
+	for _, entry := range l.list(name, "default=#finance-approvals") {
+		kind, ch, ok := strings.Cut(entry, "=")
+		kind, ch = strings.TrimSpace(kind), strings.TrimSpace(ch)
+		switch {
+		case !ok || ch == "":
+			l.fail(name, "entry %q is not kind=#channel", entry)
+		case !slices.Contains(SlackAlertKinds, kind):
+			l.fail(name, "entry %q names unknown alert kind %q (known: %s)", entry, kind, strings.Join(SlackAlertKinds, ", "))
+		case !strings.HasPrefix(ch, "#") && !slackID.MatchString(ch):
+			l.fail(name, "channel %q of %s is neither #name nor a channel id (C0123ABCD)", ch, kind)
+		default:
+			m[kind] = ch
+		}
+	}
+	if m["default"] == "" {
+		l.fail(name, "needs a default=#channel entry for the alert kinds it does not name")
+	}
+	return m
+}
+
+var slackID = regexp.MustCompile(`^[CG][A-Z0-9]{8,}$`)

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -51,7 +52,8 @@ const (
 type Connectors struct {
 	Stripe       *stripe.Client
 	Slack        *slack.Client
-	SlackChannel string // channel id for alerts (FindByActionID needs the id)
+	// SlackChannels is COUNTERSIGN_SLACK_CHANNELS: alert kind -> "#name" or id.
+	SlackChannels map[string]string
 	Zendesk      *zendesk.Client
 	Email        email.Sender
 	EmailKind    string // gmail | smtp
@@ -75,7 +77,7 @@ func (c *Connectors) Sandboxed(name string) bool { return c != nil && c.Modes[na
 // through rec. Every call is bounded by k.Timeout (COUNTERSIGN_CONNECTOR_TIMEOUT;
 // connector.DefaultTimeout, 20 s, when 0), shorter than the job timeout.
 func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connector.Recorder) (*Connectors, error) {
-	c := &Connectors{Modes: map[string]Mode{}, Recorder: rec, SlackChannel: k.SlackChannel,
+	c := &Connectors{Modes: map[string]Mode{}, Recorder: rec, SlackChannels: k.SlackChannels,
 		MailFrom: k.MailFrom, DriveFolder: k.DriveFolder, SheetsID: k.SheetsID}
 	hc := func(name string) *http.Client {
 		h := connector.NewHTTPClient(k.Timeout)
@@ -126,6 +128,24 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 		return nil, fmt.Errorf("connectors: %w", err)
 	}
 	return c, nil
+}
+
+// SlackChannel returns the channel configured for an alert kind ("default" when
+// the kind has none) as its id, resolved once through conversations.list, and as
+// it was configured, for people to read.
+func (c *Connectors) SlackChannel(ctx context.Context, kind string) (id, configured string, err error) {
+	configured = c.SlackChannels[kind]
+	if configured == "" {
+		configured = c.SlackChannels["default"]
+	}
+	if configured == "" {
+		return "", "", permanent("slack channel", "not_configured", "no Slack channel is configured for "+kind+" alerts (COUNTERSIGN_SLACK_CHANNELS)")
+	}
+	if c.Slack == nil {
+		return "", configured, errNoSlack
+	}
+	id, err = c.Slack.ChannelID(ctx, configured)
+	return id, configured, err
 }
 
 // oauthIfNoEmail: a Zendesk token without an agent email is an OAuth bearer token.

@@ -134,8 +134,20 @@ func (s *Service) slackAlert(ctx context.Context, a *action) (connector.Receipt,
 	if err := decodeParams(a.Params, &p); err != nil {
 		return connector.Receipt{}, err
 	}
-	if p.Channel == "" {
-		p.Channel = s.conns.SlackChannel
+	switch {
+	case p.Channel == "":
+		id, _, err := s.conns.SlackChannel(ctx, p.Kind)
+		if err != nil {
+			return connector.Receipt{}, err
+		}
+		p.Channel = id
+	case !slack.IsChannelID(p.Channel) && s.conns.Slack != nil:
+		// A plan stored before channels were stored as ids: resolve the name.
+		id, err := s.conns.Slack.ChannelID(ctx, p.Channel)
+		if err != nil {
+			return connector.Receipt{}, err
+		}
+		p.Channel = id
 	}
 	return s.postSlack(ctx, p.Channel, p.Text, actionRef(a), a.prior(), a.CreatedAt)
 }

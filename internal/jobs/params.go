@@ -29,8 +29,10 @@ type EvidenceParams struct {
 
 // AlertParams: slack/alert. Channel defaults to the configured alert channel.
 type AlertParams struct {
-	Channel string `json:"channel,omitempty"`
-	Text    string `json:"text"`
+	Channel     string `json:"channel,omitempty"`      // channel id, resolved when the plan was made
+	ChannelName string `json:"channel_name,omitempty"` // as configured, for people
+	Kind        string `json:"kind,omitempty"`         // alert kind (COUNTERSIGN_SLACK_CHANNELS) when Channel is empty
+	Text        string `json:"text"`
 }
 
 // TicketParams: zendesk/ticket. Mode "create" (default) opens a ticket; "comment"

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,7 +105,7 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 		c.SlackToken = "xoxb-sandbox-" + token(12)
 		s.Slack = slackfake.New(c.SlackToken)
 		s.Slack.AddChannel(AlertChannelID, "finance-approvals")
-		c.SlackChannel = AlertChannelID
+		c.SlackChannels = s.slackChannels(c.SlackChannels)
 		var base string
 		base, errs = s.serve(Slack, s.Slack.Handler(), errs)
 		c.SlackURL = base + "/api"
@@ -164,6 +165,26 @@ func (s *Sandbox) startGoogle(opt Options, want func(string) bool, errs []error)
 		c.SheetsURL, errs = s.serve(Sheets, s.Sheets.Handler(), errs)
 	}
 	return errs
+}
+
+// slackChannels creates a channel the bot is a member of for every configured one
+// (so alerts of every kind complete in dev) and returns the configuration, with
+// "default=#finance-approvals" when it names no default.
+func (s *Sandbox) slackChannels(configured map[string]string) map[string]string {
+	out := map[string]string{"default": "#finance-approvals"}
+	for kind, ch := range configured {
+		out[kind] = ch
+	}
+	for _, ch := range out {
+		name, isName := strings.CutPrefix(ch, "#")
+		switch {
+		case !isName:
+			s.Slack.AddChannel(ch, "channel-"+strings.ToLower(ch))
+		case name != "finance-approvals":
+			s.Slack.AddChannel("C0SB"+strings.ToUpper(token(4)), name)
+		}
+	}
+	return out
 }
 
 // serve starts h on a loopback listener and marks name sandboxed.

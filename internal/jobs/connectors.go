@@ -50,20 +50,20 @@ const (
 // Connectors are the clients the workers call. A nil client means the connector is
 // off; an action for it needs attention.
 type Connectors struct {
-	Stripe       *stripe.Client
-	Slack        *slack.Client
+	Stripe *stripe.Client
+	Slack  *slack.Client
 	// SlackChannels is COUNTERSIGN_SLACK_CHANNELS: alert kind -> "#name" or id.
 	SlackChannels map[string]string
-	Zendesk      *zendesk.Client
-	Email        email.Sender
-	EmailKind    string // gmail | smtp
-	MailFrom     string
-	Drive        *gdrive.Client
-	DriveFolder  string
-	Sheets       *gsheets.Client
-	SheetsID     string
-	TokenMetrics *tokenmetrics.Client
-	DialNexa     *dialnexaapi.Client
+	Zendesk       *zendesk.Client
+	Email         email.Sender
+	EmailKind     string // gmail | smtp
+	MailFrom      string
+	Drive         *gdrive.Client
+	DriveFolder   string
+	Sheets        *gsheets.Client
+	SheetsID      string
+	TokenMetrics  *tokenmetrics.Client
+	DialNexa      *dialnexaapi.Client
 	// Modes holds every connector's mode; Recorder the requests sent to sandboxes.
 	Modes    map[string]Mode
 	Recorder *connector.Recorder

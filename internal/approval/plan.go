@@ -277,16 +277,48 @@ func slackAlert(in planInput, kind, what string) (Action, error) {
 func zendesk(in planInput, priority string) Action {
 	c := in.c
 	id := strconv.FormatInt(c.ID, 10)
-	body := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.DialNexaID)
+	note := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.DialNexaID)
+	status := ticketStatus[c.Kind]
 	if t := ticketOf(c); t != "" {
 		return Action{Connector: "zendesk", Operation: "ticket",
-			Params:      map[string]any{"mode": "comment", "ticket_id": t, "body": body, "public": false},
-			Description: "Zendesk: comment on ticket " + t}
+			Params:      map[string]any{"mode": "comment", "ticket_id": t, "note": note, "public": false, "status": status},
+			Description: fmt.Sprintf("Zendesk: internal note on ticket %s, status %s", t, status)}
 	}
-	return Action{Connector: "zendesk", Operation: "ticket",
-		Params: map[string]any{"mode": "create", "priority": priority, "external_id": c.DialNexaID,
-			"subject": strings.ReplaceAll(c.Kind, "_", " ") + " — " + orDash(c.CustomerLabel), "body": body},
-		Description: fmt.Sprintf("Zendesk: open %s-priority ticket for call %s", priority, c.DialNexaID)}
+	params := map[string]any{"mode": "create", "priority": priority, "status": status, "note": note,
+		"subject": strings.ReplaceAll(c.Kind, "_", " ") + " — " + orDash(c.CustomerLabel)}
+	desc := fmt.Sprintf("Zendesk: %s-priority ticket, status %s, internal only (no verified customer address to reply to)", priority, status)
+	if reply := replyFor(in); reply != "" {
+		params["requester_email"], params["reply"] = in.recipient.To, reply
+		desc = fmt.Sprintf("Zendesk: %s-priority ticket for %s with the reviewed %s reply and an internal note, status %s",
+			priority, MaskEmail(in.recipient.To), strings.ReplaceAll(c.Kind, "_", " "), status)
+	}
+	return Action{Connector: "zendesk", Operation: "ticket", Params: params, Description: desc}
+}
+
+// ticketStatus is the status a case's ticket takes when its actions have run (the
+// ticket is the plan's last action): solved where the actions settle the request,
+// open where a person follows up.
+var ticketStatus = map[string]string{"refund": "solved", "dispute": "open", "payment_blocker": "open"}
+
+// replyTemplates are the reviewed public replies, by case kind. They name no
+// amount, card or account detail: the email confirmation carries those.
+var replyTemplates = map[string]string{
+	"refund": "Hello,\n\nYour refund has been approved and sent to your original payment method. " +
+		"You will receive a confirmation email; banks usually show the money within 5 to 10 business days.\n\n" +
+		"If anything looks wrong, reply to this message.\n\nBilling team",
+	"dispute": "Hello,\n\nWe have received your dispute about a charge on your account and are reviewing it " +
+		"with our payment provider. We will update this ticket when there is an outcome.\n\nBilling team",
+	"payment_blocker": "Hello,\n\nWe are sorry your payment could not go through. A member of our billing team " +
+		"is looking into it now and will reply here shortly.\n\nBilling team",
+}
+
+// replyFor is the public reply for the case, or "" when there is no verified
+// customer address to send it to (the ticket is then internal only).
+func replyFor(in planInput) string {
+	if in.recipient.To == "" || !in.recipient.Verified {
+		return ""
+	}
+	return replyTemplates[in.c.Kind]
 }
 
 func ticketOf(c *caseData) string {

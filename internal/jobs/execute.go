@@ -15,12 +15,9 @@ import (
 	"github.com/countersign/countersign/internal/connector/zendesk"
 )
 
-// Look-up thresholds: Stripe keeps idempotency keys 24 h, Zendesk a couple of
-// hours; after these gaps an attempt first looks for its own earlier effect.
-const (
-	stripeReconcileAfter  = 12 * time.Hour
-	zendeskReconcileAfter = time.Hour
-)
+// Look-up threshold: Stripe keeps idempotency keys 24 h; after this gap an attempt
+// first looks for its own earlier effect.
+const stripeReconcileAfter = 12 * time.Hour
 
 // blind reports whether a's call can neither carry an idempotency key nor be
 // looked up afterwards (email: SMTP, and Gmail under the gmail.send scope, which
@@ -167,30 +164,6 @@ func (s *Service) postSlack(ctx context.Context, channel, text, ref string, reru
 	return c.PostAlert(ctx, slack.Alert{Channel: channel, Text: text, ActionID: ref})
 }
 
-func (s *Service) ticket(ctx context.Context, a *action) (connector.Receipt, error) {
-	var p TicketParams
-	if err := decodeParams(a.Params, &p); err != nil {
-		return connector.Receipt{}, err
-	}
-	c := s.conns.Zendesk
-	if c == nil {
-		return connector.Receipt{}, missing("Zendesk")
-	}
-	ext := p.ExternalID
-	if ext == "" {
-		ext = a.Key
-	}
-	if a.prior() && a.since(s.opts.Now()) > zendeskReconcileAfter {
-		rc, found, err := c.FindByExternalID(ctx, ext)
-		if err != nil || found {
-			return rc, err
-		}
-	}
-	return c.CreateTicket(ctx, zendesk.Ticket{Subject: p.Subject, Comment: p.Body, Public: !p.Internal && p.RequesterEmail != "",
-		RequesterEmail: p.RequesterEmail, Priority: p.Priority, Tags: append([]string{"countersign"}, p.Tags...),
-		ExternalID: ext}, a.Key)
-}
-
 func (s *Service) ticketComment(ctx context.Context, a *action) (connector.Receipt, error) {
 	var p TicketParams
 	if err := decodeParams(a.Params, &p); err != nil {
@@ -203,7 +176,8 @@ func (s *Service) ticketComment(ctx context.Context, a *action) (connector.Recei
 	if s.conns.Zendesk == nil {
 		return connector.Receipt{}, missing("Zendesk")
 	}
-	return s.conns.Zendesk.UpdateTicket(ctx, id, zendesk.TicketUpdate{Comment: p.Body, Public: p.Public, Priority: p.Priority})
+	return s.conns.Zendesk.UpdateTicket(ctx, id, zendesk.TicketUpdate{Comment: p.noteText(), Public: p.Public,
+		Priority: p.Priority, Status: p.Status})
 }
 
 func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, error) {

@@ -38,12 +38,12 @@ type AlertParams struct {
 // TicketParams: zendesk/ticket. Mode "create" (default) opens a ticket; "comment"
 // adds Body to TicketID.
 type TicketParams struct {
-	Mode           string          `json:"mode,omitempty"`
-	TicketID       json.RawMessage `json:"ticket_id,omitempty"` // number or numeric string
-	Subject        string          `json:"subject,omitempty"`
-	Body           string          `json:"body,omitempty"` // plans before reply/note: the internal note
-	Internal       bool            `json:"internal,omitempty"`
-	Public         bool            `json:"public,omitempty"` // comments only
+	Mode     string          `json:"mode,omitempty"`
+	TicketID json.RawMessage `json:"ticket_id,omitempty"` // number or numeric string
+	Subject  string          `json:"subject,omitempty"`
+	Body     string          `json:"body,omitempty"` // plans before reply/note: the internal note
+	Internal bool            `json:"internal,omitempty"`
+	Public   bool            `json:"public,omitempty"` // comments only
 	// Reply is the public reply to the requester, rendered from a reviewed template;
 	// only set when RequesterEmail is a verified customer address.
 	Reply string `json:"reply,omitempty"`

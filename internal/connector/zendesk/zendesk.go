@@ -77,8 +77,8 @@ func New(cfg Config) (*Client, error) {
 type Ticket struct {
 	Subject     string
 	Comment     string
-	Public      bool  // false: internal note
-	RequesterID int64 // EnsureEndUser's id, or AgentID's for an internal ticket
+	Public      bool   // false: internal note
+	RequesterID int64  // EnsureEndUser's id, or AgentID's for an internal ticket
 	Priority    string // low, normal, high, urgent; empty for the account default
 	Status      string // new, open, pending, hold, solved; empty: new
 	Tags        []string

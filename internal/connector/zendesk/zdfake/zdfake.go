@@ -152,8 +152,8 @@ type ticketIn struct {
 	RequesterID int64    `json:"requester_id"`
 	Status      string   `json:"status"`
 	Priority    string   `json:"priority"`
-	Tags       []string `json:"tags"`
-	ExternalID string   `json:"external_id"`
+	Tags        []string `json:"tags"`
+	ExternalID  string   `json:"external_id"`
 }
 
 func (f *Fake) create(w http.ResponseWriter, r *http.Request) {

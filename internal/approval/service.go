@@ -28,6 +28,9 @@ type Service struct {
 	// Vault opens the restricted values kept for a call; nil: only their kinds
 	// (and, for calls stored before the vault, their masks) can be shown.
 	Vault *vault.Keyring
+	// Slack resolves the channel of each alert kind when a plan is made; nil leaves
+	// it to the worker (tests).
+	Slack SlackRouter
 }
 
 // Result says where a decision left the case.

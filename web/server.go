@@ -87,7 +87,7 @@ func New(d Deps) (*Server, error) {
 		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) },
 		DialNexaSecrets: d.Config.DialNexaSecrets,
 		Ingest: &ingest.Service{Pool: d.DB.Pool, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
-			Owners: ingest.DefaultOwners, Load: s.load},
+			Owners: ingest.DefaultOwners, Load: s.load, CriticalAmounts: d.Config.CriticalAmounts},
 		// OnApproved (the connector jobs' enqueuer) is set by the lead when jobs land.
 		Approvals: &approval.Service{DB: d.DB.Gorm},
 	}
@@ -191,7 +191,7 @@ func (s *Server) setupConnectors(d Deps) error {
 		return config.Errors{err}
 	}
 	en := &enrich.Service{DB: d.DB.Gorm, Stripe: conns.Stripe, TokenMetrics: conns.TokenMetrics,
-		DialNexa: conns.DialNexa, Ingest: s.app.Ingest}
+		DialNexa: conns.DialNexa, Ingest: s.app.Ingest, AmountToleranceBPS: d.Config.ClaimToleranceBPS}
 	if sb.Sandboxed[jobs.Stripe] {
 		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
 		if d.Sandbox != nil { // dev: demo calls carry made-up references

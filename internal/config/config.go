@@ -51,6 +51,13 @@ type Config struct {
 	// snoozes) besides the LISTEN/NOTIFY wake-up on new jobs; 0 keeps 1 s.
 	JobPollInterval time.Duration
 
+	// CriticalAmounts is the amount line (major units per currency, "" for any
+	// other) from which a case is critical; nil keeps triage's defaults.
+	CriticalAmounts map[string]int64
+	// ClaimToleranceBPS is how far a claimed amount may differ from the ledger's,
+	// in basis points, and still match; 0 keeps internal/enrich's default (1%).
+	ClaimToleranceBPS int64
+
 	Connectors Connectors
 }
 
@@ -118,6 +125,8 @@ var Vars = []Var{
 	{"COUNTERSIGN_SESSION_LIFETIME", "12h", "Absolute lifetime of a console session.", false},
 	{"COUNTERSIGN_DIALNEXA_SECRETS", "(dev: generated, plus the test secret)", "Comma-separated webhook secrets, current first. Required by serve.", true},
 	{"COUNTERSIGN_FIELD_MAPPING", "", "Overrides of the post-call analysis field names, e.g. intent=my_intent,amount=claimed_amount.", false},
+	{"COUNTERSIGN_CRITICAL_AMOUNTS", "default=10000,JPY=1500000,KRW=15000000", "Amount in whole units, per currency (default: any other), from which a case is critical by its amount alone, e.g. USD=5000,EUR=5000,default=10000 (internal/triage doc.go lists every urgency rule).", false},
+	{"COUNTERSIGN_CLAIM_TOLERANCE_BPS", "100", "How far, in basis points of the billing system's amount (100 = 1%, at least one cent), a claimed amount may differ and still match; outside it the claim check sends the case to review. 0 to 5000.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
@@ -260,6 +269,7 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 		l.fail("COUNTERSIGN_DIALNEXA_SECRETS", "required: the webhook secret configured in DialNexa")
 	}
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
+	l.loadWorkflow(c)
 	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
 	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
 	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)

@@ -376,7 +376,7 @@ func (s *Service) classify(call storedCall) []triage.Spec {
 	}
 	return triage.Classify(triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
 		Summary: call.Summary, Transcript: call.TranscriptText, Analysis: analysis, ReceivedAt: call.ReceivedAt,
-		PriorCalls: call.PriorCalls}, s.Mapping).Specs
+		PriorCalls: call.PriorCalls, CriticalAmounts: s.CriticalAmounts}, s.Mapping).Specs
 }
 
 // insertCasesSQL inserts the cases a call does not have yet (one per kind), each

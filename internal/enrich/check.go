@@ -88,7 +88,9 @@ func (s *Service) checkStripe(ctx context.Context, c Claim) (Result, error) {
 		}
 		if primary != nil && s.InvoiceCharge != nil {
 			if ch, _ := s.InvoiceCharge(ctx, primary.ID); ch != "" {
-				if strings.HasPrefix(c.PaymentID, "ch_") && c.PaymentID != ch {
+				// A duplicate-charge dispute names the second charge, which by
+				// definition did not pay the invoice.
+				if strings.HasPrefix(c.PaymentID, "ch_") && c.PaymentID != ch && c.Kind != "dispute" {
 					res.Mismatches = append(res.Mismatches, Mismatch{"invoice", "paid by " + c.PaymentID, "paid by " + ch})
 					res.route(-0.25, "invoice does not match: "+ref+" was paid by charge "+ch+", not "+c.PaymentID)
 				}

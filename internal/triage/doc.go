@@ -38,10 +38,11 @@
 //     call's currency, 1,500,000 JPY, 15,000,000 KRW);
 //   - high: a VIP customer; a failed renewal; a chargeback or duplicate
 //     charge; 1,000 or more (100,000 JPY, 1,000,000 KRW); a deadline within
-//     48 hours; 3 or more calls from the number in 30 days;
+//     48 hours;
 //   - normal: everything else.
 //
-// Repeat calls and VIP status alone never make a case critical: in a small
-// customer base every caller is a repeat caller, and a VIP asking for a
-// receipt is not an emergency.
+// Repeat calls do not raise urgency (the number of calls from a number says
+// nothing about what is at stake: in the demo data every caller has called 3+
+// times in 30 days), and VIP status alone makes a case high, not critical: a
+// VIP asking for a receipt is not an emergency.
 package triage

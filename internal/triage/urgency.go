@@ -23,10 +23,9 @@ const UrgencyReasonPrefix = "urgency "
 
 // Deadline windows, measured from when the call was received.
 const (
-	deadlineCritical  = 24 * time.Hour // a promise or follow-up due within a day
-	deadlineHigh      = 48 * time.Hour
-	chargebackWindow  = 72 * time.Hour // a chargeback whose response is due this soon is lost money
-	repeatCallerCalls = 3              // calls from the same number in 30 days
+	deadlineCritical = 24 * time.Hour // a promise or follow-up due within a day
+	deadlineHigh     = 48 * time.Hour
+	chargebackWindow = 72 * time.Hour // a chargeback whose response is due this soon is lost money
 )
 
 // highAmount is the amount, in major units, from which a case is high;
@@ -91,8 +90,6 @@ var urgencyRules = []urgencyRule{
 	}},
 	{UrgencyHigh, fixed("deadline within 48 hours"),
 		func(_ Kind, s Spec, _ signals, in Input) bool { return dueWithin(s, in, deadlineHigh) }},
-	{UrgencyHigh, fixed("3+ calls from this number in 30 days"),
-		func(_ Kind, _ Spec, _ signals, in Input) bool { return in.PriorCalls >= repeatCallerCalls }},
 }
 
 // urgency is low when the call already resolved the issue and nothing awaits

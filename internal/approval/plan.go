@@ -50,7 +50,7 @@ func buildPlan(in planInput) ([]Action, error) {
 	case "billing_correction":
 		acts, err = planBillingCorrection(in)
 	case "payment_blocker":
-		acts = []Action{slackAlert(in, SlackAlerts, "VIP payment blocker"), zendesk(in, "urgent")}
+		acts = append([]Action{slackAlert(in, SlackAlerts, "VIP payment blocker")}, zendesk(in, "urgent")...)
 	default:
 		return nil, invalidf("A %s case has nothing to approve: reclassify it to a case kind first.", in.c.Kind)
 	}
@@ -126,11 +126,12 @@ func planRefund(in planInput) ([]Action, error) {
 	if in.recipient.To != "" {
 		acts = append(acts, Action{Connector: "email", Operation: "send_document",
 			Params: map[string]any{"to": in.recipient.To, "document_type": "refund_confirmation",
-				"amount": refund.Params["amount"], "currency": refund.Params["currency"], "case": strconv.FormatInt(in.c.ID, 10)},
+				"amount": refund.Params["amount"], "currency": refund.Params["currency"], "case": strconv.FormatInt(in.c.ID, 10),
+				"summary": handoffOf(in).Public()},
 			Description: fmt.Sprintf("Email: refund confirmation to %s (%s)", MaskEmail(in.recipient.To), in.recipient.describe()),
 		})
 	}
-	return append(acts, zendesk(in, "normal")), nil
+	return append(acts, zendesk(in, "normal")...), nil
 }
 
 func duplicateCharge(in planInput) bool {
@@ -155,7 +156,7 @@ func planDispute(in planInput) ([]Action, error) {
 		}
 		acts = append(acts, slackAlert(in, SlackApprovals, "charge disputed"))
 	}
-	return append(acts, zendesk(in, "high")), nil
+	return append(acts, zendesk(in, "high")...), nil
 }
 
 func planDocument(in planInput) ([]Action, error) {
@@ -166,12 +167,15 @@ func planDocument(in planInput) ([]Action, error) {
 	if in.recipient.To == "" {
 		return nil, invalidf("The call gave no address to send the %s to, and there is no billing email on file: set the recipient.", docType)
 	}
+	sum := handoffOf(in)
 	return []Action{
 		{Connector: "email", Operation: "send_document",
-			Params:      map[string]any{"to": in.recipient.To, "document_type": docType, "document_ref": docRef, "case": strconv.FormatInt(in.c.ID, 10)},
+			Params: map[string]any{"to": in.recipient.To, "document_type": docType, "document_ref": docRef, "case": strconv.FormatInt(in.c.ID, 10),
+				"summary": sum.Public()},
 			Description: fmt.Sprintf("Email: %s %s to %s (%s)", docType, docRef, MaskEmail(in.recipient.To), in.recipient.describe())},
 		{Connector: "drive", Operation: "upload",
-			Params:      map[string]any{"document_type": docType, "document_ref": docRef, "folder": "Countersign/resends", "case": strconv.FormatInt(in.c.ID, 10)},
+			Params: map[string]any{"document_type": docType, "document_ref": docRef, "folder": "Countersign/resends", "case": strconv.FormatInt(in.c.ID, 10),
+				"description": sum.Internal()},
 			Description: fmt.Sprintf("Drive: copy %s %s to Countersign/resends", docType, docRef)},
 	}, nil
 }
@@ -203,7 +207,7 @@ func planBillingCorrection(in planInput) ([]Action, error) {
 		{Connector: "zendesk", Operation: "ticket",
 			Params: map[string]any{"mode": "create", "internal": true, "priority": "normal", "external_id": in.c.DialNexaID,
 				"subject": "Billing correction for customer " + cust + " (case " + id + ")",
-				"body":    "Restricted billing update requested on call " + in.c.DialNexaID + ". Tax and bank details are not in this ticket; finance enters them in the billing system."},
+				"body":    handoffOf(in).Internal()},
 			Description: "Zendesk: open internal ticket for billing correction of customer " + cust},
 		{Connector: "stripe", Operation: "update_customer",
 			Params:      map[string]any{"customer": cust, "change": "billing_details", "values": "entered by finance in the billing system; never stored in Countersign", "case": id},
@@ -218,7 +222,7 @@ func sheetsRow(in planInput) Action {
 		amount = money.Amount{Minor: *c.AmountMinor, Currency: cur}.Major()
 	}
 	promise := c.field("promise_to_pay_date")
-	row := []any{strconv.FormatInt(c.ID, 10), c.DialNexaID, c.CustomerLabel, amount, cur, promise, c.field("promised_next_step")}
+	row := append(handoffOf(in).Row(), amount, cur, promise, c.field("promised_next_step"))
 	desc := "Sheets: append collections row for case " + strconv.FormatInt(c.ID, 10)
 	if amount != "" {
 		desc += " (promise to pay " + amount + " " + cur
@@ -233,32 +237,37 @@ func sheetsRow(in planInput) Action {
 
 func slackAlert(in planInput, channel, what string) Action {
 	c := in.c
-	text := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
+	head := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
 	if c.DestRef != "" {
-		text += " on " + c.DestRef
+		head += " on " + c.DestRef
 	}
 	if c.AmountMinor != nil && c.Currency != "" {
-		text += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"
+		head += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"
 	}
-	text += " — Countersign case " + strconv.FormatInt(c.ID, 10)
+	head += " — Countersign case " + strconv.FormatInt(c.ID, 10)
 	return Action{Connector: "slack", Operation: "alert",
-		Params:      map[string]any{"channel": channel, "text": text},
-		Description: "Slack " + channel + ": " + text}
+		Params:      map[string]any{"channel": channel, "text": head + "\n" + handoffOf(in).Slack()},
+		Description: "Slack " + channel + ": " + head + " (with the handoff summary)"}
 }
 
-func zendesk(in planInput, priority string) Action {
+// zendesk opens a ticket whose first, internal comment is the handoff summary;
+// when the call came from an existing ticket it adds the summary as an internal
+// note and the customer-facing reply as a public comment instead.
+func zendesk(in planInput, priority string) []Action {
 	c := in.c
-	id := strconv.FormatInt(c.ID, 10)
-	body := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.DialNexaID)
+	sum := handoffOf(in)
 	if t := ticketOf(c); t != "" {
-		return Action{Connector: "zendesk", Operation: "ticket",
-			Params:      map[string]any{"mode": "comment", "ticket_id": t, "body": body, "public": false},
-			Description: "Zendesk: comment on ticket " + t}
+		return []Action{{Connector: "zendesk", Operation: "ticket",
+			Params:      map[string]any{"mode": "comment", "ticket_id": t, "body": sum.Internal(), "public": false},
+			Description: "Zendesk: internal note (handoff summary) on ticket " + t},
+			{Connector: "zendesk", Operation: "ticket",
+				Params:      map[string]any{"mode": "comment", "ticket_id": t, "body": sum.Public(), "public": true},
+				Description: "Zendesk: public reply on ticket " + t + " (what was asked, next step, deadline)"}}
 	}
-	return Action{Connector: "zendesk", Operation: "ticket",
-		Params: map[string]any{"mode": "create", "priority": priority, "external_id": c.DialNexaID,
-			"subject": strings.ReplaceAll(c.Kind, "_", " ") + " — " + orDash(c.CustomerLabel), "body": body},
-		Description: fmt.Sprintf("Zendesk: open %s-priority ticket for call %s", priority, c.DialNexaID)}
+	return []Action{{Connector: "zendesk", Operation: "ticket",
+		Params: map[string]any{"mode": "create", "priority": priority, "external_id": c.DialNexaID, "internal": true,
+			"subject": sum.Title, "body": sum.Internal()},
+		Description: fmt.Sprintf("Zendesk: open %s-priority ticket for call %s (handoff summary as an internal note)", priority, c.DialNexaID)}}
 }
 
 func ticketOf(c *caseData) string {

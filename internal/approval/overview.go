@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/handoff"
 	"github.com/countersign/countersign/models"
 )
 
@@ -24,6 +25,7 @@ type Overview struct {
 	DestType      string
 	DestRef       string
 	Actions       []Action
+	Handoff       handoff.Summary // what every outgoing payload of the case carries
 	Preview       bool   // Actions are not stored yet (approval not requested)
 	PlanError     string // why no plan can be made yet
 	Fingerprint   string
@@ -108,6 +110,7 @@ func (s *Service) overviewPlan(ctx context.Context, db *gorm.DB, c *caseData, ps
 		}
 	}
 	o.Actions = ps.acts
+	o.Handoff = handoffOf(planInput{c: c, facts: ps.facts, recipient: o.Recipient})
 	if o.Fingerprint, err = planFingerprint(ps.acts); err != nil {
 		return err
 	}

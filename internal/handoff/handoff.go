@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,10 @@ func Build(in Input) Summary {
 		s.Deadline = in.Deadline.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	s.Links = links(in)
+	s.Title, s.Asked, s.Object, s.Owner, s.NextStep = clean(s.Title), clean(s.Asked), clean(s.Object), clean(s.Owner), clean(s.NextStep)
+	for i := range s.Learned {
+		s.Learned[i] = clean(s.Learned[i])
+	}
 	return s
 }
 
@@ -195,11 +200,15 @@ func (s Summary) Row() []any {
 	return out
 }
 
+// maskDigits is a redaction mask with the last digits it keeps for the console.
+var maskDigits = regexp.MustCompile(`\[([a-z ]+) •••• [0-9A-Za-z]{1,4}\]`)
+
 // clean is the last guard: whatever reached a summary, a card, bank or tax
-// number leaves masked.
+// number leaves masked, and without even the last digits the console shows
+// (outgoing messages are read by people who may not reveal them).
 func clean(s string) string {
 	out, _ := redact.String(s)
-	return out
+	return maskDigits.ReplaceAllString(out, "[$1 removed]")
 }
 
 func orDash(s string) string {

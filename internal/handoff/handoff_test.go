@@ -64,16 +64,17 @@ func TestNoRestrictedValueLeaves(t *testing.T) {
 	in := refund()
 	in.CallSummary = "Card 4242 4242 4242 4242, IBAN DE89370400440532013000, VAT DE123456789"
 	in.Fields["refund_reason"] = "charged on 4242424242424242"
+	in.Problems = []string{"caller gave SSN [ssn •••• 6789]"}
 	s := Build(in)
 	for name, out := range map[string]string{"internal": s.Internal(), "public": s.Public(), "slack": s.Slack()} {
-		for _, v := range []string{"4242 4242 4242 4242", "4242424242424242", "DE89370400440532013000"} {
+		for _, v := range []string{"4242", "3000", "6789"} {
 			if strings.Contains(out, v) {
 				t.Errorf("%s summary leaks %s: %s", name, v, out)
 			}
 		}
 	}
 	for _, c := range s.Row() {
-		if strings.Contains(c.(string), "4242424242424242") {
+		if strings.Contains(c.(string), "4242") {
 			t.Errorf("row leaks a card number: %v", c)
 		}
 	}

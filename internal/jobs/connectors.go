@@ -52,6 +52,10 @@ type Connectors struct {
 	Slack        *slack.Client
 	SlackChannel string // channel id for alerts (FindByActionID needs the id)
 	Zendesk      *zendesk.Client
+	// ZendeskURL and StripeDashboard make the links a case's record URL becomes
+	// once its ticket or Stripe object exists.
+	ZendeskURL      string
+	StripeDashboard string
 	Email        email.Sender
 	EmailKind    string // gmail | smtp
 	MailFrom     string
@@ -94,6 +98,10 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 		}
 	}
 	var errs []error
+	c.ZendeskURL, c.StripeDashboard = strings.TrimRight(k.ZendeskURL, "/"), "https://dashboard.stripe.com"
+	if sandboxed[Stripe] || strings.Contains(k.StripeKey, "_test_") {
+		c.StripeDashboard += "/test"
+	}
 	mode(Stripe, k.StripeKey != "")
 	if k.StripeKey != "" {
 		c.Stripe = stripe.New(stripe.Config{BaseURL: k.StripeURL, Key: k.StripeKey, HTTPClient: hc(Stripe),

@@ -26,8 +26,8 @@ type Overview struct {
 	DestRef       string
 	Actions       []Action
 	Handoff       handoff.Summary // what every outgoing payload of the case carries
-	Preview       bool   // Actions are not stored yet (approval not requested)
-	PlanError     string // why no plan can be made yet
+	Preview       bool            // Actions are not stored yet (approval not requested)
+	PlanError     string          // why no plan can be made yet
 	Fingerprint   string
 	PolicyVersion int64
 	Requirement   Requirement

@@ -56,15 +56,15 @@ type Connectors struct {
 	// once its ticket or Stripe object exists.
 	ZendeskURL      string
 	StripeDashboard string
-	Email        email.Sender
-	EmailKind    string // gmail | smtp
-	MailFrom     string
-	Drive        *gdrive.Client
-	DriveFolder  string
-	Sheets       *gsheets.Client
-	SheetsID     string
-	TokenMetrics *tokenmetrics.Client
-	DialNexa     *dialnexaapi.Client
+	Email           email.Sender
+	EmailKind       string // gmail | smtp
+	MailFrom        string
+	Drive           *gdrive.Client
+	DriveFolder     string
+	Sheets          *gsheets.Client
+	SheetsID        string
+	TokenMetrics    *tokenmetrics.Client
+	DialNexa        *dialnexaapi.Client
 	// Modes holds every connector's mode; Recorder the requests sent to sandboxes.
 	Modes    map[string]Mode
 	Recorder *connector.Recorder

@@ -200,7 +200,8 @@ func (s *Server) setupConnectors(d Deps) error {
 	}
 	s.jobs, err = jobs.New(d.DB, conns, jobs.Options{Log: d.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String(), RescueAfter: d.Config.JobRescueAfter,
-		RetryDelay: d.Config.JobRetryDelay, FetchPollInterval: d.Config.JobPollInterval, Busy: s.load.Busy})
+		RetryDelay: d.Config.JobRetryDelay, FetchPollInterval: d.Config.JobPollInterval, Busy: s.load.Busy,
+		AlertApprovalAmounts: d.Config.AlertApprovalAmounts, AlertApprovalWithin: d.Config.AlertApprovalWithin})
 	if err != nil {
 		return err
 	}

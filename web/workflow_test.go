@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/dialnexa"
 	"github.com/countersign/countersign/internal/sandbox"
@@ -20,10 +22,11 @@ import (
 // workflow is the console with its job workers running against the sandbox fakes:
 // the real webhook → ingest → outbox → job path.
 type workflow struct {
-	t  *testing.T
-	db *database.DB
-	sb *sandbox.Sandbox
-	ts *httptest.Server
+	t   *testing.T
+	db  *database.DB
+	sb  *sandbox.Sandbox
+	ts  *httptest.Server
+	srv *web.Server
 }
 
 func newWorkflow(t *testing.T, extra map[string]string) *workflow {
@@ -61,13 +64,18 @@ func newWorkflow(t *testing.T, extra map[string]string) *workflow {
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &workflow{t: t, db: db, sb: sb, ts: ts}
+	return &workflow{t: t, db: db, sb: sb, ts: ts, srv: srv}
 }
 
 // call posts a signed variant of a shared sample.
 func (w *workflow) call(sample string, replace ...string) {
 	w.t.Helper()
-	body := []byte(strings.NewReplacer(replace...).Replace(string(readSample(w.t, sample))))
+	w.post([]byte(strings.NewReplacer(replace...).Replace(string(readSample(w.t, sample)))))
+}
+
+// post posts a signed body to the webhook.
+func (w *workflow) post(body []byte) {
+	w.t.Helper()
 	if resp := post(w.t, w.ts, body, map[string]string{"X-DialNexa-Signature": dialnexa.Sign(body, sampleSecret)}); resp.StatusCode != 200 {
 		w.t.Fatalf("webhook: %d", resp.StatusCode)
 	}
@@ -101,5 +109,83 @@ func TestClaimCheckRoutesThroughTheJobPath(t *testing.T) {
 		WHERE l.dialnexa_id = 'call_wf_fifty'`).Row().Scan(&kind, &reasons)
 	if kind != "review" || !strings.Contains(reasons, "amount 500.00 USD claimed, the ledger has 50.00 USD") {
 		t.Errorf("case %s, reasons %s; want review with the amount reason", kind, reasons)
+	}
+}
+
+// blockerCall is a completed call of a VIP whose renewal failed.
+func blockerCall(t *testing.T, id string) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"event_type": "call_ended", "payload": map[string]any{"call": map[string]any{
+		"id": id, "direction": "inbound", "status": "completed", "from_number": "14155550142", "to_number": "18005550199",
+		"transcript": "Agent: Acme billing.\nUser: Our renewal failed and now our payment is blocked. My card is 4242 4242 4242 4242.",
+		"summary":    "VIP customer's renewal payment of 5400.00 USD failed; payment blocked.",
+		"post_call_analysis": map[string]any{"call_intent": "payment_blocked", "vip": true, "amount": 5400.00, "currency": "USD",
+			"customer_name": "Jordan Lee", "customer_email": "jordan.lee@example.com", "subscription_id": "sub_DemoVIP01"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestVIPBlockerAlertsAtIngestOnceWithThreadReplies(t *testing.T) {
+	w := newWorkflow(t, nil)
+	w.sb.Stripe.AddSubscription(stripefake.Subscription{ID: "sub_DemoVIP01", Customer: "cus_SandboxJordan", Status: "past_due", Currency: "usd"})
+	w.post(blockerCall(t, "call_wf_vip"))
+	w.await("alert posted", `SELECT EXISTS (SELECT 1 FROM case_alerts WHERE call_ref = 'call_wf_vip'
+		AND reason = 'vip_blocker' AND status = 'posted')`)
+	msgs := w.sb.Slack.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("slack messages = %d, want 1", len(msgs))
+	}
+	text := msgs[0].Text
+	for _, want := range []string{"*VIP payment blocker*", "*Impact:* a VIP customer cannot pay (5,400.00 USD)",
+		"*Urgency:* critical: VIP customer cannot pay", "*Asked:* to unblock a failed or blocked payment",
+		"*Object:* subscription sub_DemoVIP01", "*Owner:* Finance · VIP desk", "*Next step:*", "/cases/", "|Transcript>"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("alert lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "4242 4242") || strings.Contains(text, "•••• 4242") {
+		t.Errorf("alert carries a card number: %s", text)
+	}
+	// Alerting is not approval: the case is still new, nothing was approved.
+	var caseID int64
+	var status string
+	w.db.Gorm.Raw(`SELECT case_id FROM case_alerts WHERE call_ref = 'call_wf_vip'`).Scan(&caseID)
+	w.db.Gorm.Raw(`SELECT status FROM cases WHERE id = ?`, caseID).Scan(&status)
+	if status != "new" {
+		t.Errorf("case status %s after the alert, want new", status)
+	}
+
+	// The same check again (a replayed outbox row, a redelivered call) posts
+	// nothing more: one alert per call and reason.
+	w.db.Gorm.Exec(`INSERT INTO job_outbox (kind, case_id) VALUES ('alerts', ?)`, caseID)
+	w.srv.Jobs().WakeOutbox()
+	w.post(blockerCall(t, "call_wf_vip"))
+	w.await("outbox drained", `SELECT NOT EXISTS (SELECT 1 FROM job_outbox)`)
+	w.await("alert jobs finished", `SELECT NOT EXISTS (SELECT 1 FROM river_job WHERE queue = 'alerts' AND state NOT IN ('completed', 'cancelled', 'discarded'))`)
+	var alerts int64
+	w.db.Gorm.Raw(`SELECT count(*) FROM case_alerts`).Scan(&alerts)
+	if n := len(w.sb.Slack.Messages()); n != 1 || alerts != 1 {
+		t.Errorf("slack messages %d, alerts %d after a second check, want 1 and 1", n, alerts)
+	}
+
+	// A later change goes into the alert's thread.
+	w.db.Gorm.Exec(`UPDATE cases SET status = 'done' WHERE id = ?`, caseID)
+	if err := w.srv.Jobs().SweepAlerts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.await("reply posted", `SELECT EXISTS (SELECT 1 FROM case_alert_updates WHERE status = 'posted' AND event = 'done')`)
+	msgs = w.sb.Slack.Messages()
+	if len(msgs) != 2 || msgs[1].ThreadTS != msgs[0].TS || !strings.Contains(msgs[1].Text, "executed and resolved") {
+		t.Errorf("thread reply: %+v", msgs)
+	}
+	if err := w.srv.Jobs().SweepAlerts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var updates int64
+	w.db.Gorm.Raw(`SELECT count(*) FROM case_alert_updates`).Scan(&updates)
+	if updates != 1 {
+		t.Errorf("updates after a second sweep = %d, want 1", updates)
 	}
 }

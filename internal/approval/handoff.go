@@ -1,9 +1,12 @@
 package approval
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/handoff"
 )
@@ -72,4 +75,18 @@ func (c *caseData) textFields() map[string]string {
 		}
 	}
 	return out
+}
+
+// HandoffTx is case caseID's handoff summary as it stands, for alerts and pages
+// outside a plan.
+func HandoffTx(ctx context.Context, tx *gorm.DB, caseID int64) (handoff.Summary, error) {
+	c, err := loadCase(ctx, tx, caseID, false)
+	if err != nil {
+		return handoff.Summary{}, err
+	}
+	facts, _, err := loadFacts(ctx, tx, caseID)
+	if err != nil {
+		return handoff.Summary{}, err
+	}
+	return handoffOf(planInput{c: c, facts: facts}), nil
 }

@@ -57,6 +57,10 @@ type Config struct {
 	// ClaimToleranceBPS is how far a claimed amount may differ from the ledger's,
 	// in basis points, and still match; 0 keeps internal/enrich's default (1%).
 	ClaimToleranceBPS int64
+	// AlertApprovalAmounts and AlertApprovalWithin tune the finance alerts of
+	// cases waiting on approval; zero values keep internal/jobs' defaults.
+	AlertApprovalAmounts map[string]int64
+	AlertApprovalWithin  time.Duration
 
 	Connectors Connectors
 }
@@ -127,6 +131,8 @@ var Vars = []Var{
 	{"COUNTERSIGN_FIELD_MAPPING", "", "Overrides of the post-call analysis field names, e.g. intent=my_intent,amount=claimed_amount.", false},
 	{"COUNTERSIGN_CRITICAL_AMOUNTS", "default=10000,JPY=1500000,KRW=15000000", "Amount in whole units, per currency (default: any other), from which a case is critical by its amount alone, e.g. USD=5000,EUR=5000,default=10000 (internal/triage doc.go lists every urgency rule).", false},
 	{"COUNTERSIGN_CLAIM_TOLERANCE_BPS", "100", "How far, in basis points of the billing system's amount (100 = 1%, at least one cent), a claimed amount may differ and still match; outside it the claim check sends the case to review. 0 to 5000.", false},
+	{"COUNTERSIGN_ALERT_APPROVAL_AMOUNTS", "default=5000,JPY=750000,KRW=7500000", "Amount in whole units, per currency (default: any other), from which a case waiting on approval raises a Slack alert.", false},
+	{"COUNTERSIGN_ALERT_APPROVAL_WITHIN", "4h", "A case still waiting on approval this close to its deadline raises a Slack alert.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},

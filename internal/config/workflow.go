@@ -3,6 +3,7 @@ package config
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/countersign/countersign/internal/triage"
 )
@@ -24,4 +25,12 @@ func (l *loader) loadWorkflow(c *Config) {
 		}
 		c.ClaimToleranceBPS = n
 	}
+	if v := l.str("COUNTERSIGN_ALERT_APPROVAL_AMOUNTS", ""); v != "" {
+		lines, err := triage.ParseAmountLines(v)
+		if err != nil {
+			l.fail("COUNTERSIGN_ALERT_APPROVAL_AMOUNTS", "%v", err)
+		}
+		c.AlertApprovalAmounts = lines
+	}
+	c.AlertApprovalWithin = l.duration("COUNTERSIGN_ALERT_APPROVAL_WITHIN", 0, time.Minute)
 }

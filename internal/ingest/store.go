@@ -380,8 +380,9 @@ func (s *Service) classify(call storedCall) []triage.Spec {
 }
 
 // insertCasesSQL inserts the cases a call does not have yet (one per kind), each
-// with its record URL and an outbox row for its claim check, and returns the new
-// ones. Rows come from parallel arrays, so the statement's shape never depends on
+// with its record URL, an outbox row for its claim check and, for a case that may
+// need a finance alert (a VIP, a dispute, a payment blocker), one for its alert
+// check, and returns the new ones. Rows come from parallel arrays, so the statement's shape never depends on
 // the values or their count.
 const insertCasesSQL = `WITH c AS (INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons,
 			suspected_kind, amount_minor, currency, destination_type, destination_ref, customer_label, owner,
@@ -395,8 +396,9 @@ const insertCasesSQL = `WITH c AS (INSERT INTO cases (id, call_id, kind, status,
 			AS u(call_id, label, kind, urgency, vip, confidence, reasons, suspected, amount, currency, dtype, dref,
 				owner, next_step, deadline, ord)
 			ORDER BY u.ord) s
-		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, call_id, kind),
-	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c)
+		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, call_id, kind, vip),
+	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c
+		UNION ALL SELECT 'alerts', id FROM c WHERE c.vip OR c.kind IN ('dispute', 'payment_blocker', 'review'))
 	SELECT id, call_id, kind FROM c`
 
 // caseRows are the cases of a batch, as the parallel arrays insertCasesSQL takes.

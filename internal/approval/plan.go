@@ -50,7 +50,9 @@ func buildPlan(in planInput) ([]Action, error) {
 	case "billing_correction":
 		acts, err = planBillingCorrection(in)
 	case "payment_blocker":
-		acts = append([]Action{slackAlert(in, SlackAlerts, "VIP payment blocker")}, zendesk(in, "urgent")...)
+		// Finance was alerted in Slack at ingest (internal/jobs case alerts); the
+		// decision and the actions show up as replies in that alert's thread.
+		acts = zendesk(in, "urgent")
 	default:
 		return nil, invalidf("A %s case has nothing to approve: reclassify it to a case kind first.", in.c.Kind)
 	}
@@ -146,7 +148,7 @@ func planDispute(in planInput) ([]Action, error) {
 		if err != nil {
 			return nil, err
 		}
-		acts = append(acts, refund, slackAlert(in, SlackApprovals, "duplicate charge reported"))
+		acts = append(acts, refund) // the duplicate was alerted in Slack at ingest
 	} else {
 		if d := factOf(in.facts, "dispute"); d != nil {
 			acts = append(acts, Action{Connector: "stripe", Operation: "stage_evidence",

@@ -16,8 +16,8 @@ import (
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/redact"
-	"github.com/countersign/countersign/internal/tone"
 	"github.com/countersign/countersign/internal/textsafe"
+	"github.com/countersign/countersign/internal/tone"
 )
 
 // MaxNoteLength is the longest note accepted, in characters.

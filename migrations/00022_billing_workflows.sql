@@ -46,6 +46,21 @@ ALTER TABLE job_outbox
     ADD CONSTRAINT job_outbox_target CHECK ((kind IN ('enrich', 'alerts')) = (case_id IS NOT NULL)
                                         AND (kind = 'backfill') = (call_id IS NOT NULL));
 
+-- The exception review queue kept in Google Sheets (internal/jobs/exceptions.go):
+-- one row per case and reason, open while the exception stands, resolved in place.
+CREATE TABLE exception_rows (
+    id          bigserial   PRIMARY KEY,
+    case_id     bigint      NOT NULL REFERENCES cases(id),
+    reason      text        NOT NULL CHECK (reason IN ('review', 'failed_action', 'policy_exception')),
+    status      text        NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+    detail      text        NOT NULL DEFAULT '',
+    opened_at   timestamptz NOT NULL DEFAULT now(),
+    resolved_at timestamptz,
+    synced      text        NOT NULL DEFAULT '',   -- the status last written to the sheet
+    sheet_range text        NOT NULL DEFAULT '',
+    CONSTRAINT exception_rows_once UNIQUE (case_id, reason)
+);
+
 -- +goose Down
 DELETE FROM job_outbox WHERE kind = 'alerts';
 ALTER TABLE job_outbox DROP CONSTRAINT job_outbox_kind_check, DROP CONSTRAINT job_outbox_target;
@@ -53,5 +68,5 @@ ALTER TABLE job_outbox
     ADD CONSTRAINT job_outbox_kind_check CHECK (kind IN ('enrich', 'backfill')),
     ADD CONSTRAINT job_outbox_target CHECK ((kind = 'enrich') = (case_id IS NOT NULL)
                                         AND (kind = 'backfill') = (call_id IS NOT NULL));
-DROP TABLE case_alert_updates, case_alerts;
+DROP TABLE exception_rows, case_alert_updates, case_alerts;
 ALTER TABLE claim_checks DROP COLUMN score, DROP COLUMN route;

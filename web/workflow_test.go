@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/dialnexa"
+	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/internal/sandbox"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/web"
@@ -109,6 +111,34 @@ func TestClaimCheckRoutesThroughTheJobPath(t *testing.T) {
 		WHERE l.dialnexa_id = 'call_wf_fifty'`).Row().Scan(&kind, &reasons)
 	if kind != "review" || !strings.Contains(reasons, "amount 500.00 USD claimed, the ledger has 50.00 USD") {
 		t.Errorf("case %s, reasons %s; want review with the amount reason", kind, reasons)
+	}
+
+	// The review case is a row of the exception review queue in Sheets ...
+	var caseID int64
+	w.db.Gorm.Raw(`SELECT k.id FROM cases k JOIN calls l ON l.id = k.call_id WHERE l.dialnexa_id = 'call_wf_fifty'`).Scan(&caseID)
+	key := "case-" + strconv.FormatInt(caseID, 10) + "-review"
+	if err := w.srv.Jobs().SweepExceptions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.await("exception row written", `SELECT EXISTS (SELECT 1 FROM exception_rows WHERE case_id = ? AND synced = 'open')`, caseID)
+	rows := w.sb.Sheets.Rows(sandbox.SheetID, jobs.ExceptionSheet)
+	if len(rows) != 1 || rows[0][0] != key || rows[0][1] != "open" || rows[0][2] != "review" ||
+		!strings.Contains(rows[0][3], "amount 500.00 USD claimed") || !strings.Contains(strings.Join(rows[0], "|"), "/cases/") {
+		t.Fatalf("exception rows: %q", rows)
+	}
+	// ... resolved in place once the case is decided, and a second sweep changes nothing.
+	if err := w.db.Gorm.Exec(`UPDATE cases SET status = 'rejected' WHERE id = ?`, caseID).Error; err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := w.srv.Jobs().SweepExceptions(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.await("exception row resolved", `SELECT EXISTS (SELECT 1 FROM exception_rows WHERE case_id = ? AND synced = 'resolved')`, caseID)
+	rows = w.sb.Sheets.Rows(sandbox.SheetID, jobs.ExceptionSheet)
+	if len(rows) != 1 || rows[0][0] != key || rows[0][1] != "resolved" || rows[0][5] == "" {
+		t.Errorf("exception rows after resolution: %q", rows)
 	}
 }
 

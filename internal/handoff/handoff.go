@@ -211,6 +211,10 @@ func clean(s string) string {
 	return maskDigits.ReplaceAllString(out, "[$1 removed]")
 }
 
+// Clean is the same guard for free text placed beside a summary (a Sheets
+// detail cell).
+func Clean(s string) string { return clean(s) }
+
 func orDash(s string) string {
 	if s == "" {
 		return "—"

@@ -29,9 +29,12 @@ type alertSweepWorker struct {
 	s *Service
 }
 
-// Work runs the sweep.
+// Work runs the alert and exception-queue sweeps.
 func (w *alertSweepWorker) Work(ctx context.Context, _ *river.Job[AlertSweepArgs]) error {
-	return w.s.SweepAlerts(ctx)
+	if err := w.s.SweepAlerts(ctx); err != nil {
+		return err
+	}
+	return w.s.SweepExceptions(ctx)
 }
 
 // alertChannel is where an alert of reason goes (the configured alert channel).

@@ -158,6 +158,7 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	river.AddWorker(workers, &postCaseAlertWorker{s: s})
 	river.AddWorker(workers, &postAlertUpdateWorker{s: s})
 	river.AddWorker(workers, &alertSweepWorker{s: s})
+	river.AddWorker(workers, &syncExceptionWorker{s: s})
 	n := opts.MaxWorkers
 	timeout, rescue := config.JobTimeout(opts.RescueAfter), RescueStuckJobsAfter
 	if opts.RescueAfter > 0 {

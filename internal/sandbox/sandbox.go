@@ -124,7 +124,7 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 	if want(c.SheetsToken) {
 		c.SheetsToken, c.SheetsID = "ya29.sandbox-"+token(12), SheetID
 		s.Sheets = sheetsfake.New(c.SheetsToken)
-		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections")
+		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections", "Exceptions")
 		c.SheetsURL, errs = s.serve(Sheets, s.Sheets.Handler(), errs)
 	}
 	if want(c.TokenMetricsKey) {

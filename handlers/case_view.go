@@ -43,6 +43,9 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 	for i, t := range d.Turns {
 		v.Turns = append(v.Turns, views.TurnView{N: i, Speaker: t.Speaker, Text: t.Text, At: t.At})
 	}
+	for _, cf := range c.Captured {
+		v.Captured = append(v.Captured, views.CapturedView{Label: cf.Label, Value: cf.Value, Passage: cf.Passage, Link: cf.Link})
+	}
 	for _, f := range d.Fields {
 		v.Fields = append(v.Fields, views.FieldView{Name: f.Name, Value: f.Value, Turn: f.Turn})
 	}

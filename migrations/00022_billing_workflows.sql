@@ -46,6 +46,10 @@ ALTER TABLE job_outbox
     ADD CONSTRAINT job_outbox_target CHECK ((kind IN ('enrich', 'alerts')) = (case_id IS NOT NULL)
                                         AND (kind = 'backfill') = (call_id IS NOT NULL));
 
+-- The brief's capture list, typed, each value with the transcript line it came
+-- from: {"tax_region": {"value": "EU-DE", "passage": "User: ..."}, ...}.
+ALTER TABLE cases ADD COLUMN capture jsonb NOT NULL DEFAULT '{}';
+
 -- The exception review queue kept in Google Sheets (internal/jobs/exceptions.go):
 -- one row per case and reason, open while the exception stands, resolved in place.
 CREATE TABLE exception_rows (
@@ -69,4 +73,5 @@ ALTER TABLE job_outbox
     ADD CONSTRAINT job_outbox_target CHECK ((kind = 'enrich') = (case_id IS NOT NULL)
                                         AND (kind = 'backfill') = (call_id IS NOT NULL));
 DROP TABLE exception_rows, case_alert_updates, case_alerts;
+ALTER TABLE cases DROP COLUMN capture;
 ALTER TABLE claim_checks DROP COLUMN score, DROP COLUMN route;

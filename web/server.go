@@ -83,11 +83,15 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_FIELD_MAPPING: %w", err)}
 	}
+	routes, err := ingest.ParseRoutes(d.Config.OwnerRoutes)
+	if err != nil {
+		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_OWNER_ROUTES: %w", err)}
+	}
 	s.app = &handlers.App{DB: d.DB, Log: d.Log, Version: d.Version,
 		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) },
 		DialNexaSecrets: d.Config.DialNexaSecrets,
 		Ingest: &ingest.Service{Pool: d.DB.Pool, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
-			Owners: ingest.DefaultOwners, Load: s.load, CriticalAmounts: d.Config.CriticalAmounts},
+			Owners: ingest.DefaultOwners, Routes: routes, Load: s.load, CriticalAmounts: d.Config.CriticalAmounts},
 		// OnApproved (the connector jobs' enqueuer) is set by the lead when jobs land.
 		Approvals: &approval.Service{DB: d.DB.Gorm},
 	}

@@ -61,6 +61,9 @@ type Config struct {
 	// cases waiting on approval; zero values keep internal/jobs' defaults.
 	AlertApprovalAmounts map[string]int64
 	AlertApprovalWithin  time.Duration
+	// OwnerRoutes is COUNTERSIGN_OWNER_ROUTES as written (internal/ingest parses
+	// and validates it at start-up).
+	OwnerRoutes string
 
 	Connectors Connectors
 }
@@ -133,6 +136,7 @@ var Vars = []Var{
 	{"COUNTERSIGN_CLAIM_TOLERANCE_BPS", "100", "How far, in basis points of the billing system's amount (100 = 1%, at least one cent), a claimed amount may differ and still match; outside it the claim check sends the case to review. 0 to 5000.", false},
 	{"COUNTERSIGN_ALERT_APPROVAL_AMOUNTS", "default=5000,JPY=750000,KRW=7500000", "Amount in whole units, per currency (default: any other), from which a case waiting on approval raises a Slack alert.", false},
 	{"COUNTERSIGN_ALERT_APPROVAL_WITHIN", "4h", "A case still waiting on approval this close to its deadline raises a Slack alert.", false},
+	{"COUNTERSIGN_OWNER_ROUTES", "", "Who owns a new case, by kind, amount, currency, tax region and VIP, first match wins, e.g. kind:payment_blocker&vip=VIP desk (Dana);kind:refund&amount>=1000&currency:USD=Fiona Finance;region:EU=EU finance. Unmatched cases keep their queue's team.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},

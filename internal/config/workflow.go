@@ -32,5 +32,6 @@ func (l *loader) loadWorkflow(c *Config) {
 		}
 		c.AlertApprovalAmounts = lines
 	}
+	c.OwnerRoutes = l.str("COUNTERSIGN_OWNER_ROUTES", "")
 	c.AlertApprovalWithin = l.duration("COUNTERSIGN_ALERT_APPROVAL_WITHIN", 0, time.Minute)
 }

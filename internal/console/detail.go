@@ -73,6 +73,10 @@ type CaseInfo struct {
 	UrgencyWhy     []string `gorm:"-"`
 	Tags           []string `gorm:"-"`
 	SuppressedJSON string   `gorm:"column:suppressed"`
+	CaptureJSON    string   `gorm:"column:capture"`
+	// Captured is the brief's capture list (triage.CaptureFields order) with the
+	// transcript line each value came from.
+	Captured []CapturedField `gorm:"-"`
 	// Suppressed counts the values redaction removed from the call, by kind.
 	Suppressed map[string]int `gorm:"-"`
 }
@@ -215,7 +219,7 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		c.reasons::text AS reasons, c.suspected_kind, c.amount_minor, c.currency, c.destination_type,
 		c.destination_ref, c.customer_label, c.owner, c.assignee_id,
 		coalesce(nullif(u.name, ''), u.email, '') AS assignee_name, c.next_step, c.follow_up_deadline,
-		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at,
+		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at, c.capture::text AS capture,
 		coalesce(cl.suppressed::text, '{}') AS suppressed, coalesce(cl.dialnexa_id, '') AS dialnexa_id,
 		coalesce(cl.direction, '') AS direction, coalesce(cl.status, '') AS call_status,
 		coalesce(cl.customer_number, '') AS customer_number, coalesce(cl.customer_name, '') AS customer_name,
@@ -240,6 +244,7 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 	}
 	_ = json.Unmarshal([]byte(d.Case.ReasonsJSON), &d.Case.Reasons)
 	d.Case.UrgencyWhy = urgencyWhy(d.Case.Reasons)
+	d.Case.Captured = capturedFields(d.Case.CaptureJSON)
 	_ = json.Unmarshal([]byte(d.Case.SuppressedJSON), &d.Case.Suppressed)
 	if d.Case.TagList != "" {
 		d.Case.Tags = strings.Split(d.Case.TagList, ",")
@@ -440,6 +445,27 @@ func loadBilling(db *gorm.DB, d *Detail) error {
 		d.Billing.LookedUp = true
 	}
 	return nil
+}
+
+// CapturedField is one captured value of the brief's list.
+type CapturedField struct {
+	Name, Label, Value, Passage string
+	Link                        bool // Value is an http(s) URL
+}
+
+func capturedFields(raw string) []CapturedField {
+	var m map[string]triage.Captured
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return nil
+	}
+	var out []CapturedField
+	for _, name := range triage.CaptureFields {
+		if c, ok := m[name]; ok {
+			out = append(out, CapturedField{Name: name, Label: triage.CaptureLabels[name], Value: c.Value, Passage: c.Passage,
+				Link: strings.HasPrefix(c.Value, "https://") || strings.HasPrefix(c.Value, "http://")})
+		}
+	}
+	return out
 }
 
 // urgencyWhy picks the reasons that explain a case's urgency.

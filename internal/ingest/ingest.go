@@ -62,7 +62,10 @@ type Service struct {
 	Pool    *pgxpool.Pool
 	Mapping triage.Mapping
 	// Owners names the finance owner of each case kind.
-	Owners  map[triage.Kind]string
+	Owners map[triage.Kind]string
+	// Routes pick a person or team by kind, amount, region and VIP before Owners
+	// (COUNTERSIGN_OWNER_ROUTES); the first match wins.
+	Routes  []Route
 	BaseURL string // for case record URLs
 	// CriticalAmounts is the amount line, per currency, from which a case is
 	// critical (COUNTERSIGN_CRITICAL_AMOUNTS); nil keeps triage's defaults.

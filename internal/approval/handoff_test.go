@@ -26,7 +26,7 @@ func TestPlansCarryTheHandoff(t *testing.T) {
 		id := f.requested(s, lead)
 		must(t, f.db.Gorm.Exec(`UPDATE cases SET owner = 'Finance · refunds', next_step = 'Approve it',
 			record_url = 'https://cs.example/cases/' || id WHERE id = ?`, id).Error)
-		ps, err := replan(ctx, f.db.Gorm, mustLoad(t, f, id))
+		ps, err := replan(ctx, f.db.Gorm, mustLoad(t, f, id), nil)
 		must(t, err)
 		summaries := 0
 		for _, a := range ps.acts {

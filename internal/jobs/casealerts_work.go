@@ -37,8 +37,12 @@ func (w *alertSweepWorker) Work(ctx context.Context, _ *river.Job[AlertSweepArgs
 	return w.s.SweepExceptions(ctx)
 }
 
-// alertChannel is where an alert of reason goes (the configured alert channel).
-func (s *Service) alertChannel(string) string { return s.conns.SlackChannel }
+// alertChannel is where an alert of reason goes: COUNTERSIGN_SLACK_CHANNELS by
+// reason (vip_blocker, chargeback, ...), else its default channel.
+func (s *Service) alertChannel(ctx context.Context, reason string) (string, error) {
+	id, _, err := s.conns.SlackChannel(ctx, reason)
+	return id, err
+}
 
 type postCaseAlertWorker struct {
 	river.WorkerDefaults[PostCaseAlertArgs]
@@ -64,7 +68,10 @@ func (w *postCaseAlertWorker) Work(ctx context.Context, job *river.Job[PostCaseA
 	if res.RowsAffected == 0 || al.Status == "posted" {
 		return nil
 	}
-	channel := s.alertChannel(al.Reason)
+	channel, err := s.alertChannel(ctx, al.Reason)
+	if err != nil {
+		return s.alertFailed(ctx, job.Attempt, job.MaxAttempts, "case_alerts", job.Args.AlertID, err)
+	}
 	start := time.Now()
 	rc, err := s.postSlack(ctx, channel, al.Text, "case-alert-"+strconv.FormatInt(job.Args.AlertID, 10), job.Attempt > 1, al.CreatedAt)
 	s.meter.Observe(ctx, Slack, "case alert", s.conns.Sandboxed(Slack), start, err)

@@ -65,8 +65,14 @@ type Service struct {
 	Pool    *pgxpool.Pool
 	Mapping triage.Mapping
 	// Owners names the finance owner of each case kind.
-	Owners  map[triage.Kind]string
+	Owners map[triage.Kind]string
+	// Routes pick a person or team by kind, amount, region and VIP before Owners
+	// (COUNTERSIGN_OWNER_ROUTES); the first match wins.
+	Routes  []Route
 	BaseURL string // for case record URLs
+	// CriticalAmounts is the amount line, per currency, from which a case is
+	// critical (COUNTERSIGN_CRITICAL_AMOUNTS); nil keeps triage's defaults.
+	CriticalAmounts map[string]int64
 	// Queued, when set, is called after a delivery committed rows to job_outbox
 	// (internal/jobs wakes its dispatcher). It must not block.
 	Queued func()

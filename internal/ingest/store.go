@@ -177,8 +177,9 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 	var rows caseRows
 	for i := range ps {
 		if res[i].Outcome == Stored {
-			specs[i] = s.classify(ps[i].call)
-			s.addCases(&rows, ps[i].call, specs[i])
+			var captured map[string]triage.Captured
+			specs[i], captured = s.classify(ps[i].call)
+			s.addCases(&rows, ps[i].call, specs[i], captured)
 		}
 	}
 	type caseKey struct {
@@ -364,37 +365,45 @@ func analysisBool(m map[string]any, key string) bool {
 	return false
 }
 
-// classify runs triage over the merged call.
-func (s *Service) classify(call storedCall) []triage.Spec {
+// classify runs triage over the merged call: its case specs and the brief's
+// capture list.
+func (s *Service) classify(call storedCall) ([]triage.Spec, map[string]triage.Captured) {
 	var analysis map[string]any
 	if len(call.Fields) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(call.Fields))
 		dec.UseNumber()
 		_ = dec.Decode(&analysis)
 	}
-	return triage.Classify(triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
+	in := triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
 		Summary: call.Summary, Transcript: call.TranscriptText, Analysis: analysis, ReceivedAt: call.ReceivedAt,
-		PriorCalls: call.PriorCalls}, s.Mapping).Specs
+		PriorCalls: call.PriorCalls, CriticalAmounts: s.CriticalAmounts}
+	res := triage.Classify(in, s.Mapping)
+	if len(res.Specs) == 0 {
+		return nil, nil
+	}
+	return res.Specs, triage.Capture(in, res.Fields)
 }
 
 // insertCasesSQL inserts the cases a call does not have yet (one per kind), each
-// with its record URL and an outbox row for its claim check, and returns the new
-// ones. Rows come from parallel arrays, so the statement's shape never depends on
+// with its record URL, an outbox row for its claim check and, for a case that may
+// need a finance alert (a VIP, a dispute, a payment blocker), one for its alert
+// check, and returns the new ones. Rows come from parallel arrays, so the statement's shape never depends on
 // the values or their count.
 const insertCasesSQL = `WITH c AS (INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons,
 			suspected_kind, amount_minor, currency, destination_type, destination_ref, customer_label, owner,
-			next_step, follow_up_deadline, record_url, created_at, updated_at)
+			next_step, follow_up_deadline, record_url, capture, created_at, updated_at)
 		SELECT s.id, s.call_id, s.kind, 'new', s.urgency, s.vip, s.confidence, s.reasons::jsonb, s.suspected, s.amount,
 			s.currency, s.dtype, s.dref, s.label, s.owner, s.next_step, s.deadline,
-			CASE WHEN $1 = '' THEN '' ELSE $1 || '/cases/' || s.id END, $2, $2
+			CASE WHEN $1 = '' THEN '' ELSE $1 || '/cases/' || s.id END, s.capture::jsonb, $2, $2
 		FROM (SELECT nextval('cases_id_seq') AS id, u.* FROM unnest($3::bigint[], $4::text[], $5::text[],
 			$6::smallint[], $7::bool[], $8::real[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[],
-			$14::text[], $15::text[], $16::text[], $17::timestamptz[]) WITH ORDINALITY
+			$14::text[], $15::text[], $16::text[], $17::timestamptz[], $18::text[]) WITH ORDINALITY
 			AS u(call_id, label, kind, urgency, vip, confidence, reasons, suspected, amount, currency, dtype, dref,
-				owner, next_step, deadline, ord)
+				owner, next_step, deadline, capture, ord)
 			ORDER BY u.ord) s
-		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, call_id, kind),
-	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c)
+		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, call_id, kind, vip),
+	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c
+		UNION ALL SELECT 'alerts', id FROM c WHERE c.vip OR c.kind IN ('dispute', 'payment_blocker', 'review'))
 	SELECT id, call_id, kind FROM c`
 
 // caseRows are the cases of a batch, as the parallel arrays insertCasesSQL takes.
@@ -407,10 +416,16 @@ type caseRows struct {
 	confidences                                                  []float32
 	amounts                                                      []*int64
 	deadlines                                                    []*time.Time
+	captures                                                     []string
 }
 
-func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec) {
+func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec, captured map[string]triage.Captured) {
 	label := firstNonEmpty(call.CustomerName, call.CustomerEmail, call.CustomerNumber)
+	capture := "{}"
+	if len(captured) > 0 {
+		b, _ := json.Marshal(captured)
+		capture = string(b)
+	}
 	for _, spec := range specs {
 		rs := append([]string(nil), spec.Reasons...)
 		currency := strings.ToUpper(strings.TrimSpace(spec.Currency))
@@ -428,10 +443,8 @@ func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec) {
 			suspected = suspectedKind(rs)
 		}
 		rj, _ := json.Marshal(rs)
-		owner := s.Owners[spec.Kind]
-		if owner == "" {
-			owner = DefaultOwners[spec.Kind]
-		}
+		owner := s.owner(routeCase{kind: spec.Kind, amount: amount, currency: currency,
+			region: captured[triage.FieldTaxRegion].Value, vip: spec.VIP})
 		r.callIDs = append(r.callIDs, call.ID)
 		r.labels = append(r.labels, label)
 		r.kinds = append(r.kinds, string(spec.Kind))
@@ -447,12 +460,38 @@ func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec) {
 		r.confidences = append(r.confidences, float32(spec.Confidence))
 		r.amounts = append(r.amounts, amount)
 		r.deadlines = append(r.deadlines, spec.FollowUpDeadline)
+		r.captures = append(r.captures, capture)
 	}
+}
+
+// owner is the first matching route's owner, else the queue's.
+func (s *Service) owner(c routeCase) string {
+	for _, r := range s.Routes {
+		if r.matches(c, majorUnits) {
+			return r.Owner
+		}
+	}
+	if o := s.Owners[c.kind]; o != "" {
+		return o
+	}
+	return DefaultOwners[c.kind]
+}
+
+// majorUnits is the whole-unit part of a minor amount.
+func majorUnits(minor int64, currency string) int64 {
+	exp, ok := money.Exponent(currency)
+	if !ok {
+		exp = 2
+	}
+	for range exp {
+		minor /= 10
+	}
+	return minor
 }
 
 func (r *caseRows) args(baseURL string, now time.Time) []any {
 	return []any{baseURL, now, r.callIDs, r.labels, r.kinds, r.urgencies, r.vips, r.confidences, r.reasons,
-		r.suspected, r.amounts, r.currencies, r.dtypes, r.drefs, r.owners, r.steps, r.deadlines}
+		r.suspected, r.amounts, r.currencies, r.dtypes, r.drefs, r.owners, r.steps, r.deadlines, r.captures}
 }
 
 // suspectedKind finds the kind a review case was suspected to be, from triage's

@@ -28,9 +28,17 @@ const sampleSecret = "whsec_test_dialnexa_fixture"
 
 func webhookServer(t *testing.T, db *database.DB) *httptest.Server {
 	t.Helper()
+	return webhookServerWith(t, db, nil)
+}
+
+func webhookServerWith(t *testing.T, db *database.DB, extra map[string]string) *httptest.Server {
+	t.Helper()
 	env := map[string]string{
 		"COUNTERSIGN_DIALNEXA_SECRETS": "whsec_current_secret_0123456789," + sampleSecret,
 		"COUNTERSIGN_SESSION_KEYS":     "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, config.Dev)
 	if err != nil {

@@ -97,9 +97,17 @@ func (s *Service) now() time.Time {
 // Ingest stores one delivery whose signature has already been verified. It returns an
 // error wrapping ErrMalformed for bodies that cannot be decoded (the delivery is still
 // stored, redacted, as rejected), and any other error when nothing could be stored.
+//
+// ctx bounds only the wait for a call event's turn in a batch (see batch.go): an
+// error means nothing was stored. The single-statement paths (rejected, ignored,
+// verification) run to completion once started, so a caller that gives up cannot
+// leave an insert in doubt.
 func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 	s.Load.Add(1)
 	digest := sha256.Sum256(raw)
+	callerCtx := ctx
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+	defer cancel()
 	if err := textsafe.StorableJSON(raw); err != nil {
 		// Postgres cannot store it as sent; DialNexa must not retry it for ever.
 		id, serr := s.storeRejected(ctx, raw, digest[:], err)
@@ -125,7 +133,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		id, err := s.storePlain(ctx, raw, digest[:], ev.EventType, outcome)
 		return Result{Outcome: outcome, DeliveryID: id}, err
 	}
-	res, err := s.store(ctx, callEvent{raw: raw, digest: digest[:], ev: ev})
+	res, err := s.store(callerCtx, callEvent{raw: raw, digest: digest[:], ev: ev})
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}

@@ -108,6 +108,10 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 	callerCtx := ctx
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
 	defer cancel()
+	// A \u0000 escape becomes U+FFFD rather than losing the call (textsafe); what is
+	// still not storable (a lone surrogate escape, a NUL byte, invalid UTF-8) never
+	// will be, so it is kept as rejected and answered 4xx, never 5xx.
+	raw = textsafe.ReplaceNULEscapes(raw)
 	if err := textsafe.StorableJSON(raw); err != nil {
 		// Postgres cannot store it as sent; DialNexa must not retry it for ever.
 		id, serr := s.storeRejected(ctx, raw, digest[:], err)

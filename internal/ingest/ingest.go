@@ -9,8 +9,14 @@
 //     stored body pass through internal/redact first.
 //   - Deduplication is permanent and enforced by a unique index on
 //     (source, dedup_key), where the key is the call id, the normalised event kind and
-//     the call status. A repeat changes nothing and is answered as a duplicate.
+//     the status class (case, spacing and synonyms folded; every terminal status is
+//     one). A repeat changes nothing and is answered as a duplicate.
 //   - A call's status never regresses: a late "initiated" never undoes "completed".
+//   - A decided call is not rewritten: once one of its cases left 'new', a delivery
+//     that would change what the case rests on (amount, currency, invoice, payment id,
+//     customer, email) is kept in call_versions, the decided cases are flagged
+//     (cases.call_changed_at) and audited, and the call keeps its values.
+//   - An error from Ingest means nothing was stored (batch.go withdraws or waits).
 //   - A call gets at most one case per kind (unique (call_id, kind)).
 package ingest
 
@@ -42,6 +48,10 @@ const (
 	Ignored      Outcome = "ignored"      // validly signed, not a call event
 	Verification Outcome = "verification" // DialNexa's URL check
 	Rejected     Outcome = "rejected"     // malformed: stored for diagnosis, answered 400
+	// Versioned: the call has a decided case and this delivery would change what the
+	// case rests on; it is kept as a version of the call (call_versions), the decided
+	// cases are flagged, and the call itself is not changed.
+	Versioned Outcome = "versioned"
 )
 
 // ErrMalformed wraps decoding failures of a validly signed body.
@@ -147,9 +157,17 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 	return res, nil
 }
 
-// DedupKey is the permanent replay key of a call event.
+// DedupKey is the permanent replay key of a call event: the call id, the normalised
+// event kind and the status class, so that a redelivery spelling the status
+// differently ("Completed", " completed") or naming another terminal status
+// ("hangup" after "completed") is the duplicate it is. Every ended event is one
+// class: a call ends once.
 func DedupKey(ev dialnexa.Event) string {
-	return ev.Call.ID + ":" + string(ev.Kind) + ":" + ev.Call.Status
+	class := dialnexa.StatusClass(ev.Call.Status)
+	if ev.Kind == dialnexa.KindEnded {
+		class = "ended"
+	}
+	return ev.Call.ID + ":" + string(ev.Kind) + ":" + class
 }
 
 func redactedBody(raw []byte) (body json.RawMessage, text string, counts redact.Counts) {

@@ -147,7 +147,11 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		id, err := s.storePlain(ctx, raw, digest[:], ev.EventType, outcome)
 		return Result{Outcome: outcome, DeliveryID: id}, err
 	}
-	res, err := s.store(callerCtx, callEvent{raw: raw, digest: digest[:], ev: ev})
+	e, err := prepareCall(raw, digest[:], ev)
+	if err != nil {
+		return Result{}, fmt.Errorf("ingest: %w", err)
+	}
+	res, err := s.store(callerCtx, e)
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}

@@ -98,6 +98,24 @@ func (c storedCall) bare() bool {
 type callEvent struct {
 	raw, digest []byte
 	ev          dialnexa.Event
+	// The redacted forms, made by the delivery's own goroutine before it queues
+	// (prepareCall), so that a flush spends its time on the database, not on CPU
+	// work other goroutines can do while the previous flush waits for Postgres.
+	body       json.RawMessage
+	text       string
+	bodyCounts redact.Counts
+	rc         redactedCall
+}
+
+// prepareCall redacts a call event for storing.
+func prepareCall(raw, digest []byte, ev dialnexa.Event) (callEvent, error) {
+	e := callEvent{raw: raw, digest: digest, ev: ev}
+	e.body, e.text, e.bodyCounts = redactedBody(raw)
+	var err error
+	if e.rc, err = redactCall(ev.Call); err != nil {
+		return e, err
+	}
+	return e, nil
 }
 
 // storeCalls writes call events in one transaction of three round trips on a
@@ -124,12 +142,7 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 	}
 	ps := make([]prepared, len(evs))
 	for i, e := range evs {
-		body, text, bodyCounts := redactedBody(e.raw)
-		rc, err := redactCall(e.ev.Call)
-		if err != nil {
-			return nil, err
-		}
-		ps[i] = prepared{rc: rc, args: append(s.storeCallArgs(e.ev, rc, e.digest, body, text, bodyCounts), s.restsOn())}
+		ps[i] = prepared{rc: e.rc, args: append(s.storeCallArgs(e.ev, e.rc, e.digest, e.body, e.text, e.bodyCounts), s.restsOn())}
 	}
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
@@ -150,12 +163,21 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 	// Round trip 1.
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	// This transaction's statements are prepared once per connection (pgx's statement
+	// cache), but Postgres re-plans a prepared statement that touches partitioned
+	// tables for every execution unless told otherwise, because a custom plan can
+	// prune partitions: for storeCallSQL that was 1.3 to 11 ms of planning for 0.3 to
+	// 1.9 ms of execution; the generic plan takes 0.05 ms to look up and 0.3 ms to run.
+	b.Queue("SET LOCAL plan_cache_mode = force_generic_plan")
 	for _, p := range ps {
 		b.Queue(storeCallSQL, p.args...)
 	}
 	br := conn.SendBatch(ctx, b)
 	res = make([]Result, len(evs))
 	_, err = br.Exec()
+	if err == nil {
+		_, err = br.Exec()
+	}
 	for i := range ps {
 		if err != nil {
 			break

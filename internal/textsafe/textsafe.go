@@ -119,6 +119,9 @@ func ReplaceNULEscapes(raw []byte) []byte {
 // eachUnicodeEscape calls f with the offset and value of every \uXXXX escape inside
 // a JSON string of raw, in order, until f returns false.
 func eachUnicodeEscape(raw []byte, f func(i int, r rune) bool) {
+	if !bytes.Contains(raw, []byte(`\u`)) {
+		return // most bodies have no escape at all
+	}
 	in := false
 	for i := 0; i < len(raw); i++ {
 		switch c := raw[i]; {

@@ -9,12 +9,15 @@ import (
 	"github.com/countersign/countersign/internal/ingest"
 )
 
-// DefaultWebhookInflight is the default bound on webhook deliveries in flight: the
-// batcher's flushes can hold ingest.BatchCapacity events, so twice that keeps one
-// full round queued behind the one being stored. More would only wait longer (each
-// held delivery costs about 45 kB: body, decoded event, buffers) and answer late;
-// fewer would refuse deliveries the database could still take in time.
-const DefaultWebhookInflight = 2 * ingest.BatchCapacity
+// DefaultWebhookInflight is the default bound on webhook deliveries in flight: what
+// the batcher's flushes hold at once (ingest.BatchCapacity), so that an admitted
+// delivery waits at most about one round of flushes. Twice that was measured worse
+// on the 2-core bench machine under 3x overload: admitted deliveries queued for
+// seconds, some reached their 5 s deadline and were withdrawn after their body had
+// been read, verified and redacted, and the acknowledged rate fell to half of what
+// the same process took at 1x. Each held delivery costs about 45 kB (body, decoded
+// event, buffers).
+const DefaultWebhookInflight = ingest.BatchCapacity
 
 // admit bounds webhook deliveries in flight. Beyond the bound a delivery is answered
 // at once, before its body is read, with 503 and Retry-After, and counted: nothing

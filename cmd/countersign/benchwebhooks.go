@@ -102,9 +102,9 @@ const maxInflight = 2000
 
 func loadWebhooks(ctx context.Context, spec loadSpec) (webhookLoad, error) {
 	total := int(float64(spec.Rate) * spec.Duration.Seconds())
-	// Bodies are made before the run when they fit in about 100 MB; beyond that (10x
+	// Bodies are made before the run when they fit in about 200 MB; beyond that (10x
 	// overload runs) each sender makes its own.
-	pre := total <= 30000
+	pre := total <= 60000
 	type delivery struct {
 		body    []byte
 		sig, id string

@@ -2,13 +2,19 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/approval"
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/dialnexa"
 	"github.com/countersign/countersign/internal/testdb"
+	"github.com/countersign/countersign/models"
 )
 
 // TestWebhookDecidedCallNotRewritten: signed redeliveries through the real webhook
@@ -72,9 +78,12 @@ func TestWebhookDecidedCallNotRewritten(t *testing.T) {
 	if msg := deliver("first", base); !strings.Contains(msg, "stored") {
 		t.Fatalf("first delivery: %s", msg)
 	}
-	if err := db.Gorm.Exec(`UPDATE cases SET status = 'approved' FROM calls c
-		WHERE cases.call_id = c.id AND c.dialnexa_id = 'call_rf7k2m9q4xbt'`).Error; err != nil {
-		t.Fatal(err)
+	var caseID int64
+	db.Gorm.Raw(`SELECT s.id FROM cases s JOIN calls c ON c.id = s.call_id WHERE c.dialnexa_id = 'call_rf7k2m9q4xbt'`).Scan(&caseID)
+	if err := db.Gorm.Transaction(func(tx *gorm.DB) error {
+		return approval.MoveCaseTx(context.Background(), tx, caseID, models.StatusTriaged, audit.Entry{Actor: "test", Outcome: "ok"})
+	}); err != nil {
+		t.Fatalf("triage case %d: %v", caseID, err)
 	}
 	for _, status := range []string{`"Completed"`, `" completed "`, `"hangup"`} {
 		b := edit(base, `"status": "completed"`, `"status": `+status, `"amount": 249.0`, `"amount": 9999.0`)

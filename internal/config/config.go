@@ -5,15 +5,21 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/countersign/countersign/internal/vault"
 )
 
 // Config is everything the binary reads from its environment.
@@ -37,6 +43,10 @@ type Config struct {
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 
+	// VaultKeys seals restricted values (tax ids, bank details) kept for finance;
+	// nil: they are masked and not kept.
+	VaultKeys *vault.Keyring
+
 	DialNexaSecrets      []string // current first, previous ones during a rotation
 	FieldMapping         string   // overrides of the post-call analysis field mapping
 	StripeWebhookSecrets []string
@@ -58,6 +68,19 @@ type Config struct {
 	// MaxConnections bounds open client connections; further ones wait in the
 	// kernel's accept queue. 0 means the default (DefaultMaxConnections).
 	MaxConnections int
+	// CriticalAmounts is the amount line (major units per currency, "" for any
+	// other) from which a case is critical; nil keeps triage's defaults.
+	CriticalAmounts map[string]int64
+	// ClaimToleranceBPS is how far a claimed amount may differ from the ledger's,
+	// in basis points, and still match; 0 keeps internal/enrich's default (1%).
+	ClaimToleranceBPS int64
+	// AlertApprovalAmounts and AlertApprovalWithin tune the finance alerts of
+	// cases waiting on approval; zero values keep internal/jobs' defaults.
+	AlertApprovalAmounts map[string]int64
+	AlertApprovalWithin  time.Duration
+	// OwnerRoutes is COUNTERSIGN_OWNER_ROUTES as written (internal/ingest parses
+	// and validates it at start-up).
+	OwnerRoutes string
 
 	Connectors Connectors
 }
@@ -68,16 +91,23 @@ const DefaultMaxConnections = 2048
 
 // Connectors holds base URLs and credentials; an empty credential means "sandbox".
 type Connectors struct {
-	StripeURL, StripeKey                   string
-	SlackURL, SlackToken, SlackChannel     string
+	StripeURL, StripeKey string
+	SlackURL, SlackToken string
+	// SlackChannels maps an alert kind (SlackAlertKinds) to a channel, "#name" or
+	// an id; "default" is used for kinds not named.
+	SlackChannels                          map[string]string
 	ZendeskURL, ZendeskEmail, ZendeskToken string
-	GmailURL, GmailToken                   string
-	SMTPAddr, SMTPUser, SMTPPassword       string
-	MailFrom                               string
-	DriveURL, DriveToken, DriveFolder      string
-	SheetsURL, SheetsToken, SheetsID       string
-	TokenMetricsURL, TokenMetricsKey       string
-	DialNexaAPIURL, DialNexaAPIKey         string
+	// GoogleCredentials is the service account's JSON key (Gmail, Drive, Sheets),
+	// used with domain-wide delegation as GoogleSubject; GoogleTokenURL, when set,
+	// replaces the key's token_uri (tests, the sandbox).
+	GoogleCredentials, GoogleSubject, GoogleTokenURL string
+	GmailURL                                         string
+	SMTPAddr, SMTPUser, SMTPPassword                 string
+	MailFrom                                         string
+	DriveURL, DriveFolder                            string
+	SheetsURL, SheetsID                              string
+	TokenMetricsURL, TokenMetricsKey                 string
+	DialNexaAPIURL, DialNexaAPIKey                   string
 	// Timeout bounds one connector call; 0 means connector.DefaultTimeout (20 s).
 	Timeout time.Duration
 	// StripeReadRate paces Stripe lookups per process (requests/s; 0: no pacing).
@@ -131,27 +161,33 @@ var Vars = []Var{
 	{"COUNTERSIGN_SESSION_IDLE", "30m", "Idle timeout of a console session.", false},
 	{"COUNTERSIGN_SESSION_LIFETIME", "12h", "Absolute lifetime of a console session.", false},
 	{"COUNTERSIGN_DIALNEXA_SECRETS", "(dev: generated, plus the test secret)", "Comma-separated webhook secrets, current first. Required by serve.", true},
+	{"COUNTERSIGN_VAULT_KEY", "(dev: generated and kept in the data dir)", "Keys sealing the restricted values (tax ids, bank details) finance may reveal: comma-separated id:base64 entries of 32 random bytes (`openssl rand -base64 32`), the first seals, all open (rotation). Or _FILE. Unset in serve: such values are masked and not kept.", true},
 	{"COUNTERSIGN_FIELD_MAPPING", "", "Overrides of the post-call analysis field names, e.g. intent=my_intent,amount=claimed_amount.", false},
+	{"COUNTERSIGN_CRITICAL_AMOUNTS", "default=10000,JPY=1500000,KRW=15000000", "Amount in whole units, per currency (default: any other), from which a case is critical by its amount alone, e.g. USD=5000,EUR=5000,default=10000 (internal/triage doc.go lists every urgency rule).", false},
+	{"COUNTERSIGN_CLAIM_TOLERANCE_BPS", "100", "How far, in basis points of the billing system's amount (100 = 1%, at least one cent), a claimed amount may differ and still match; outside it the claim check sends the case to review. 0 to 5000.", false},
+	{"COUNTERSIGN_ALERT_APPROVAL_AMOUNTS", "default=5000,JPY=750000,KRW=7500000", "Amount in whole units, per currency (default: any other), from which a case waiting on approval raises a Slack alert.", false},
+	{"COUNTERSIGN_ALERT_APPROVAL_WITHIN", "4h", "A case still waiting on approval this close to its deadline raises a Slack alert.", false},
+	{"COUNTERSIGN_OWNER_ROUTES", "", "Who owns a new case, by kind, amount, currency, tax region and VIP, first match wins, e.g. kind:payment_blocker&vip=VIP desk (Dana);kind:refund&amount>=1000&currency:USD=Fiona Finance;region:EU=EU finance. Unmatched cases keep their queue's team.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
 	{"COUNTERSIGN_SLACK_URL", "https://slack.com/api", "Slack Web API base URL.", false},
 	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: sandbox.", true},
-	{"COUNTERSIGN_SLACK_CHANNEL", "#finance-approvals", "Channel for finance alerts.", false},
+	{"COUNTERSIGN_SLACK_CHANNELS", "default=#finance-approvals", "Slack channel per alert kind, kind=#channel (or a channel id), comma-separated; kinds: vip_blocker, duplicate_charge, chargeback, attention, default (used for kinds not named). Names are resolved to ids once with conversations.list.", false},
 	{"COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com", "Zendesk base URL.", false},
 	{"COUNTERSIGN_ZENDESK_EMAIL", "", "Zendesk agent email for API-token auth.", false},
 	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: sandbox.", true},
+	{"COUNTERSIGN_GOOGLE_CREDENTIALS", "", "Google service account JSON key (use _FILE) with domain-wide delegation, for Gmail, Drive and Sheets; empty: SMTP or sandbox for email, sandbox for Drive and Sheets.", true},
+	{"COUNTERSIGN_GOOGLE_SUBJECT", "(the address of COUNTERSIGN_MAIL_FROM)", "Workspace user the service account acts as: the mailbox mail is sent from, the owner of uploads and the editor of the sheet.", false},
+	{"COUNTERSIGN_GOOGLE_TOKEN_URL", "(the key's token_uri)", "Google OAuth token endpoint; set only to test against a fake.", false},
 	{"COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com", "Gmail API base URL.", false},
-	{"COUNTERSIGN_GMAIL_TOKEN", "", "OAuth2 access token for Gmail (gmail.send); empty: SMTP or sandbox.", true},
 	{"COUNTERSIGN_SMTP_ADDR", "", "SMTP relay host:port (alternative to Gmail).", false},
 	{"COUNTERSIGN_SMTP_USER", "", "SMTP user.", false},
 	{"COUNTERSIGN_SMTP_PASSWORD", "", "SMTP password.", true},
 	{"COUNTERSIGN_MAIL_FROM", "billing@countersign.local", "From address of customer emails.", false},
 	{"COUNTERSIGN_DRIVE_URL", "https://www.googleapis.com", "Google Drive API base URL.", false},
-	{"COUNTERSIGN_DRIVE_TOKEN", "", "OAuth2 access token for Drive (drive.file); empty: sandbox.", true},
 	{"COUNTERSIGN_DRIVE_FOLDER", "", "Drive folder id for invoices and credit notes.", false},
 	{"COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com", "Google Sheets API base URL.", false},
-	{"COUNTERSIGN_SHEETS_TOKEN", "", "OAuth2 access token for Sheets; empty: sandbox.", true},
 	{"COUNTERSIGN_SHEETS_ID", "", "Spreadsheet id of the exception review queue.", false},
 	{"COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2", "Token Metrics API base URL.", false},
 	{"COUNTERSIGN_TOKENMETRICS_KEY", "", "Token Metrics API key; empty: sandbox.", true},
@@ -290,7 +326,15 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	if mode == Serve && len(c.DialNexaSecrets) == 0 {
 		l.fail("COUNTERSIGN_DIALNEXA_SECRETS", "required: the webhook secret configured in DialNexa")
 	}
+	if spec := l.str("COUNTERSIGN_VAULT_KEY", ""); spec != "" {
+		k, err := vault.ParseKeys(spec)
+		if err != nil {
+			l.fail("COUNTERSIGN_VAULT_KEY", "%v", err)
+		}
+		c.VaultKeys = k
+	}
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
+	l.loadWorkflow(c)
 	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
 	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
 	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)
@@ -371,21 +415,19 @@ func (l *loader) loadConnectors(c *Config) {
 	k.StripeKey = l.str("COUNTERSIGN_STRIPE_KEY", "")
 	k.SlackURL = l.url("COUNTERSIGN_SLACK_URL", "https://slack.com/api")
 	k.SlackToken = l.str("COUNTERSIGN_SLACK_TOKEN", "")
-	k.SlackChannel = l.str("COUNTERSIGN_SLACK_CHANNEL", "#finance-approvals")
+	k.SlackChannels = l.slackChannels()
 	k.ZendeskURL = l.url("COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com")
 	k.ZendeskEmail = l.str("COUNTERSIGN_ZENDESK_EMAIL", "")
 	k.ZendeskToken = l.str("COUNTERSIGN_ZENDESK_TOKEN", "")
 	k.GmailURL = l.url("COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com")
-	k.GmailToken = l.str("COUNTERSIGN_GMAIL_TOKEN", "")
 	k.SMTPAddr = l.str("COUNTERSIGN_SMTP_ADDR", "")
 	k.SMTPUser = l.str("COUNTERSIGN_SMTP_USER", "")
 	k.SMTPPassword = l.str("COUNTERSIGN_SMTP_PASSWORD", "")
 	k.MailFrom = l.str("COUNTERSIGN_MAIL_FROM", "billing@countersign.local")
 	k.DriveURL = l.url("COUNTERSIGN_DRIVE_URL", "https://www.googleapis.com")
-	k.DriveToken = l.str("COUNTERSIGN_DRIVE_TOKEN", "")
 	k.DriveFolder = l.str("COUNTERSIGN_DRIVE_FOLDER", "")
 	k.SheetsURL = l.url("COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com")
-	k.SheetsToken = l.str("COUNTERSIGN_SHEETS_TOKEN", "")
+	l.loadGoogle(k)
 	k.SheetsID = l.str("COUNTERSIGN_SHEETS_ID", "")
 	k.TokenMetricsURL = l.url("COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2")
 	k.TokenMetricsKey = l.str("COUNTERSIGN_TOKENMETRICS_KEY", "")
@@ -421,3 +463,75 @@ func (l *loader) url(name, def string) string {
 	}
 	return v
 }
+
+// loadGoogle reads the service account key and checks it is one: a static access
+// token (the old COUNTERSIGN_*_TOKEN variables) expires within the hour.
+func (l *loader) loadGoogle(k *Connectors) {
+	for _, old := range []string{"COUNTERSIGN_GMAIL_TOKEN", "COUNTERSIGN_DRIVE_TOKEN", "COUNTERSIGN_SHEETS_TOKEN"} {
+		if l.get(old) != "" || l.get(old+"_FILE") != "" {
+			l.fail(old, "is no longer read: Google access tokens expire within an hour; set COUNTERSIGN_GOOGLE_CREDENTIALS_FILE to a service account key with domain-wide delegation instead (README: Google)")
+		}
+	}
+	k.GoogleCredentials = l.str("COUNTERSIGN_GOOGLE_CREDENTIALS", "")
+	k.GoogleTokenURL = l.str("COUNTERSIGN_GOOGLE_TOKEN_URL", "")
+	k.GoogleSubject = l.str("COUNTERSIGN_GOOGLE_SUBJECT", "")
+	if k.GoogleSubject == "" {
+		if a, err := mail.ParseAddress(k.MailFrom); err == nil {
+			k.GoogleSubject = a.Address
+		}
+	}
+	if k.GoogleCredentials == "" {
+		return
+	}
+	var key struct {
+		Type, ClientEmail, PrivateKey string
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(k.GoogleCredentials), &raw); err != nil {
+		l.fail("COUNTERSIGN_GOOGLE_CREDENTIALS", "is not a JSON key file: %v", err)
+		return
+	}
+	key.Type, _ = raw["type"].(string)
+	key.ClientEmail, _ = raw["client_email"].(string)
+	key.PrivateKey, _ = raw["private_key"].(string)
+	if key.Type != "service_account" || key.ClientEmail == "" || key.PrivateKey == "" {
+		l.fail("COUNTERSIGN_GOOGLE_CREDENTIALS", "must be a service account key (type service_account, with client_email and private_key), as downloaded from Google Cloud IAM")
+	}
+	if !strings.Contains(k.GoogleSubject, "@") {
+		l.fail("COUNTERSIGN_GOOGLE_SUBJECT", "%q is not a Workspace user's address: domain-wide delegation needs the mailbox to act as", k.GoogleSubject)
+	}
+}
+
+// SlackAlertKinds are the kinds of Slack alert a channel can be configured for:
+// a VIP payment blocker, a duplicate charge, a chargeback (dispute), an action that
+// needs a person, and the default for any kind not named.
+var SlackAlertKinds = []string{"vip_blocker", "duplicate_charge", "chargeback", "attention", "default"}
+
+// slackChannels parses COUNTERSIGN_SLACK_CHANNELS ("kind=#channel,...").
+func (l *loader) slackChannels() map[string]string {
+	const name = "COUNTERSIGN_SLACK_CHANNELS"
+	if l.get("COUNTERSIGN_SLACK_CHANNEL") != "" {
+		l.fail("COUNTERSIGN_SLACK_CHANNEL", "is no longer read: set %s=default=<channel> (and a channel per alert kind if you like)", name)
+	}
+	m := map[string]string{}
+	for _, entry := range l.list(name, "default=#finance-approvals") {
+		kind, ch, ok := strings.Cut(entry, "=")
+		kind, ch = strings.TrimSpace(kind), strings.TrimSpace(ch)
+		switch {
+		case !ok || ch == "":
+			l.fail(name, "entry %q is not kind=#channel", entry)
+		case !slices.Contains(SlackAlertKinds, kind):
+			l.fail(name, "entry %q names unknown alert kind %q (known: %s)", entry, kind, strings.Join(SlackAlertKinds, ", "))
+		case !strings.HasPrefix(ch, "#") && !slackID.MatchString(ch):
+			l.fail(name, "channel %q of %s is neither #name nor a channel id (C0123ABCD)", ch, kind)
+		default:
+			m[kind] = ch
+		}
+	}
+	if m["default"] == "" {
+		l.fail(name, "needs a default=#channel entry for the alert kinds it does not name")
+	}
+	return m
+}
+
+var slackID = regexp.MustCompile(`^[CG][A-Z0-9]{8,}$`)

@@ -27,6 +27,9 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 		Summary: d.Call.Summary, RecordingRestricted: d.RecordingRestricted, Billing: billingView(d.Billing),
 		NoteGuidance: console.NoteGuidance, CanChange: canChange, Me: strconv.FormatInt(me, 10),
 		Links: caseLinks(d)}
+	if c.CallChangedAt != nil {
+		v.CallChanged, v.CallChangedFields = timeView(*c.CallChangedAt), strings.Join(c.CallChangedFields, ", ")
+	}
 	if c.Deadline != nil {
 		v.Deadline = timeView(*c.Deadline)
 		v.DeadlineLeft, v.Overdue = timeLeft(*c.Deadline, now)

@@ -61,6 +61,13 @@ type Config struct {
 	// snoozes) besides the LISTEN/NOTIFY wake-up on new jobs; 0 keeps 1 s.
 	JobPollInterval time.Duration
 
+	// WebhookMaxInflight bounds webhook deliveries being read, stored or waiting
+	// to be stored; beyond it a delivery is answered 503 with Retry-After before its
+	// body is read. 0 means the default, sized from the ingest batcher.
+	WebhookMaxInflight int
+	// MaxConnections bounds open client connections; further ones wait in the
+	// kernel's accept queue. 0 means the default (DefaultMaxConnections).
+	MaxConnections int
 	// CriticalAmounts is the amount line (major units per currency, "" for any
 	// other) from which a case is critical; nil keeps triage's defaults.
 	CriticalAmounts map[string]int64
@@ -77,6 +84,10 @@ type Config struct {
 
 	Connectors Connectors
 }
+
+// DefaultMaxConnections is the default of COUNTERSIGN_MAX_CONNECTIONS: an open
+// connection costs about 20 kB (buffers, goroutine), so 2,048 stay under 50 MB.
+const DefaultMaxConnections = 2048
 
 // Connectors holds base URLs and credentials; an empty credential means "sandbox".
 type Connectors struct {
@@ -138,6 +149,8 @@ var Vars = []Var{
 	{"COUNTERSIGN_JOB_POLL_INTERVAL", "1s", "How often job workers look for jobs that became due (a retry or a provider-requested wait ending); new jobs wake them at once. At least 100ms; each poll is one query per queue.", false},
 	{"COUNTERSIGN_CONNECTOR_TIMEOUT", "20s", "How long one connector call (Stripe, Slack, Zendesk, email, Drive, Sheets, ...) may take before it is abandoned as a timeout and retried; at least 100ms and shorter than the job timeout (90s, or half of COUNTERSIGN_JOB_RESCUE_AFTER).", false},
 	{"COUNTERSIGN_STRIPE_READ_RATE", "80", "Stripe read requests (claim-check lookups) per second this process may send, 0 to 10000; 0 turns pacing off. Stripe allows about 100 reads/s per account in live mode (25 in test mode): with several worker processes give each its share. A burst of calls then queues its claim checks instead of meeting 429s; writes (refunds) are never delayed.", false},
+	{"COUNTERSIGN_WEBHOOK_MAX_INFLIGHT", "256 (what the ingest batcher's 4 flushes of 64 hold)", "Webhook deliveries this process holds at once (reading, storing, waiting for a batch), 1 to 100000; beyond it a delivery is answered 503 with Retry-After: 1 before its body is read, and counted (countersign_webhook_deliveries_total{outcome=\"overloaded\"}).", false},
+	{"COUNTERSIGN_MAX_CONNECTIONS", "2048", "Open HTTP connections this process accepts at once, 16 to 1000000; further ones wait in the kernel's accept queue. Bounds memory under any offered load.", false},
 	{"COUNTERSIGN_OIDC_ISSUER", "(dev: the built-in provider)", "OpenID Connect issuer URL. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_ID", "(dev: countersign-dev)", "OIDC client id. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_SECRET", "", "OIDC client secret (or _FILE).", true},
@@ -262,6 +275,23 @@ func (l *loader) duration(name string, def time.Duration, min time.Duration) tim
 	return d
 }
 
+func (l *loader) integer(name string, def, lo, hi int) int {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		l.fail(name, "%q is not a whole number", v)
+		return def
+	case n < lo || n > hi:
+		l.fail(name, "%d is out of range: use %d to %d", n, lo, hi)
+		return def
+	}
+	return n
+}
+
 func (l *loader) boolean(name string, def bool) bool {
 	v := l.str(name, "")
 	if v == "" {
@@ -309,6 +339,8 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
 	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)
 	c.JobPollInterval = l.duration("COUNTERSIGN_JOB_POLL_INTERVAL", 0, 100*time.Millisecond)
+	c.WebhookMaxInflight = l.integer("COUNTERSIGN_WEBHOOK_MAX_INFLIGHT", 0, 1, 100000)
+	c.MaxConnections = l.integer("COUNTERSIGN_MAX_CONNECTIONS", DefaultMaxConnections, 16, 1000000)
 	l.loadConnectors(c)
 	c.Connectors.Timeout = l.duration("COUNTERSIGN_CONNECTOR_TIMEOUT", 0, 100*time.Millisecond)
 	if jt := JobTimeout(c.JobRescueAfter); c.Connectors.Timeout > 0 && c.Connectors.Timeout >= jt {

@@ -62,6 +62,8 @@ func TestValidationMessages(t *testing.T) {
 		{"poll interval", map[string]string{"COUNTERSIGN_JOB_POLL_INTERVAL": "5ms"}, "COUNTERSIGN_JOB_POLL_INTERVAL: 5ms is too short (at least 100ms)"},
 		{"stripe read rate not a number", map[string]string{"COUNTERSIGN_STRIPE_READ_RATE": "fast"}, `COUNTERSIGN_STRIPE_READ_RATE: "fast" is not a number of requests per second`},
 		{"stripe read rate negative", map[string]string{"COUNTERSIGN_STRIPE_READ_RATE": "-1"}, "COUNTERSIGN_STRIPE_READ_RATE: -1 is out of range: use 0 (no pacing) to 10000"},
+		{"webhook in-flight not a number", map[string]string{"COUNTERSIGN_WEBHOOK_MAX_INFLIGHT": "lots"}, `COUNTERSIGN_WEBHOOK_MAX_INFLIGHT: "lots" is not a whole number`},
+		{"max connections too few", map[string]string{"COUNTERSIGN_MAX_CONNECTIONS": "3"}, "COUNTERSIGN_MAX_CONNECTIONS: 3 is out of range: use 16 to 1000000"},
 		{"connector timeout short", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "1ms"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 1ms is too short"},
 		{"connector timeout not a duration", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "20"}, `COUNTERSIGN_CONNECTOR_TIMEOUT: "20" is not a duration`},
 		{"connector timeout after the job", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "2m"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 2m0s is not shorter than the job timeout 1m30s"},

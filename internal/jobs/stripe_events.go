@@ -31,16 +31,6 @@ type stripeObject struct {
 	Reason         string            `json:"reason"`
 }
 
-func (o stripeObject) chargeID() string {
-	var s string
-	if json.Unmarshal(o.Charge, &s) == nil {
-		return s
-	}
-	var obj struct{ ID string }
-	_ = json.Unmarshal(o.Charge, &obj)
-	return obj.ID
-}
-
 // HandleStripeEvent applies one verified Stripe event in one transaction with its
 // delivery row (source 'stripe', dedup key = event id). duplicate is true when the
 // event was seen before; nothing changes then.
@@ -83,10 +73,10 @@ func (s *Service) applyStripeEvent(ctx context.Context, tx *gorm.DB, ev stripe.E
 	case ev.Type == "charge.refunded":
 		touched, err = execCount(tx, `UPDATE billing_facts SET refunded = ?, amount_refunded = ?, looked_up_at = now()
 			WHERE source = 'stripe' AND object = 'charge' AND external_id = ?`, o.Refunded || o.AmountRefunded >= o.Amount, o.AmountRefunded, o.ID)
-	case ev.Type == "refund.updated" || ev.Type == "refund.failed":
+	case ev.Type == "refund.updated" || ev.Type == "refund.failed" || ev.Type == "charge.refund.updated":
 		touched, err = s.refundChanged(ctx, tx, o.ID, o.Metadata[stripe.MetadataKey], o.Status, o.FailureReason)
 	case strings.HasPrefix(ev.Type, "charge.dispute."):
-		touched, err = s.disputeChanged(tx, o)
+		touched, err = s.disputeChanged(ctx, tx, ev)
 	case ev.Type == "invoice.payment_failed":
 		touched, err = execCount(tx, `UPDATE billing_facts SET status = 'payment_failed', looked_up_at = now()
 			WHERE source = 'stripe' AND object = 'invoice' AND external_id = ?`, o.ID)
@@ -132,23 +122,6 @@ func (s *Service) refundChanged(ctx context.Context, tx *gorm.DB, refundID, key,
 		}
 	}
 	return 1, nil
-}
-
-func (s *Service) disputeChanged(tx *gorm.DB, o stripeObject) (int64, error) {
-	charge := o.chargeID()
-	detail, _ := json.Marshal(map[string]any{"reason": o.Reason, "charge": charge})
-	n, err := execCount(tx, `INSERT INTO billing_facts (case_id, source, object, external_id, amount_minor, currency, status, disputed, detail)
-		SELECT DISTINCT f.case_id, 'stripe', 'dispute', ?, ?, upper(?), ?, true, ?::jsonb FROM billing_facts f
-		WHERE f.source = 'stripe' AND f.object = 'charge' AND f.external_id = ?
-		ON CONFLICT (case_id, source, object, external_id) DO UPDATE SET status = EXCLUDED.status,
-			amount_minor = EXCLUDED.amount_minor, looked_up_at = now()`,
-		o.ID, o.Amount, o.Currency, o.Status, string(detail), charge)
-	if err != nil {
-		return 0, err
-	}
-	_, err = execCount(tx, `UPDATE billing_facts SET disputed = true, looked_up_at = now()
-		WHERE source = 'stripe' AND object = 'charge' AND external_id = ?`, charge)
-	return n, err
 }
 
 func execCount(tx *gorm.DB, q string, args ...any) (int64, error) {

@@ -57,6 +57,7 @@ type Config struct {
 // Connectors holds base URLs and credentials; an empty credential means "sandbox".
 type Connectors struct {
 	StripeURL, StripeKey                   string
+	StripeFilesURL                         string
 	SlackURL, SlackToken, SlackChannel     string
 	ZendeskURL, ZendeskEmail, ZendeskToken string
 	GmailURL, GmailToken                   string
@@ -120,6 +121,7 @@ var Vars = []Var{
 	{"COUNTERSIGN_FIELD_MAPPING", "", "Overrides of the post-call analysis field names, e.g. intent=my_intent,amount=claimed_amount.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
+	{"COUNTERSIGN_STRIPE_FILES_URL", "https://files.stripe.com", "Stripe upload host (dispute evidence files).", false},
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
 	{"COUNTERSIGN_SLACK_URL", "https://slack.com/api", "Slack Web API base URL.", false},
 	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: sandbox.", true},
@@ -335,6 +337,7 @@ func IsLoopback(host string) bool {
 func (l *loader) loadConnectors(c *Config) {
 	k := &c.Connectors
 	k.StripeURL = l.url("COUNTERSIGN_STRIPE_URL", "https://api.stripe.com")
+	k.StripeFilesURL = l.url("COUNTERSIGN_STRIPE_FILES_URL", "https://files.stripe.com")
 	k.StripeKey = l.str("COUNTERSIGN_STRIPE_KEY", "")
 	k.SlackURL = l.url("COUNTERSIGN_SLACK_URL", "https://slack.com/api")
 	k.SlackToken = l.str("COUNTERSIGN_SLACK_TOKEN", "")

@@ -96,7 +96,7 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 	var errs []error
 	mode(Stripe, k.StripeKey != "")
 	if k.StripeKey != "" {
-		c.Stripe = stripe.New(stripe.Config{BaseURL: k.StripeURL, Key: k.StripeKey, HTTPClient: hc(Stripe),
+		c.Stripe = stripe.New(stripe.Config{BaseURL: k.StripeURL, FilesURL: k.StripeFilesURL, Key: k.StripeKey, HTTPClient: hc(Stripe),
 			ReadsPerSecond: k.StripeReadRate})
 	}
 	mode(Slack, k.SlackToken != "")

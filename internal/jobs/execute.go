@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/countersign/countersign/internal/connector"
@@ -90,14 +91,18 @@ func (s *Service) refund(ctx context.Context, a *action) (connector.Receipt, err
 	if c == nil {
 		return connector.Receipt{}, missing("Stripe")
 	}
+	if strings.HasPrefix(a.ReceiptID, "re_") {
+		// The refund exists and was pending: read it again, never create another.
+		return c.GetRefund(ctx, a.ReceiptID)
+	}
 	if a.prior() && a.since(s.opts.Now()) > stripeReconcileAfter {
 		// Stripe may have forgotten the key: find the earlier refund by metadata.
 		found, err := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.Key)
+		if found != nil {
+			return *found, err
+		}
 		if err != nil {
 			return connector.Receipt{}, err
-		}
-		if found != nil {
-			return *found, nil
 		}
 	}
 	return c.Refund(ctx, stripe.RefundParams{Charge: p.Charge, PaymentIntent: p.PaymentIntent,

@@ -83,6 +83,10 @@ type Options struct {
 	Busy func() bool
 	// BusyEvery is the dispatcher's wait between rounds while busy; 1 s when 0.
 	BusyEvery time.Duration
+	// RefundPoll is how long a refund Stripe reports as pending waits before the
+	// worker reads it again (charge.refund.updated usually settles it first); 1
+	// minute when 0.
+	RefundPoll time.Duration
 }
 
 // Service owns the two River clients and runs the workers.
@@ -120,6 +124,9 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	}
 	if opts.MaxWorkers == 0 {
 		opts.MaxWorkers = 10
+	}
+	if opts.RefundPoll == 0 {
+		opts.RefundPoll = time.Minute
 	}
 	if opts.BusyEvery == 0 {
 		opts.BusyEvery = time.Second

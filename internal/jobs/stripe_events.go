@@ -12,11 +12,15 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/redact"
 )
 
 // stripeObject is the part of a webhook's data.object the handlers read.
+// chargeID reads the refund's charge (an id or an expanded object).
+func (o stripeObject) chargeID() string { return idOf(o.Charge) }
+
 type stripeObject struct {
 	ID             string            `json:"id"`
 	Object         string            `json:"object"`
@@ -75,6 +79,9 @@ func (s *Service) applyStripeEvent(ctx context.Context, tx *gorm.DB, ev stripe.E
 			WHERE source = 'stripe' AND object = 'charge' AND external_id = ?`, o.Refunded || o.AmountRefunded >= o.Amount, o.AmountRefunded, o.ID)
 	case ev.Type == "refund.updated" || ev.Type == "refund.failed" || ev.Type == "charge.refund.updated":
 		touched, err = s.refundChanged(ctx, tx, o.ID, o.Metadata[stripe.MetadataKey], o.Status, o.FailureReason)
+		if err == nil && o.Status == "succeeded" {
+			err = s.refundSettled(ctx, tx, o)
+		}
 	case strings.HasPrefix(ev.Type, "charge.dispute."):
 		touched, err = s.disputeChanged(ctx, tx, ev)
 	case ev.Type == "invoice.payment_failed":
@@ -124,6 +131,26 @@ func (s *Service) refundChanged(ctx context.Context, tx *gorm.DB, refundID, key,
 	return 1, nil
 }
 
+// refundSettled completes the action of a refund Stripe reports as succeeded
+// while the action was waiting on it (queued with the refund's id): the
+// following actions of the plan, such as the confirmation email, may now run.
+func (s *Service) refundSettled(ctx context.Context, tx *gorm.DB, o stripeObject) error {
+	var a action
+	res := tx.Raw(`SELECT id, case_id, connector, operation, status, attempts, sandbox, receipt_id FROM actions
+		WHERE connector = 'stripe' AND operation = 'refund' AND receipt_id = ? AND status IN ('queued', 'running')
+		ORDER BY id LIMIT 1 FOR UPDATE`, o.ID).Scan(&a)
+	if res.Error != nil {
+		return fmt.Errorf("jobs: waiting action of refund %s: %w", o.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	raw, _ := json.Marshal(map[string]any{"id": o.ID, "object": "refund", "amount": o.Amount, "currency": o.Currency,
+		"status": o.Status, "charge": o.chargeID()})
+	return s.completeTx(ctx, tx, &a, connector.Receipt{ExternalID: o.ID, Raw: raw,
+		Summary: fmt.Sprintf("refund %s %s %s", o.ID, stripe.FormatMinor(o.Amount, o.Currency), o.Status)})
+}
+
 func execCount(tx *gorm.DB, q string, args ...any) (int64, error) {
 	res := tx.Exec(q, args...)
 	if res.Error != nil {
@@ -150,8 +177,9 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		Params json.RawMessage `gorm:"column:params"`
 	}
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, idempotency_key, params FROM actions
-		WHERE connector = 'stripe' AND operation = 'refund' AND status = 'done' AND executed_at > now() - interval '7 days'
-		ORDER BY executed_at DESC LIMIT 200`).Scan(&rows).Error
+		WHERE connector = 'stripe' AND operation = 'refund' AND (
+			(status = 'done' AND executed_at > now() - interval '7 days') OR (status = 'queued' AND receipt_id LIKE 're\_%'))
+		ORDER BY updated_at DESC LIMIT 200`).Scan(&rows).Error
 	if err != nil {
 		return fmt.Errorf("jobs: refunds to reconcile: %w", err)
 	}
@@ -164,18 +192,17 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		start := time.Now()
 		rc, err := s.conns.Stripe.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, r.Key)
 		s.meter.Observe(ctx, Stripe, "reconcile", s.conns.Sandboxed(Stripe), start, err)
-		if err != nil {
+		if rc == nil {
 			errs = append(errs, err)
 			continue
 		}
-		if rc == nil {
-			continue
-		}
-		var refund struct{ Status string }
+		var refund stripeObject
 		_ = json.Unmarshal(rc.Raw, &refund)
 		err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			_, err := s.refundChanged(ctx, tx, rc.ExternalID, r.Key, refund.Status, "")
-			return err
+			if _, err := s.refundChanged(ctx, tx, rc.ExternalID, r.Key, refund.Status, ""); err != nil || refund.Status != "succeeded" {
+				return err
+			}
+			return s.refundSettled(ctx, tx, refund)
 		})
 		errs = append(errs, err)
 	}

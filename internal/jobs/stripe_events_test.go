@@ -47,3 +47,94 @@ func TestStripeRefundFailedEventNeedsAttentionOnce(t *testing.T) {
 		t.Errorf("audit entries = %d, want 1", n)
 	}
 }
+
+// sendEvent signs and applies a Stripe event as the webhook route does.
+func (e *env) sendEvent(id, typ string, object map[string]any) {
+	e.t.Helper()
+	payload, _ := json.Marshal(map[string]any{"id": id, "type": typ, "livemode": false, "created": time.Now().Unix(),
+		"data": map[string]any{"object": object}})
+	secret := e.sb.StripeWebhookSecret
+	ev, err := stripe.VerifyWebhook(payload, stripe.SignWebhook(payload, secret, time.Now()), []string{secret}, 0, time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.svc.HandleStripeEvent(e.ctx, ev, payload); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// A refund Stripe reports as pending is not done: the action waits (polled, no
+// attempt used up, no second refund) and the "we have refunded you" email does not
+// go out until charge.refund.updated says succeeded.
+func TestPendingRefundHoldsTheConfirmationEmail(t *testing.T) {
+	e := newEnv(t, jobs.Options{RefundPoll: 150 * time.Millisecond})
+	e.sb.Stripe.SetRefundStatus("pending")
+	ch := e.sb.Stripe.AddCharge(stripefakeCharge(5000))
+	caseID, ids := e.newCase("refund", refundPlan(ch, 5000),
+		plan{"email", "send_document", jobs.EmailParams{To: "jordan@example.com", DocumentType: "refund_confirmation", Amount: 5000, Currency: "USD"}})
+	e.start()
+	if err := e.approve(caseID, false); err != nil {
+		t.Fatal(err)
+	}
+	var refund string
+	e.waitFor("the pending refund's receipt", 10*time.Second, func() bool {
+		refund = e.text(`SELECT receipt_id FROM actions WHERE id = ?`, ids[0])
+		return refund != ""
+	})
+	gets := func() int {
+		n := 0
+		for _, r := range e.sb.Stripe.Requests() {
+			if r.Method == "GET" && r.Path == "/v1/refunds/"+refund {
+				n++
+			}
+		}
+		return n
+	}
+	e.waitFor("two polls of the pending refund", 10*time.Second, func() bool { return gets() >= 2 })
+	if st := e.text(`SELECT status FROM actions WHERE id = ?`, ids[0]); st == "done" || st == "needs_attention" {
+		t.Errorf("pending refund action %q, want it waiting", st)
+	}
+	if n := len(e.sb.Gmail.Sent()); n != 0 {
+		t.Fatalf("emails sent while the refund is pending = %d, want 0", n)
+	}
+	if st := e.text(`SELECT status FROM cases WHERE id = ?`, caseID); st == "done" {
+		t.Fatalf("case done while its refund is pending")
+	}
+	obj, ok := e.sb.Stripe.SettleRefund(refund, "succeeded")
+	if !ok {
+		t.Fatal("refund not in the fake")
+	}
+	e.sendEvent("evt_refund_settled", "charge.refund.updated", obj)
+	if st := e.text(`SELECT status FROM actions WHERE id = ?`, ids[0]); st != "done" {
+		t.Errorf("after charge.refund.updated the action is %q, want done", st)
+	}
+	e.waitStatus(ids[1], "done", 10*time.Second)
+	if n := len(e.sb.Gmail.Sent()); n != 1 {
+		t.Errorf("emails = %d, want 1", n)
+	}
+	if n := e.sb.Stripe.RefundCount(); n != 1 {
+		t.Errorf("refunds = %d, want 1", n)
+	}
+}
+
+// Without a webhook, the poll settles it.
+func TestPendingRefundSettledByPoll(t *testing.T) {
+	e := newEnv(t, jobs.Options{RefundPoll: 100 * time.Millisecond})
+	e.sb.Stripe.SetRefundStatus("pending")
+	ch := e.sb.Stripe.AddCharge(stripefakeCharge(5000))
+	caseID, ids := e.newCase("refund", refundPlan(ch, 5000))
+	e.start()
+	if err := e.approve(caseID, false); err != nil {
+		t.Fatal(err)
+	}
+	var refund string
+	e.waitFor("the pending refund's receipt", 10*time.Second, func() bool {
+		refund = e.text(`SELECT receipt_id FROM actions WHERE id = ?`, ids[0])
+		return refund != ""
+	})
+	e.sb.Stripe.SettleRefund(refund, "succeeded")
+	e.waitStatus(ids[0], "done", 10*time.Second)
+	if n := e.sb.Stripe.RefundCount(); n != 1 {
+		t.Errorf("refunds = %d, want 1", n)
+	}
+}

@@ -95,6 +95,8 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 		c.StripeKey = "sk_test_sandbox_" + token(12)
 		s.Stripe.SetKey(c.StripeKey)
 		c.StripeURL, errs = s.serve(Stripe, s.Stripe.Handler(), errs)
+		// Uploads go to their own host, as files.stripe.com is apart from api.stripe.com.
+		c.StripeFilesURL, errs = s.listen(Stripe+" files", s.Stripe.FilesHandler(), errs)
 		s.StripeWebhookSecret = "whsec_sandbox_" + token(16)
 	}
 	if want(c.SlackToken) {
@@ -144,6 +146,13 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 
 // serve starts h on a loopback listener and marks name sandboxed.
 func (s *Sandbox) serve(name string, h http.Handler, errs []error) (string, []error) {
+	url, errs := s.listen(name, h, errs)
+	s.Sandboxed[name] = true
+	return url, errs
+}
+
+// listen starts h on a loopback listener and records its URL under name.
+func (s *Sandbox) listen(name string, h http.Handler, errs []error) (string, []error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", append(errs, fmt.Errorf("%s: listen: %w", name, err))
@@ -155,7 +164,6 @@ func (s *Sandbox) serve(name string, h http.Handler, errs []error) (string, []er
 	s.servers = append(s.servers, srv)
 	s.urls[name] = url
 	s.mu.Unlock()
-	s.Sandboxed[name] = true
 	return url, errs
 }
 

@@ -37,12 +37,16 @@ type caseData struct {
 	CallVIP          bool              `gorm:"column:call_vip"`
 	FieldsJSON       string            `gorm:"column:fields"`
 	SuppressedJSON   string            `gorm:"column:suppressed"`
+	RecordURL        string            `gorm:"column:record_url"`
+	CallSummary      string            `gorm:"column:summary"`
+	RecordingURL     string            `gorm:"column:recording_url"`
 }
 
 const caseColumns = `c.id, c.call_id, c.kind, c.status, c.vip, c.amount_minor, c.currency, c.destination_type,
 	c.destination_ref, c.customer_label, c.recipient_email, c.policy_version, c.requested_by, c.requested_at,
 	c.follow_up_deadline, c.approval_deadline, cl.dialnexa_id, cl.customer_email, cl.customer_ref,
-	cl.customer_number, cl.vip AS call_vip, cl.fields::text AS fields, cl.suppressed::text AS suppressed`
+	cl.customer_number, cl.vip AS call_vip, cl.fields::text AS fields, cl.suppressed::text AS suppressed,
+	c.record_url, cl.summary, cl.recording_url`
 
 // loadCase reads case id; with lock it holds the case row until tx ends.
 func loadCase(ctx context.Context, tx *gorm.DB, id int64, lock bool) (*caseData, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/countersign/countersign/internal/money"
 )
@@ -147,15 +148,41 @@ func planDispute(in planInput) ([]Action, error) {
 		}
 		acts = append(acts, refund, slackAlert(in, SlackApprovals, "duplicate charge reported"))
 	} else {
-		if d := factOf(in.facts, "dispute"); d != nil {
-			acts = append(acts, Action{Connector: "stripe", Operation: "stage_evidence",
-				Params: map[string]any{"dispute": d.ExternalID, "submit": false,
-					"evidence": map[string]any{"uncategorized_text": "Call " + in.c.DialNexaID + " (Countersign case " + strconv.FormatInt(in.c.ID, 10) + ")"}},
-				Description: fmt.Sprintf("Stripe: stage evidence on dispute %s (not submitted)", d.ExternalID)})
+		if d := factOf(in.facts, "dispute"); d != nil && d.Status != "won" && d.Status != "lost" {
+			acts = append(acts, disputeEvidence(in, d)...)
 		}
 		acts = append(acts, slackAlert(in, SlackApprovals, "charge disputed"))
 	}
 	return append(acts, zendesk(in, "high")), nil
+}
+
+// disputeEvidence stages the call as evidence (submit=false: summary, transcript
+// and recording links as text, the redacted transcript as an uploaded PDF) and,
+// while the due date is ahead, submits it as its own action: Stripe's submission
+// is final, so the approver sees it as a separate line.
+func disputeEvidence(in planInput, d *BillingFact) []Action {
+	c := in.c
+	text := "Customer call " + c.DialNexaID + " (Countersign case " + strconv.FormatInt(c.ID, 10) + ")."
+	if c.CallSummary != "" {
+		text += "\nCall summary: " + c.CallSummary
+	}
+	if c.RecordURL != "" {
+		text += "\nTranscript: " + c.RecordURL
+	}
+	if c.RecordingURL != "" {
+		text += "\nRecording: " + c.RecordingURL
+	}
+	acts := []Action{{Connector: "stripe", Operation: "stage_evidence",
+		Params: map[string]any{"dispute": d.ExternalID, "submit": false, "documents": []any{"call_transcript"},
+			"evidence": map[string]any{"uncategorized_text": text}},
+		Description: fmt.Sprintf("Stripe: stage evidence on dispute %s: call summary, transcript and recording links, transcript PDF (not submitted)", d.ExternalID)}}
+	if d.DueDate != nil {
+		due := d.DueDate.UTC().Format(time.RFC3339)
+		acts = append(acts, Action{Connector: "stripe", Operation: "submit_evidence",
+			Params:      map[string]any{"dispute": d.ExternalID, "due_by": due},
+			Description: fmt.Sprintf("Stripe: SUBMIT the staged evidence on dispute %s to the card network (final; only before %s)", d.ExternalID, due)})
+	}
+	return acts
 }
 
 func planDocument(in planInput) ([]Action, error) {

@@ -61,6 +61,8 @@ func (s *Service) dispatch(ctx context.Context, a *action) (connector.Receipt, e
 		return s.refund(ctx, a)
 	case "stripe/stage_evidence":
 		return s.stageEvidence(ctx, a)
+	case "stripe/submit_evidence":
+		return s.submitEvidence(ctx, a)
 	case "slack/alert":
 		return s.slackAlert(ctx, a)
 	case "zendesk/ticket":
@@ -119,17 +121,6 @@ func refundMetadata(planned map[string]string, a *action) map[string]string {
 	m["countersign_action"] = strconv.FormatInt(a.ID, 10)
 	m["countersign_case"] = strconv.FormatInt(a.CaseID, 10)
 	return m
-}
-
-func (s *Service) stageEvidence(ctx context.Context, a *action) (connector.Receipt, error) {
-	var p EvidenceParams
-	if err := decodeParams(a.Params, &p); err != nil {
-		return connector.Receipt{}, err
-	}
-	if s.conns.Stripe == nil {
-		return connector.Receipt{}, missing("Stripe")
-	}
-	return s.conns.Stripe.StageDisputeEvidence(ctx, p.Dispute, p.Evidence, a.Key)
 }
 
 func (s *Service) slackAlert(ctx context.Context, a *action) (connector.Receipt, error) {

@@ -3,10 +3,12 @@ package jobs_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/countersign/countersign/internal/connector/stripe"
+	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
 	"github.com/countersign/countersign/internal/jobs"
 )
 
@@ -136,5 +138,55 @@ func TestPendingRefundSettledByPoll(t *testing.T) {
 	e.waitStatus(ids[0], "done", 10*time.Second)
 	if n := e.sb.Stripe.RefundCount(); n != 1 {
 		t.Errorf("refunds = %d, want 1", n)
+	}
+}
+
+// Dispute evidence is staged with submit=false (text plus the transcript PDF
+// uploaded to the files host) and submitted by its own action; a submission past
+// the due date is refused without calling Stripe.
+func TestDisputeEvidenceStagedThenSubmitted(t *testing.T) {
+	now := time.Now()
+	e := newEnv(t, jobs.Options{Now: func() time.Time { return now }})
+	ch := e.sb.Stripe.AddCharge(stripefakeCharge(8900))
+	due := now.Add(72 * time.Hour).UTC().Truncate(time.Second)
+	dp := e.sb.Stripe.AddDispute(stripefake.Dispute{Charge: ch, Currency: "usd", Amount: 8900, Reason: "fraudulent", DueBy: due})
+	caseID, ids := e.newCase("dispute",
+		plan{"stripe", "stage_evidence", jobs.EvidenceParams{Dispute: dp, Documents: []string{"call_transcript"},
+			Evidence: map[string]string{"uncategorized_text": "Call summary: customer confirmed the purchase"}}},
+		plan{"stripe", "submit_evidence", jobs.SubmitParams{Dispute: dp, DueBy: due.Format(time.RFC3339)}})
+	e.start()
+	if err := e.approve(caseID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(ids[1], "done", 10*time.Second)
+	d, _ := e.sb.Stripe.Dispute(dp)
+	if !strings.HasPrefix(d.Evidence["customer_communication"], "file_") || d.Evidence["uncategorized_text"] == "" {
+		t.Errorf("evidence %v, want the transcript file and the text", d.Evidence)
+	}
+	if !d.Submitted || d.SubmissionCount != 1 {
+		t.Errorf("dispute submitted %v (%d), want once by the submit action", d.Submitted, d.SubmissionCount)
+	}
+	var stages []string
+	for _, r := range e.sb.Stripe.Requests() {
+		if r.Method == "POST" && r.Path == "/v1/disputes/"+dp {
+			stages = append(stages, r.Form.Get("submit"))
+		}
+	}
+	if len(stages) != 2 || stages[0] != "false" || stages[1] != "true" {
+		t.Errorf("dispute updates submit=%v, want [false true]", stages)
+	}
+	if files := e.sb.Stripe.Files(); len(files) != 1 || files[0].Type != "pdf" {
+		t.Errorf("uploads %+v, want one PDF on the files host", files)
+	}
+
+	late := e.sb.Stripe.AddDispute(stripefake.Dispute{Charge: ch, Currency: "usd", Amount: 8900, DueBy: now.Add(-time.Hour)})
+	caseID, ids = e.newCase("dispute",
+		plan{"stripe", "submit_evidence", jobs.SubmitParams{Dispute: late, DueBy: now.Add(-time.Hour).UTC().Format(time.RFC3339)}})
+	if err := e.approve(caseID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(ids[0], "needs_attention", 10*time.Second)
+	if d, _ := e.sb.Stripe.Dispute(late); d.Submitted {
+		t.Error("evidence submitted after the due date")
 	}
 }

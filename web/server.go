@@ -180,7 +180,7 @@ func (s *Server) setupConnectors(d Deps) error {
 	sb := d.Sandbox
 	if sb == nil {
 		var err error
-		if sb, err = sandbox.Start(d.Config.Connectors, sandbox.Options{}); err != nil {
+		if sb, err = sandbox.Start(d.Config.Connectors, sandbox.Options{Names: d.Config.Sandbox}); err != nil {
 			return err
 		}
 		s.ownSandbox = true
@@ -209,6 +209,7 @@ func (s *Server) setupConnectors(d Deps) error {
 	}
 	s.app.Ingest.Queued = s.jobs.WakeOutbox
 	s.app.Approvals.OnApproved = s.jobs.OnApproved
+	s.app.Approvals.ConnectorMode = func(name string) string { return string(conns.Modes[name]) }
 	s.app.Jobs, s.app.Sandbox = s.jobs, sb
 	s.app.StripeWebhookSecrets = d.Config.StripeWebhookSecrets
 	if sb.StripeWebhookSecret != "" {
@@ -234,10 +235,19 @@ func (s *Server) startWorkers(ctx context.Context) (stop func(context.Context) e
 		return nil, err
 	}
 	s.log.Info("job workers started", "sandboxed", s.sandbox.Names())
-	if names := s.sandbox.Names(); len(names) > 0 && !config.IsLoopback(s.cfg.BaseURL.Hostname()) {
-		// Outside dev a sandboxed connector means approved actions move no real money.
-		s.log.Warn("connectors without credentials run in the SANDBOX: their approved actions are recorded, not sent; set their credentials to make them real",
+	if names := s.sandbox.Names(); len(names) > 0 {
+		// A sandboxed connector means approved actions move no real money: say so.
+		s.log.Warn("COUNTERSIGN_SANDBOX: these connectors run against loopback fakes; their approved actions are recorded, not sent",
 			"connectors", names)
+	}
+	var off []string
+	for _, name := range jobs.AllConnectors {
+		if s.jobs.Connectors().Modes[name] == jobs.Off {
+			off = append(off, name)
+		}
+	}
+	if len(off) > 0 {
+		s.log.Warn("connectors without credentials are OFF: plans that need them cannot be approved", "connectors", off)
 	}
 	return s.jobs.Stop, nil
 }

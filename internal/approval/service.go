@@ -3,7 +3,9 @@ package approval
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -23,6 +25,27 @@ type Service struct {
 	OnApproved func(ctx context.Context, tx *gorm.DB, caseID int64, fingerprint string) error
 	// RevealRoles may reveal restricted values (default: admin, finance_approver).
 	RevealRoles []string
+	// ConnectorMode says how a connector runs: "real", "sandbox" or "off" (no
+	// credentials and not sandboxed). A plan with an action for an off connector
+	// cannot be approved. nil: every connector counts as real.
+	ConnectorMode func(connector string) string
+}
+
+// offConnectors refuses a plan that needs a connector that is off.
+func (s *Service) offConnectors(acts []Action) error {
+	if s.ConnectorMode == nil {
+		return nil
+	}
+	var off []string
+	for _, a := range acts {
+		if a.Status != "cancelled" && s.ConnectorMode(a.Connector) == "off" && !slices.Contains(off, a.Connector) {
+			off = append(off, a.Connector)
+		}
+	}
+	if len(off) == 0 {
+		return nil
+	}
+	return invalidf("This plan needs the %s connector, which is off: it has no credentials and is not sandboxed. An admin must configure it (or set COUNTERSIGN_SANDBOX) before the case can be approved.", strings.Join(off, ", "))
 }
 
 // Result says where a decision left the case.

@@ -40,6 +40,11 @@ type Config struct {
 	DialNexaSecrets      []string // current first, previous ones during a rotation
 	FieldMapping         string   // overrides of the post-call analysis field mapping
 	StripeWebhookSecrets []string
+	// Sandbox names the connectors that run against loopback fakes
+	// (COUNTERSIGN_SANDBOX: "stripe,slack,..." or "all"; dev defaults to "all",
+	// which sandboxes every connector without credentials). Outside it a
+	// connector without credentials is off.
+	Sandbox []string
 
 	// JobRescueAfter is how long a job may stay running before it is presumed
 	// dead (its process crashed) and run again; 0 keeps the job service's default.
@@ -120,6 +125,7 @@ var Vars = []Var{
 	{"COUNTERSIGN_DIALNEXA_SECRETS", "(dev: generated, plus the test secret)", "Comma-separated webhook secrets, current first. Required by serve.", true},
 	{"COUNTERSIGN_FIELD_MAPPING", "", "Overrides of the post-call analysis field names, e.g. intent=my_intent,amount=claimed_amount.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
+	{"COUNTERSIGN_SANDBOX", "dev: all", "Connectors run against loopback fakes: comma-separated names (stripe, slack, zendesk, email, drive, sheets, tokenmetrics) or all; in serve, a connector neither configured nor listed is off.", false},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
 	{"COUNTERSIGN_STRIPE_FILES_URL", "https://files.stripe.com", "Stripe upload host (dispute evidence files).", false},
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
@@ -149,6 +155,9 @@ var Vars = []Var{
 
 // Getenv reads a variable; tests pass a map-backed one.
 type Getenv func(string) string
+
+var sandboxable = map[string]bool{"all": true, "stripe": true, "slack": true, "zendesk": true, "email": true,
+	"drive": true, "sheets": true, "tokenmetrics": true}
 
 // Mode says which defaults apply.
 type Mode int
@@ -263,6 +272,12 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	}
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
 	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
+	c.Sandbox = l.list("COUNTERSIGN_SANDBOX", map[Mode]string{Serve: "", Dev: "all"}[mode])
+	for _, n := range c.Sandbox {
+		if !sandboxable[n] {
+			l.fail("COUNTERSIGN_SANDBOX", "%q is not a connector that can be sandboxed (stripe, slack, zendesk, email, drive, sheets, tokenmetrics, or all)", n)
+		}
+	}
 	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
 	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)
 	c.JobPollInterval = l.duration("COUNTERSIGN_JOB_POLL_INTERVAL", 0, 100*time.Millisecond)

@@ -1,5 +1,5 @@
-// Package sandbox runs the stateful connector fakes on loopback listeners, for every
-// connector that has no credentials, and rewrites the connector configuration to
+// Package sandbox runs the stateful connector fakes on loopback listeners, for the
+// connectors COUNTERSIGN_SANDBOX names (dev: every one without credentials), and rewrites the connector configuration to
 // point at them. Requests sent to a sandbox are recorded (credentials redacted) for
 // the admin page; the fakes answer with realistic receipts.
 //
@@ -55,6 +55,23 @@ type Options struct {
 	Demo bool
 	// All sandboxes every connector, credentials or not (tests).
 	All bool
+	// Names comes from COUNTERSIGN_SANDBOX: the connectors to sandbox ("all":
+	// every connector without credentials). A connector neither named nor
+	// configured stays off: nothing is sandboxed silently.
+	Names []string
+}
+
+// wants reports whether connector name runs against a fake.
+func (o Options) wants(name, cred string) bool {
+	if o.All {
+		return true
+	}
+	for _, n := range o.Names {
+		if n == name || (n == "all" && cred == "") {
+			return true
+		}
+	}
+	return false
 }
 
 // Sandbox is the running fakes.
@@ -83,14 +100,13 @@ type Sandbox struct {
 	charges map[string]string // invoice id -> charge id (Stripe's invoice.charge)
 }
 
-// Start starts a fake on 127.0.0.1:0 for each connector without credentials.
+// Start starts a fake on 127.0.0.1:0 for each connector opt names.
 func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 	s := &Sandbox{Connectors: k, Sandboxed: map[string]bool{}, Recorder: connector.NewRecorder(500),
 		urls: map[string]string{}, charges: map[string]string{}}
-	want := func(cred string) bool { return opt.All || cred == "" }
 	c := &s.Connectors
 	var errs []error
-	if want(c.StripeKey) {
+	if opt.wants(Stripe, c.StripeKey) {
 		s.Stripe = stripefake.NewUnstarted()
 		c.StripeKey = "sk_test_sandbox_" + token(12)
 		s.Stripe.SetKey(c.StripeKey)
@@ -99,7 +115,7 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 		c.StripeFilesURL, errs = s.listen(Stripe+" files", s.Stripe.FilesHandler(), errs)
 		s.StripeWebhookSecret = "whsec_sandbox_" + token(16)
 	}
-	if want(c.SlackToken) {
+	if opt.wants(Slack, c.SlackToken) {
 		c.SlackToken = "xoxb-sandbox-" + token(12)
 		s.Slack = slackfake.New(c.SlackToken)
 		s.Slack.AddChannel(AlertChannelID, "finance-approvals")
@@ -108,28 +124,28 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 		base, errs = s.serve(Slack, s.Slack.Handler(), errs)
 		c.SlackURL = base + "/api"
 	}
-	if want(c.ZendeskToken) {
+	if opt.wants(Zendesk, c.ZendeskToken) {
 		c.ZendeskEmail, c.ZendeskToken = "agent@sandbox.zendesk.local", "zd-sandbox-"+token(12)
 		s.Zendesk = zdfake.New(c.ZendeskEmail, c.ZendeskToken)
 		c.ZendeskURL, errs = s.serve(Zendesk, s.Zendesk.Handler(), errs)
 	}
-	if opt.All || (c.GmailToken == "" && c.SMTPAddr == "") {
+	if opt.wants(Email, c.GmailToken+c.SMTPAddr) {
 		c.GmailToken, c.SMTPAddr = "ya29.sandbox-"+token(12), ""
 		s.Gmail = gmailfake.New(c.GmailToken)
 		c.GmailURL, errs = s.serve(Email, s.Gmail.Handler(), errs)
 	}
-	if want(c.DriveToken) {
+	if opt.wants(Drive, c.DriveToken) {
 		c.DriveToken, c.DriveFolder = "ya29.sandbox-"+token(12), DriveFolder
 		s.Drive = drivefake.New(c.DriveToken, DriveFolder)
 		c.DriveURL, errs = s.serve(Drive, s.Drive.Handler(), errs)
 	}
-	if want(c.SheetsToken) {
+	if opt.wants(Sheets, c.SheetsToken) {
 		c.SheetsToken, c.SheetsID = "ya29.sandbox-"+token(12), SheetID
 		s.Sheets = sheetsfake.New(c.SheetsToken)
 		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections")
 		c.SheetsURL, errs = s.serve(Sheets, s.Sheets.Handler(), errs)
 	}
-	if want(c.TokenMetricsKey) {
+	if opt.wants(TokenMetrics, c.TokenMetricsKey) {
 		s.TokenMetrics = tmfake.NewUnstarted()
 		c.TokenMetricsKey = tmfake.TestKey
 		c.TokenMetricsURL, errs = s.serve(TokenMetrics, s.TokenMetrics.Handler(), errs)

@@ -194,9 +194,6 @@ func (s *Server) setupConnectors(d Deps) error {
 		DialNexa: conns.DialNexa, Ingest: s.app.Ingest}
 	if sb.Sandboxed[jobs.Stripe] {
 		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
-		if d.Sandbox != nil { // dev: demo calls carry made-up references
-			en.BeforeLookup = func(c enrich.Claim) { sb.EnsureClaim(sandboxClaim(c)) }
-		}
 	}
 	s.jobs, err = jobs.New(d.DB, conns, jobs.Options{Log: d.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String(), RescueAfter: d.Config.JobRescueAfter,
@@ -217,15 +214,6 @@ func (s *Server) setupConnectors(d Deps) error {
 	}
 	s.metrics.registry.MustRegister(s.jobs.Meter())
 	return nil
-}
-
-func sandboxClaim(c enrich.Claim) sandbox.Claim {
-	var amount int64
-	if c.AmountMinor != nil {
-		amount = *c.AmountMinor
-	}
-	return sandbox.Claim{InvoiceNumber: c.InvoiceNumber, PaymentID: c.PaymentID, Email: c.Email,
-		AmountMinor: amount, Currency: c.Currency}
 }
 
 // startWorkers runs the job workers until the returned stop is called; stop lets

@@ -49,8 +49,12 @@ func setupDev(ctx context.Context, c *console, secrets devSecrets) error {
 // the connector configuration at them. Setting a connector's credentials makes that
 // one real.
 func setupSandbox(c *console) error {
-	sb, err := sandbox.Start(c.cfg.Connectors, sandbox.Options{Demo: true, Names: c.cfg.Sandbox})
+	sb, err := sandbox.Start(c.cfg.Connectors, sandbox.Options{Demo: true, DemoSeed: demoSeed, DemoCalls: demoCalls, Names: c.cfg.Sandbox})
 	if err != nil {
+		return err
+	}
+	if err := sb.Persist(context.Background(), c.db.Gorm); err != nil {
+		sb.Close()
 		return err
 	}
 	c.sandbox = sb

@@ -62,9 +62,7 @@ type Service struct {
 	Observe func(ctx context.Context, connector, op string, start time.Time, err error)
 	// InvoiceCharge finds the charge that paid an invoice (the dev sandbox keeps it).
 	InvoiceCharge func(ctx context.Context, invoiceID string) (string, error)
-	// BeforeLookup lets the dev sandbox learn a demo call's references.
-	BeforeLookup func(c Claim)
-	Source       string // billing_facts.source: "stripe" or "sandbox"
+	Source        string // billing_facts.source: "stripe" or "sandbox"
 }
 
 // Fact is one billing-system fact gathered for a claim.
@@ -106,9 +104,6 @@ func (s *Service) Check(ctx context.Context, caseID int64) error {
 	c, err := s.loadClaim(ctx, caseID)
 	if err != nil {
 		return err
-	}
-	if s.BeforeLookup != nil {
-		s.BeforeLookup(c)
 	}
 	var res Result
 	if isCrypto(c.Currency) {

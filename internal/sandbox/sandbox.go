@@ -50,9 +50,12 @@ const (
 
 // Options tune Start.
 type Options struct {
-	// Demo seeds the Stripe fake with the objects the demo calls refer to and Token
-	// Metrics with a few tokens (dev only).
-	Demo bool
+	// Demo seeds the Stripe fake with an account built from the claims of the first
+	// DemoCalls demo calls of DemoSeed (internal/demo), mismatches included, and
+	// Token Metrics with a few tokens (dev only).
+	Demo      bool
+	DemoSeed  uint64
+	DemoCalls int
 	// All sandboxes every connector, credentials or not (tests).
 	All bool
 	// Names comes from COUNTERSIGN_SANDBOX: the connectors to sandbox ("all":
@@ -98,6 +101,7 @@ type Sandbox struct {
 	urls    map[string]string
 	servers []*http.Server
 	charges map[string]string // invoice id -> charge id (Stripe's invoice.charge)
+	save    func() error      // Persist's hook; nil when state lives in memory only
 }
 
 // Start starts a fake on 127.0.0.1:0 for each connector opt names.
@@ -110,7 +114,7 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 		s.Stripe = stripefake.NewUnstarted()
 		c.StripeKey = "sk_test_sandbox_" + token(12)
 		s.Stripe.SetKey(c.StripeKey)
-		c.StripeURL, errs = s.serve(Stripe, s.Stripe.Handler(), errs)
+		c.StripeURL, errs = s.serve(Stripe, s.persisting(s.Stripe.Handler()), errs)
 		// Uploads go to their own host, as files.stripe.com is apart from api.stripe.com.
 		c.StripeFilesURL, errs = s.listen(Stripe+" files", s.Stripe.FilesHandler(), errs)
 		s.StripeWebhookSecret = "whsec_sandbox_" + token(16)
@@ -156,6 +160,9 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 	}
 	if opt.Demo {
 		s.SeedDemo()
+		if s.Stripe != nil && opt.DemoCalls > 0 {
+			s.seedAccount(opt.DemoSeed, opt.DemoCalls, time.Now().UTC())
+		}
 	}
 	return s, nil
 }

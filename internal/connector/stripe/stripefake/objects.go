@@ -141,6 +141,28 @@ func (f *Fake) AddDispute(d Dispute) string {
 	return d.ID
 }
 
+// CustomerEmail returns the email on file of a customer ("" when unknown).
+func (f *Fake) CustomerEmail(id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.customers[id]; ok {
+		return c.Email
+	}
+	return ""
+}
+
+// DisputeObjects returns every dispute's API JSON, sorted by id.
+func (f *Fake) DisputeObjects() []map[string]any {
+	f.mu.Lock()
+	var out []map[string]any
+	for _, d := range f.disputes {
+		out = append(out, disputeJSON(d))
+	}
+	f.mu.Unlock()
+	sortByID(out)
+	return out
+}
+
 func (f *Fake) getObject(object string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")

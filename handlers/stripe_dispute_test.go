@@ -132,4 +132,23 @@ func TestStripeDisputeLifecycleThroughRouter(t *testing.T) {
 	if n != 1 {
 		t.Errorf("dispute cases on the call = %d, want 1", n)
 	}
+
+	// A dispute on a charge with no payment intent, whose dispute case names the
+	// charge as its destination, links to that case.
+	var call2, disputeCase int64
+	db.Gorm.Raw(`INSERT INTO calls (dialnexa_id, status) VALUES ('call_dispute_routes2', 'completed') RETURNING id`).Scan(&call2)
+	db.Gorm.Raw(`INSERT INTO cases (call_id, kind, status, destination_type, destination_ref)
+		VALUES (?, 'dispute', 'new', 'charge', 'ch_routes_other') RETURNING id`, call2).Scan(&disputeCase)
+	b, _ := json.Marshal(map[string]any{"id": "evt_dp_nopi", "type": "charge.dispute.created", "created": now.Unix(),
+		"data": map[string]any{"object": map[string]any{"id": "dp_routes2", "object": "dispute", "amount": 1999,
+			"currency": "usd", "charge": "ch_routes_other", "payment_intent": nil, "status": "needs_response",
+			"evidence_details": map[string]any{"due_by": due.Unix()}}}})
+	if code, _ := post(b); code != http.StatusOK {
+		t.Fatalf("dispute without payment intent = %d", code)
+	}
+	var linked int64
+	db.Gorm.Raw(`SELECT case_id FROM stripe_disputes WHERE id = 'dp_routes2'`).Scan(&linked)
+	if linked != disputeCase {
+		t.Errorf("dispute linked to case %d, want %d", linked, disputeCase)
+	}
 }

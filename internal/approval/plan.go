@@ -111,6 +111,11 @@ func stripeRefund(in planInput, reason string) (Action, error) {
 	if err != nil {
 		return Action{}, err
 	}
+	for _, f := range in.facts {
+		if f.ExternalID == ref && f.Disputed {
+			return Action{}, invalidf("%s is disputed at Stripe, which refuses refunds on a disputed charge: answer the dispute (a dispute case) instead.", ref)
+		}
+	}
 	return Action{Connector: "stripe", Operation: "refund",
 		Params: map[string]any{param: ref, "amount": a, "currency": cur, "reason": reason,
 			"metadata": map[string]any{"countersign_case": strconv.FormatInt(in.c.ID, 10), "dialnexa_call": in.c.DialNexaID}},
@@ -139,8 +144,24 @@ func duplicateCharge(in planInput) bool {
 	return strings.Contains(r, "duplicate") || strings.Contains(r, "double") || strings.Contains(r, "charged twice")
 }
 
+// openDispute is the case's Stripe dispute while it is still open.
+func openDispute(in planInput) *BillingFact {
+	d := factOf(in.facts, "dispute")
+	if d == nil || d.Status == "won" || d.Status == "lost" {
+		return nil
+	}
+	return d
+}
+
 func planDispute(in planInput) ([]Action, error) {
 	var acts []Action
+	if d := openDispute(in); d != nil {
+		// Stripe refuses refunds on a charge with an open dispute (charge_disputed):
+		// the dispute is answered with evidence, or rejected here and accepted in Stripe.
+		acts = append(acts, disputeEvidence(in, d)...)
+		acts = append(acts, slackAlert(in, SlackApprovals, "chargeback opened"))
+		return append(acts, zendesk(in, "high")), nil
+	}
 	if duplicateCharge(in) {
 		refund, err := stripeRefund(in, "duplicate")
 		if err != nil {
@@ -148,9 +169,6 @@ func planDispute(in planInput) ([]Action, error) {
 		}
 		acts = append(acts, refund, slackAlert(in, SlackApprovals, "duplicate charge reported"))
 	} else {
-		if d := factOf(in.facts, "dispute"); d != nil && d.Status != "won" && d.Status != "lost" {
-			acts = append(acts, disputeEvidence(in, d)...)
-		}
 		acts = append(acts, slackAlert(in, SlackApprovals, "charge disputed"))
 	}
 	return append(acts, zendesk(in, "high")), nil

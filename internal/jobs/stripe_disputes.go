@@ -117,10 +117,16 @@ func (s *Service) disputeCase(ctx context.Context, tx *gorm.DB, disputeID, charg
 		CallID int64  `gorm:"column:call_id"`
 		Kind   string `gorm:"column:kind"`
 	}
+	refs := []string{disputeID}
+	for _, r := range []string{charge, pi} {
+		if r != "" {
+			refs = append(refs, r)
+		}
+	}
 	err := tx.Raw(`SELECT c.id, c.call_id, c.kind FROM cases c
-		WHERE c.destination_ref IN (?, ?) OR EXISTS (SELECT 1 FROM billing_facts f WHERE f.case_id = c.id
-			AND f.object IN ('charge', 'payment_intent', 'dispute') AND f.external_id IN (?, ?, ?))
-		ORDER BY (c.kind = 'dispute') DESC, c.id DESC LIMIT 1`, charge, orNone(pi), charge, orNone(pi), disputeID).Scan(&src).Error
+		WHERE c.destination_ref IN ? OR EXISTS (SELECT 1 FROM billing_facts f WHERE f.case_id = c.id
+			AND f.object IN ('charge', 'payment_intent', 'dispute') AND f.external_id IN ?)
+		ORDER BY (c.kind = 'dispute') DESC, c.id DESC LIMIT 1`, refs, refs).Scan(&src).Error
 	if err != nil {
 		return 0, fmt.Errorf("jobs: cases of charge %s: %w", charge, err)
 	}
@@ -137,14 +143,6 @@ func (s *Service) disputeCase(ctx context.Context, tx *gorm.DB, disputeID, charg
 		return 0, fmt.Errorf("jobs: link dispute %s: %w", disputeID, err)
 	}
 	return caseID, nil
-}
-
-// orNone keeps an empty id from matching empty columns.
-func orNone(id string) string {
-	if id == "" {
-		return "\x00none"
-	}
-	return id
 }
 
 // openDisputeCase opens (or finds) the dispute case of a call, copying what the

@@ -18,7 +18,7 @@ import (
 func (a *App) Policy(w http.ResponseWriter, r *http.Request) {
 	v, err := a.policyView(r, "")
 	if err != nil {
-		Fail(w, r, fromApproval(err))
+		Fail(w, r, err)
 		return
 	}
 	pg := a.Page(r, "Approval policy")
@@ -39,7 +39,6 @@ func (a *App) SavePolicy(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/policy?saved=1", http.StatusSeeOther)
 		return
 	}
-	err = fromApproval(err)
 	v, verr := a.policyView(r, text)
 	if StatusOf(err) >= 500 || verr != nil {
 		Fail(w, r, err)

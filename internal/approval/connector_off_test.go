@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 )
 
@@ -23,7 +24,7 @@ func TestPlanNeedingAnOffConnectorCannotBeApproved(t *testing.T) {
 	lead, approver := f.user(time.Time{}, auth.SupportLead), f.user(time.Time{}, auth.FinanceApprover)
 	id := f.requested(refundSpec(50000), lead)
 	_, err := f.svc.Approve(context.Background(), approver, id, f.fp(id))
-	if !errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), "stripe connector, which is off") {
+	if !errors.Is(err, apperr.ErrValidation) || !strings.Contains(err.Error(), "stripe connector, which is off") {
 		t.Fatalf("approve with Stripe off: %v, want a validation error naming the connector", err)
 	}
 	if st := f.status(id); st != "awaiting_approval" {

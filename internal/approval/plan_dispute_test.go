@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 )
 
@@ -40,7 +41,7 @@ func TestDisputePlanAnswersTheStripeDispute(t *testing.T) {
 	must(t, f.db.Gorm.Exec(`INSERT INTO billing_facts (case_id, source, object, external_id, amount_minor, currency, disputed)
 		VALUES (?, 'stripe', 'charge', 'ch_3DemoDisputed2', 1999, 'USD', true)`, refund).Error)
 	_, err := f.svc.RequestApproval(context.Background(), lead, refund, "")
-	if !errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), "disputed at Stripe") {
+	if !errors.Is(err, apperr.ErrValidation) || !strings.Contains(err.Error(), "disputed at Stripe") {
 		t.Errorf("refund on a disputed charge: %v, want a validation error", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/reqlog"
@@ -45,7 +46,7 @@ func (s *Service) offConnectors(acts []Action) error {
 	if len(off) == 0 {
 		return nil
 	}
-	return invalidf("This plan needs the %s connector, which is off: it has no credentials and is not sandboxed. An admin must configure it (or set COUNTERSIGN_SANDBOX) before the case can be approved.", strings.Join(off, ", "))
+	return apperr.Invalidf("This plan needs the %s connector, which is off: it has no credentials and is not sandboxed. An admin must configure it (or set COUNTERSIGN_SANDBOX) before the case can be approved.", strings.Join(off, ", "))
 }
 
 // Result says where a decision left the case.
@@ -60,7 +61,7 @@ type Result struct {
 var RejectReasons = []string{"duplicate", "not_eligible", "fraud_suspected", "customer_withdrew", "insufficient_evidence", "other"}
 
 // DefaultRevealRoles may reveal restricted values unless RevealRoles says otherwise.
-var DefaultRevealRoles = []string{auth.Admin, auth.FinanceApprover}
+var DefaultRevealRoles = auth.Revealers
 
 func (s *Service) revealRoles() []string {
 	if len(s.RevealRoles) > 0 {
@@ -135,13 +136,13 @@ func alreadyDecided(tx *gorm.DB, c *caseData) error {
 	}
 	switch {
 	case c.Status == models.StatusNew || c.Status == models.StatusTriaged:
-		return conflictf("Case %d is %s: approval has not been requested yet.", c.ID, c.Status)
+		return apperr.Conflictf("Case %d is %s: approval has not been requested yet.", c.ID, c.Status)
 	case len(last) == 0:
-		return conflictf("Case %d is %s and cannot take this decision.", c.ID, c.Status)
+		return apperr.Conflictf("Case %d is %s and cannot take this decision.", c.ID, c.Status)
 	}
 	verb := map[string]string{"approved": "approved", "auto_approved": "approved", "rejected": "rejected",
 		"needs_info": "sent back for information"}[last[0].Decision]
-	return conflictf("Case %d was already %s by %s at %s (now %s).", c.ID, verb, last[0].Label,
+	return apperr.Conflictf("Case %d was already %s by %s at %s (now %s).", c.ID, verb, last[0].Label,
 		last[0].At.UTC().Format("2006-01-02 15:04 UTC"), c.Status)
 }
 

@@ -15,12 +15,10 @@ import (
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/models"
 )
 
 // stripeObject is the part of a webhook's data.object the handlers read.
-// chargeID reads the refund's charge (an id or an expanded object).
-func (o stripeObject) chargeID() string { return idOf(o.Charge) }
-
 type stripeObject struct {
 	ID             string            `json:"id"`
 	Object         string            `json:"object"`
@@ -34,6 +32,9 @@ type stripeObject struct {
 	FailureReason  string            `json:"failure_reason"`
 	Reason         string            `json:"reason"`
 }
+
+// chargeID reads the refund's charge (an id or an expanded object).
+func (o stripeObject) chargeID() string { return idOf(o.Charge) }
 
 // HandleStripeEvent applies one verified Stripe event in one transaction with its
 // delivery row (source 'stripe', dedup key = event id). duplicate is true when the
@@ -124,7 +125,7 @@ func (s *Service) refundChanged(ctx context.Context, tx *gorm.DB, refundID, key,
 			msg += " (" + reason + ")"
 		}
 		msg += ": the customer has not been refunded."
-		if err := s.attention(ctx, tx, &a, "needs_attention", msg); err != nil {
+		if err := s.attention(ctx, tx, &a, models.ActionNeedsAttention, msg); err != nil {
 			return 0, err
 		}
 	}

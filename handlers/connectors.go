@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/views"
 )
@@ -26,5 +27,15 @@ func (a *App) AdminConnectors(w http.ResponseWriter, r *http.Request) {
 			LastSuccess: formatTime(h.LastSuccess), LastFailure: formatTime(h.LastFailure), LastError: h.LastError,
 			Calls: h.CallsLastHour, ErrorRate: fmt.Sprintf("%.0f%%", h.ErrorRate()*100)})
 	}
-	Render(w, r, http.StatusOK, views.AdminConnectors(a.Page(r, "Connectors"), rows))
+	unlinked, err := jobs.UnlinkedDisputes(r.Context(), a.DB.Gorm)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	disputes := make([]views.UnlinkedDisputeRow, 0, len(unlinked))
+	for _, d := range unlinked {
+		disputes = append(disputes, views.UnlinkedDisputeRow{ID: d.ID, Charge: d.Charge, Status: d.Status,
+			Amount: stripe.FormatMinor(d.AmountMinor, d.Currency), DueBy: formatTime(d.DueBy)})
+	}
+	Render(w, r, http.StatusOK, views.AdminConnectors(a.Page(r, "Connectors"), rows, disputes))
 }

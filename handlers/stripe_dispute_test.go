@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/auth/authtest"
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/testdb"
@@ -150,5 +151,22 @@ func TestStripeDisputeLifecycleThroughRouter(t *testing.T) {
 	db.Gorm.Raw(`SELECT case_id FROM stripe_disputes WHERE id = 'dp_routes2'`).Scan(&linked)
 	if linked != disputeCase {
 		t.Errorf("dispute linked to case %d, want %d", linked, disputeCase)
+	}
+
+	// A dispute on a charge no case concerns is stored unlinked and listed for admins.
+	b, _ = json.Marshal(map[string]any{"id": "evt_dp_orphan", "type": "charge.dispute.created", "created": now.Unix(),
+		"data": map[string]any{"object": map[string]any{"id": "dp_orphan", "object": "dispute", "amount": 500,
+			"currency": "jpy", "charge": "ch_nobody_called", "status": "needs_response",
+			"evidence_details": map[string]any{"due_by": due.Unix()}}}})
+	if code, st := post(b); code != http.StatusOK || st != "stored" {
+		t.Fatalf("orphan dispute = %d %q", code, st)
+	}
+	admin := authtest.Login(t, db, cfg, auth.Admin)
+	req := httptest.NewRequest("GET", "/admin/connectors", nil)
+	req.AddCookie(admin)
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	if body := rec.Body.String(); !strings.Contains(body, `data-testid="unlinked-dp_orphan"`) || !strings.Contains(body, "500 JPY") {
+		t.Errorf("connectors page does not list the unlinked dispute (status %d)", rec.Code)
 	}
 }

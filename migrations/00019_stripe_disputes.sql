@@ -3,8 +3,9 @@
 -- closed events upsert it, newest event wins (Stripe does not order deliveries).
 -- case_id is the dispute case it is linked to: the dispute case of a call whose case
 -- concerns the disputed charge, opened on that call when there is none. A dispute no
--- case concerns stays unlinked (case_id NULL: every case rests on a call) and is
--- linked by its next event once a call about the charge has arrived.
+-- case concerns stays unlinked (case_id NULL: every case rests on a call), is listed
+-- on the connectors page, and is linked by its next event once a call about the
+-- charge has arrived.
 
 -- +goose Up
 CREATE TABLE stripe_disputes (

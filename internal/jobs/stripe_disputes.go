@@ -206,3 +206,24 @@ func (s *Service) disputeClosed(ctx context.Context, tx *gorm.DB, caseID int64, 
 	return s.auditSystem(ctx, tx, "dispute.closed", "case", caseID, "ok",
 		map[string]any{"stripe_dispute": disputeID, "outcome": outcome})
 }
+
+// UnlinkedDispute is a dispute no case concerns (no call about its charge yet).
+type UnlinkedDispute struct {
+	ID          string     `gorm:"column:id"`
+	Charge      string     `gorm:"column:charge"`
+	AmountMinor int64      `gorm:"column:amount_minor"`
+	Currency    string     `gorm:"column:currency"`
+	Status      string     `gorm:"column:status"`
+	DueBy       *time.Time `gorm:"column:due_by"`
+}
+
+// UnlinkedDisputes lists the open disputes without a case, soonest due first.
+func UnlinkedDisputes(ctx context.Context, db *gorm.DB) ([]UnlinkedDispute, error) {
+	var out []UnlinkedDispute
+	err := db.WithContext(ctx).Raw(`SELECT id, charge, amount_minor, currency, status, due_by FROM stripe_disputes
+		WHERE case_id IS NULL AND outcome = '' ORDER BY due_by NULLS LAST, id LIMIT 100`).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("jobs: unlinked disputes: %w", err)
+	}
+	return out, nil
+}

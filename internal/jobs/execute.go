@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -107,9 +108,18 @@ func (s *Service) refund(ctx context.Context, a *action) (connector.Receipt, err
 			return connector.Receipt{}, err
 		}
 	}
-	return c.Refund(ctx, stripe.RefundParams{Charge: p.Charge, PaymentIntent: p.PaymentIntent,
+	rc, err := c.Refund(ctx, stripe.RefundParams{Charge: p.Charge, PaymentIntent: p.PaymentIntent,
 		AmountMinor: p.Amount, Currency: p.Currency, Reason: p.Reason, IdempotencyKey: a.Key,
 		Metadata: refundMetadata(p.Metadata, a)})
+	var ce *connector.Error
+	if errors.As(err, &ce) && ce.Permanent && ce.Status >= 500 {
+		// Stripe replays the 5xx stored for this key: whether the refund was made is
+		// unknown from the answer, so look for it before a person is asked.
+		if found, ferr := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.Key); found != nil {
+			return *found, ferr
+		}
+	}
+	return rc, err
 }
 
 // refundMetadata keeps the planned metadata (ids only) and adds the action id.

@@ -190,3 +190,34 @@ func TestDisputeEvidenceStagedThenSubmitted(t *testing.T) {
 		t.Error("evidence submitted after the due date")
 	}
 }
+
+// A 5xx Stripe stored for the key is replayed to every retry: the worker stops
+// retrying, looks for the refund by its metadata, and finding none asks a person;
+// no refund is made twice or behind anyone's back.
+func TestReplayedServerErrorNeedsAPerson(t *testing.T) {
+	e := newEnv(t, jobs.Options{})
+	ch := e.sb.Stripe.AddCharge(stripefakeCharge(5000))
+	e.sb.Stripe.FailStartedNext(1, 500)
+	caseID, ids := e.newCase("refund", refundPlan(ch, 5000))
+	e.start()
+	if err := e.approve(caseID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(ids[0], "needs_attention", 10*time.Second)
+	if msg := e.text(`SELECT last_error FROM actions WHERE id = ?`, ids[0]); !strings.Contains(msg, "replayed") {
+		t.Errorf("last error %q, want it to say Stripe replayed the stored error", msg)
+	}
+	posts, lists := 0, 0
+	for _, r := range e.sb.Stripe.Requests() {
+		switch {
+		case r.Method == "POST" && r.Path == "/v1/refunds":
+			posts++
+		case r.Method == "GET" && r.Path == "/v1/refunds":
+			lists++
+		}
+	}
+	if posts != 2 || lists != 1 || e.sb.Stripe.RefundCount() != 0 {
+		t.Errorf("refund posts %d (want 2: the failure and its replay), look-ups %d (want 1), refunds %d (want 0)",
+			posts, lists, e.sb.Stripe.RefundCount())
+	}
+}

@@ -30,6 +30,9 @@ type Service struct {
 	// credentials and not sandboxed). A plan with an action for an off connector
 	// cannot be approved. nil: every connector counts as real.
 	ConnectorMode func(connector string) string
+	// Slack resolves the channel of each alert kind when a plan is made; nil leaves
+	// it to the worker (tests).
+	Slack SlackRouter
 }
 
 // offConnectors refuses a plan that needs a connector that is off.

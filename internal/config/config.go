@@ -293,6 +293,7 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)
 	c.JobPollInterval = l.duration("COUNTERSIGN_JOB_POLL_INTERVAL", 0, 100*time.Millisecond)
 	l.loadConnectors(c)
+	l.checkGoogleSandbox(c)
 	c.Connectors.Timeout = l.duration("COUNTERSIGN_CONNECTOR_TIMEOUT", 0, 100*time.Millisecond)
 	if jt := JobTimeout(c.JobRescueAfter); c.Connectors.Timeout > 0 && c.Connectors.Timeout >= jt {
 		// A call must end before its job does, so that a silent peer ends the attempt
@@ -451,6 +452,32 @@ func (l *loader) loadGoogle(k *Connectors) {
 	}
 	if !strings.Contains(k.GoogleSubject, "@") {
 		l.fail("COUNTERSIGN_GOOGLE_SUBJECT", "%q is not a Workspace user's address: domain-wide delegation needs the mailbox to act as", k.GoogleSubject)
+	}
+}
+
+// checkGoogleSandbox refuses a COUNTERSIGN_SANDBOX that names some of the
+// connectors sharing a real Google key but not all: the sandbox replaces the key
+// with its own, so the others would run against Google with a fake key.
+func (l *loader) checkGoogleSandbox(c *Config) {
+	k := c.Connectors
+	if k.GoogleCredentials == "" {
+		return
+	}
+	shared := []string{"drive", "sheets"}
+	if k.SMTPAddr == "" || slices.Contains(c.Sandbox, "email") {
+		shared = append(shared, "email")
+	}
+	var named, missing []string
+	for _, n := range shared {
+		if slices.Contains(c.Sandbox, n) {
+			named = append(named, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(named) > 0 && len(missing) > 0 {
+		l.fail("COUNTERSIGN_SANDBOX", "names %s but not %s, which share COUNTERSIGN_GOOGLE_CREDENTIALS_FILE: sandbox all of %s or none",
+			strings.Join(named, ", "), strings.Join(missing, ", "), strings.Join(shared, ", "))
 	}
 }
 

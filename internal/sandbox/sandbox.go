@@ -9,6 +9,7 @@ package sandbox
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -201,7 +202,8 @@ func (s *Sandbox) startGoogle(opt Options, errs []error) []error {
 
 // slackChannels creates a channel the bot is a member of for every configured one
 // (so alerts of every kind complete in dev) and returns the configuration, with
-// "default=#finance-approvals" when it names no default.
+// "default=#finance-approvals" when it names no default. A name gets the same id on
+// every start, as plans store ids; Persist keeps the channels in Postgres too.
 func (s *Sandbox) slackChannels(configured map[string]string) map[string]string {
 	out := map[string]string{"default": "#finance-approvals"}
 	for kind, ch := range configured {
@@ -213,7 +215,7 @@ func (s *Sandbox) slackChannels(configured map[string]string) map[string]string 
 		case !isName:
 			s.Slack.AddChannel(ch, "channel-"+strings.ToLower(ch))
 		case name != "finance-approvals":
-			s.Slack.AddChannel("C0SB"+strings.ToUpper(token(4)), name)
+			s.Slack.AddChannel(channelID(name), name)
 		}
 	}
 	return out
@@ -284,6 +286,12 @@ func (s *Sandbox) Close() {
 		_ = srv.Close()
 	}
 	s.servers = nil
+}
+
+// channelID is the sandbox's id for a channel name, the same on every start.
+func channelID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return "C0SB" + strings.ToUpper(hex.EncodeToString(sum[:4]))
 }
 
 func token(n int) string {

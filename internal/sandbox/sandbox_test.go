@@ -124,3 +124,47 @@ func TestDemoAccountHasARealisticSpread(t *testing.T) {
 	}
 	t.Logf("demo claims against the sandbox account: %v", count)
 }
+
+// The Slack sandbox has every configured channel, under the same id on every start
+// (plans store ids), and keeps them in Postgres: a channel a stored plan names still
+// exists after a restart that no longer configures it.
+func TestSlackChannelsSurviveRestart(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	start := func(channels map[string]string) *sandbox.Sandbox {
+		sb, err := sandbox.Start(config.Connectors{SlackChannels: channels}, sandbox.Options{Names: []string{"slack"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sb.Close)
+		if err := sb.Persist(ctx, db.Gorm); err != nil {
+			t.Fatal(err)
+		}
+		return sb
+	}
+	idOf := func(sb *sandbox.Sandbox, name string) string {
+		for id, n := range sb.Slack.Channels() {
+			if n == name {
+				return id
+			}
+		}
+		return ""
+	}
+	first := start(map[string]string{"vip_blocker": "#finance-vip", "chargeback": "#disputes"})
+	vip, disputes := idOf(first, "finance-vip"), idOf(first, "disputes")
+	if vip == "" || disputes == "" || idOf(first, "finance-approvals") == "" {
+		t.Fatalf("configured channels missing: %v", first.Slack.Channels())
+	}
+	first.Close()
+
+	second := start(map[string]string{"vip_blocker": "#finance-vip"})
+	if got := idOf(second, "finance-vip"); got != vip {
+		t.Errorf("#finance-vip is %q after a restart, was %q", got, vip)
+	}
+	if got := idOf(second, "disputes"); got != disputes {
+		t.Errorf("#disputes (no longer configured) is %q after a restart, was %q", got, disputes)
+	}
+	if second.Connectors.SlackChannels["default"] != "#finance-approvals" {
+		t.Errorf("channels %v, want the default", second.Connectors.SlackChannels)
+	}
+}

@@ -207,7 +207,11 @@ func (s *Server) setupConnectors(d Deps) error {
 	s.app.Ingest.Queued = s.jobs.WakeOutbox
 	s.app.Approvals.OnApproved = s.jobs.OnApproved
 	s.app.Approvals.ConnectorMode = func(name string) string { return string(conns.Modes[name]) }
-	s.app.Approvals.Slack = conns
+	if conns.Slack != nil {
+		// Plans store channel ids; with Slack off the alert stays by kind and the
+		// plan cannot be approved (ConnectorMode), so nothing asks Slack.
+		s.app.Approvals.Slack = conns
+	}
 	s.app.Jobs, s.app.Sandbox = s.jobs, sb
 	s.app.StripeWebhookSecrets = d.Config.StripeWebhookSecrets
 	if sb.StripeWebhookSecret != "" {

@@ -31,7 +31,9 @@ var transitions = map[models.CaseStatus][]models.CaseStatus{
 // actionTransitions is the action lifecycle: from -> the statuses it may move to.
 var actionTransitions = map[models.ActionStatus][]models.ActionStatus{
 	models.ActionPlanned: {models.ActionQueued, models.ActionCancelled},
-	models.ActionQueued:  {models.ActionRunning, models.ActionNeedsAttention, models.ActionFailed},
+	// queued -> done: a refund waiting on Stripe (queued with its id) that
+	// charge.refund.updated or the reconciler reports succeeded.
+	models.ActionQueued: {models.ActionRunning, models.ActionDone, models.ActionNeedsAttention, models.ActionFailed},
 	// running -> running: the job runs again after a worker crashed mid-attempt.
 	models.ActionRunning: {models.ActionRunning, models.ActionDone, models.ActionQueued, models.ActionNeedsAttention, models.ActionFailed},
 	// A call that finished after the action was flagged still happened: done wins.

@@ -50,6 +50,11 @@ type Config struct {
 	DialNexaSecrets      []string // current first, previous ones during a rotation
 	FieldMapping         string   // overrides of the post-call analysis field mapping
 	StripeWebhookSecrets []string
+	// Sandbox names the connectors that run against loopback fakes
+	// (COUNTERSIGN_SANDBOX: "stripe,slack,..." or "all"; dev defaults to "all",
+	// which sandboxes every connector without credentials). Outside it a
+	// connector without credentials is off.
+	Sandbox []string
 
 	// JobRescueAfter is how long a job may stay running before it is presumed
 	// dead (its process crashed) and run again; 0 keeps the job service's default.
@@ -92,6 +97,7 @@ const DefaultMaxConnections = 2048
 // Connectors holds base URLs and credentials; an empty credential means "sandbox".
 type Connectors struct {
 	StripeURL, StripeKey string
+	StripeFilesURL       string
 	SlackURL, SlackToken string
 	// SlackChannels maps an alert kind (SlackAlertKinds) to a channel, "#name" or
 	// an id; "default" is used for kinds not named.
@@ -169,15 +175,17 @@ var Vars = []Var{
 	{"COUNTERSIGN_ALERT_APPROVAL_WITHIN", "4h", "A case still waiting on approval this close to its deadline raises a Slack alert.", false},
 	{"COUNTERSIGN_OWNER_ROUTES", "", "Who owns a new case, by kind, amount, currency, tax region and VIP, first match wins, e.g. kind:payment_blocker&vip=VIP desk (Dana);kind:refund&amount>=1000&currency:USD=Fiona Finance;region:EU=EU finance. Unmatched cases keep their queue's team.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
+	{"COUNTERSIGN_SANDBOX", "dev: all", "Connectors run against loopback fakes: comma-separated names (stripe, slack, zendesk, email, drive, sheets, tokenmetrics) or all; in serve, a connector neither configured nor listed is off.", false},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
-	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
+	{"COUNTERSIGN_STRIPE_FILES_URL", "https://files.stripe.com", "Stripe upload host (dispute evidence files).", false},
+	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: off unless COUNTERSIGN_SANDBOX names it (dev: sandbox).", true},
 	{"COUNTERSIGN_SLACK_URL", "https://slack.com/api", "Slack Web API base URL.", false},
-	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: sandbox.", true},
+	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: off unless COUNTERSIGN_SANDBOX names it (dev: sandbox).", true},
 	{"COUNTERSIGN_SLACK_CHANNELS", "default=#finance-approvals", "Slack channel per alert kind, kind=#channel (or a channel id), comma-separated; kinds: vip_blocker, duplicate_charge, chargeback, attention, default (used for kinds not named). Names are resolved to ids once with conversations.list.", false},
 	{"COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com", "Zendesk base URL.", false},
 	{"COUNTERSIGN_ZENDESK_EMAIL", "", "Zendesk agent email for API-token auth.", false},
-	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: sandbox.", true},
-	{"COUNTERSIGN_GOOGLE_CREDENTIALS", "", "Google service account JSON key (use _FILE) with domain-wide delegation, for Gmail, Drive and Sheets; empty: SMTP or sandbox for email, sandbox for Drive and Sheets.", true},
+	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: off unless COUNTERSIGN_SANDBOX names it (dev: sandbox).", true},
+	{"COUNTERSIGN_GOOGLE_CREDENTIALS", "", "Google service account JSON key (use _FILE) with domain-wide delegation, for Gmail, Drive and Sheets; empty: email needs SMTP, Drive and Sheets are off, unless COUNTERSIGN_SANDBOX names them (dev: sandbox).", true},
 	{"COUNTERSIGN_GOOGLE_SUBJECT", "(the address of COUNTERSIGN_MAIL_FROM)", "Workspace user the service account acts as: the mailbox mail is sent from, the owner of uploads and the editor of the sheet.", false},
 	{"COUNTERSIGN_GOOGLE_TOKEN_URL", "(the key's token_uri)", "Google OAuth token endpoint; set only to test against a fake.", false},
 	{"COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com", "Gmail API base URL.", false},
@@ -190,13 +198,16 @@ var Vars = []Var{
 	{"COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com", "Google Sheets API base URL.", false},
 	{"COUNTERSIGN_SHEETS_ID", "", "Spreadsheet id of the exception review queue.", false},
 	{"COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2", "Token Metrics API base URL.", false},
-	{"COUNTERSIGN_TOKENMETRICS_KEY", "", "Token Metrics API key; empty: sandbox.", true},
+	{"COUNTERSIGN_TOKENMETRICS_KEY", "", "Token Metrics API key; empty: off unless COUNTERSIGN_SANDBOX names it (dev: sandbox).", true},
 	{"COUNTERSIGN_DIALNEXA_API_URL", "https://api.dialnexa.com", "DialNexa API base URL (call backfill).", false},
 	{"COUNTERSIGN_DIALNEXA_API_KEY", "", "DialNexa API key as key_id:secret; empty: no backfill.", true},
 }
 
 // Getenv reads a variable; tests pass a map-backed one.
 type Getenv func(string) string
+
+var sandboxable = map[string]bool{"all": true, "stripe": true, "slack": true, "zendesk": true, "email": true,
+	"drive": true, "sheets": true, "tokenmetrics": true}
 
 // Mode says which defaults apply.
 type Mode int
@@ -336,12 +347,19 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
 	l.loadWorkflow(c)
 	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
+	c.Sandbox = l.list("COUNTERSIGN_SANDBOX", map[Mode]string{Serve: "", Dev: "all"}[mode])
+	for _, n := range c.Sandbox {
+		if !sandboxable[n] {
+			l.fail("COUNTERSIGN_SANDBOX", "%q is not a connector that can be sandboxed (stripe, slack, zendesk, email, drive, sheets, tokenmetrics, or all)", n)
+		}
+	}
 	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
 	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)
 	c.JobPollInterval = l.duration("COUNTERSIGN_JOB_POLL_INTERVAL", 0, 100*time.Millisecond)
 	c.WebhookMaxInflight = l.integer("COUNTERSIGN_WEBHOOK_MAX_INFLIGHT", 0, 1, 100000)
 	c.MaxConnections = l.integer("COUNTERSIGN_MAX_CONNECTIONS", DefaultMaxConnections, 16, 1000000)
 	l.loadConnectors(c)
+	l.checkGoogleSandbox(c)
 	c.Connectors.Timeout = l.duration("COUNTERSIGN_CONNECTOR_TIMEOUT", 0, 100*time.Millisecond)
 	if jt := JobTimeout(c.JobRescueAfter); c.Connectors.Timeout > 0 && c.Connectors.Timeout >= jt {
 		// A call must end before its job does, so that a silent peer ends the attempt
@@ -412,6 +430,7 @@ func IsLoopback(host string) bool {
 func (l *loader) loadConnectors(c *Config) {
 	k := &c.Connectors
 	k.StripeURL = l.url("COUNTERSIGN_STRIPE_URL", "https://api.stripe.com")
+	k.StripeFilesURL = l.url("COUNTERSIGN_STRIPE_FILES_URL", "https://files.stripe.com")
 	k.StripeKey = l.str("COUNTERSIGN_STRIPE_KEY", "")
 	k.SlackURL = l.url("COUNTERSIGN_SLACK_URL", "https://slack.com/api")
 	k.SlackToken = l.str("COUNTERSIGN_SLACK_TOKEN", "")
@@ -499,6 +518,32 @@ func (l *loader) loadGoogle(k *Connectors) {
 	}
 	if !strings.Contains(k.GoogleSubject, "@") {
 		l.fail("COUNTERSIGN_GOOGLE_SUBJECT", "%q is not a Workspace user's address: domain-wide delegation needs the mailbox to act as", k.GoogleSubject)
+	}
+}
+
+// checkGoogleSandbox refuses a COUNTERSIGN_SANDBOX that names some of the
+// connectors sharing a real Google key but not all: the sandbox replaces the key
+// with its own, so the others would run against Google with a fake key.
+func (l *loader) checkGoogleSandbox(c *Config) {
+	k := c.Connectors
+	if k.GoogleCredentials == "" {
+		return
+	}
+	shared := []string{"drive", "sheets"}
+	if k.SMTPAddr == "" || slices.Contains(c.Sandbox, "email") {
+		shared = append(shared, "email")
+	}
+	var named, missing []string
+	for _, n := range shared {
+		if slices.Contains(c.Sandbox, n) {
+			named = append(named, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(named) > 0 && len(missing) > 0 {
+		l.fail("COUNTERSIGN_SANDBOX", "names %s but not %s, which share COUNTERSIGN_GOOGLE_CREDENTIALS_FILE: sandbox all of %s or none",
+			strings.Join(named, ", "), strings.Join(missing, ", "), strings.Join(shared, ", "))
 	}
 }
 

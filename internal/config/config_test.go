@@ -174,3 +174,33 @@ func TestDevNeedsNothing(t *testing.T) {
 		t.Errorf("dev defaults: %s %s", c.BaseURL, c.LogFormat)
 	}
 }
+
+// Gmail, Drive and Sheets share one Google key, which a sandbox replaces with its
+// own: naming only some of them while a real key is set is refused, with the rest.
+func TestSandboxSplittingTheGoogleKeyIsRefused(t *testing.T) {
+	key := `{"type":"service_account","client_email":"cs@p.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"}`
+	for _, c := range []struct {
+		name, sandbox, smtp, want string
+	}{
+		{"drive only", "drive", "", "COUNTERSIGN_SANDBOX: names drive but not sheets, email"},
+		{"email only over smtp", "email", "smtp.example.com:587", "COUNTERSIGN_SANDBOX: names email but not drive, sheets"},
+		{"all three", "drive,sheets,email", "", ""},
+		{"drive and sheets beside smtp", "drive,sheets", "smtp.example.com:587", ""},
+		{"all: the key makes them real", "all", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := validServe()
+			m["COUNTERSIGN_GOOGLE_CREDENTIALS"] = key
+			m["COUNTERSIGN_MAIL_FROM"] = "billing@acme.example"
+			m["COUNTERSIGN_SANDBOX"] = c.sandbox
+			m["COUNTERSIGN_SMTP_ADDR"] = c.smtp
+			_, err := Load(env(m), Serve)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}

@@ -150,6 +150,7 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	river.AddWorker(workers, &backfillWorker{s: s})
 	river.AddWorker(workers, &reconcileWorker{s: s})
 	river.AddWorker(workers, &pruneWorker{s: s})
+	river.AddWorker(workers, &ticketUpdateWorker{s: s})
 	n := opts.MaxWorkers
 	timeout, rescue := config.JobTimeout(opts.RescueAfter), RescueStuckJobsAfter
 	if opts.RescueAfter > 0 {

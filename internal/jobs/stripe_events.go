@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/models"
@@ -149,7 +150,31 @@ func (s *Service) disputeChanged(tx *gorm.DB, o stripeObject) (int64, error) {
 	}
 	_, err = execCount(tx, `UPDATE billing_facts SET disputed = true, looked_up_at = now()
 		WHERE source = 'stripe' AND object = 'charge' AND external_id = ?`, charge)
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	return n, disputeOutcome(tx, charge, o.Status)
+}
+
+// disputeOutcome queues, in tx, the ticket update of every case of the charge
+// once Stripe closes the dispute as won or lost.
+func disputeOutcome(tx *gorm.DB, charge, status string) error {
+	event := map[string]string{"won": approval.TicketDisputeWon, "lost": approval.TicketDisputeLost}[status]
+	if event == "" {
+		return nil
+	}
+	var cases []int64
+	err := tx.Raw(`SELECT DISTINCT case_id FROM billing_facts WHERE source = 'stripe' AND object = 'charge'
+		AND external_id = ? ORDER BY case_id`, charge).Scan(&cases).Error
+	if err != nil {
+		return fmt.Errorf("jobs: cases of disputed charge: %w", err)
+	}
+	for _, id := range cases {
+		if err := approval.QueueTicketUpdateTx(tx.Statement.Context, tx, id, event); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func execCount(tx *gorm.DB, q string, args ...any) (int64, error) {

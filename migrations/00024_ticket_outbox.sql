@@ -7,18 +7,18 @@
 -- +goose Up
 ALTER TABLE job_outbox ADD COLUMN event text;
 ALTER TABLE job_outbox DROP CONSTRAINT job_outbox_kind_check;
-ALTER TABLE job_outbox ADD CONSTRAINT job_outbox_kind_check CHECK (kind IN ('enrich', 'backfill', 'ticket'));
+ALTER TABLE job_outbox ADD CONSTRAINT job_outbox_kind_check CHECK (kind IN ('enrich', 'backfill', 'alerts', 'ticket'));
 ALTER TABLE job_outbox DROP CONSTRAINT job_outbox_target;
 ALTER TABLE job_outbox ADD CONSTRAINT job_outbox_target CHECK (
-    (kind IN ('enrich', 'ticket')) = (case_id IS NOT NULL)
+    (kind IN ('enrich', 'alerts', 'ticket')) = (case_id IS NOT NULL)
     AND (kind = 'backfill') = (call_id IS NOT NULL)
     AND (kind = 'ticket') = (event IS NOT NULL));
 
 -- +goose Down
 DELETE FROM job_outbox WHERE kind = 'ticket';
 ALTER TABLE job_outbox DROP CONSTRAINT job_outbox_target;
-ALTER TABLE job_outbox ADD CONSTRAINT job_outbox_target CHECK ((kind = 'enrich') = (case_id IS NOT NULL)
+ALTER TABLE job_outbox ADD CONSTRAINT job_outbox_target CHECK ((kind IN ('enrich', 'alerts')) = (case_id IS NOT NULL)
                                     AND (kind = 'backfill') = (call_id IS NOT NULL));
 ALTER TABLE job_outbox DROP CONSTRAINT job_outbox_kind_check;
-ALTER TABLE job_outbox ADD CONSTRAINT job_outbox_kind_check CHECK (kind IN ('enrich', 'backfill'));
+ALTER TABLE job_outbox ADD CONSTRAINT job_outbox_kind_check CHECK (kind IN ('enrich', 'backfill', 'alerts'));
 ALTER TABLE job_outbox DROP COLUMN event;

@@ -55,6 +55,8 @@ func (s *Service) DispatchOutbox(ctx context.Context, limit int) (int, error) {
 		switch kind {
 		case "enrich":
 			args = EnrichArgs{CaseID: caseID}
+		case "alerts":
+			args = CaseAlertsArgs{CaseID: caseID}
 		case "backfill":
 			if s.conns.DialNexa != nil {
 				args = BackfillArgs{CallID: callID}

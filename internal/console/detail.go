@@ -77,6 +77,9 @@ type CaseInfo struct {
 	// Captured is the brief's capture list (triage.CaptureFields order) with the
 	// transcript line each value came from.
 	Captured []CapturedField `gorm:"-"`
+	// Restricted says the call named a private document (passport, tax return,
+	// bank statement): the case is in restricted handling.
+	Restricted bool `gorm:"column:restricted"`
 	// Suppressed counts the values redaction removed from the call, by kind.
 	Suppressed map[string]int `gorm:"-"`
 }
@@ -220,7 +223,8 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		c.destination_ref, c.customer_label, c.owner, c.assignee_id,
 		coalesce(nullif(u.name, ''), u.email, '') AS assignee_name, c.next_step, c.follow_up_deadline,
 		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at, c.capture::text AS capture,
-		coalesce(cl.suppressed::text, '{}') AS suppressed, coalesce(cl.dialnexa_id, '') AS dialnexa_id,
+		coalesce(cl.suppressed::text, '{}') AS suppressed, c.restricted OR coalesce(cl.restricted, false) AS restricted,
+		coalesce(cl.dialnexa_id, '') AS dialnexa_id,
 		coalesce(cl.direction, '') AS direction, coalesce(cl.status, '') AS call_status,
 		coalesce(cl.customer_number, '') AS customer_number, coalesce(cl.customer_name, '') AS customer_name,
 		coalesce(cl.customer_email, '') AS customer_email, coalesce(cl.customer_ref, '') AS customer_ref,

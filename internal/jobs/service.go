@@ -164,6 +164,7 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	river.AddWorker(workers, &backfillWorker{s: s})
 	river.AddWorker(workers, &reconcileWorker{s: s})
 	river.AddWorker(workers, &pruneWorker{s: s})
+	river.AddWorker(workers, &ticketUpdateWorker{s: s})
 	river.AddWorker(workers, &caseAlertsWorker{s: s})
 	river.AddWorker(workers, &postCaseAlertWorker{s: s})
 	river.AddWorker(workers, &postAlertUpdateWorker{s: s})

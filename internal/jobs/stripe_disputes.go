@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/connector/stripe"
 )
 
@@ -203,8 +204,13 @@ func (s *Service) disputeClosed(ctx context.Context, tx *gorm.DB, caseID int64, 
 	if err := tx.Exec(`UPDATE cases SET next_step = ?, approval_deadline = NULL, updated_at = now() WHERE id = ?`, step, caseID).Error; err != nil {
 		return fmt.Errorf("jobs: outcome of case %d: %w", caseID, err)
 	}
-	return s.auditSystem(ctx, tx, "dispute.closed", "case", caseID, "ok",
-		map[string]any{"stripe_dispute": disputeID, "outcome": outcome})
+	if err := s.auditSystem(ctx, tx, "dispute.closed", "case", caseID, "ok",
+		map[string]any{"stripe_dispute": disputeID, "outcome": outcome}); err != nil {
+		return err
+	}
+	// The customer's Zendesk ticket hears the outcome (a job, after commit).
+	event := map[string]string{"won": approval.TicketDisputeWon, "lost": approval.TicketDisputeLost}[outcome]
+	return approval.QueueTicketUpdateTx(ctx, tx, caseID, event)
 }
 
 // UnlinkedDispute is a dispute no case concerns (no call about its charge yet).

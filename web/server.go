@@ -269,6 +269,10 @@ func (s *Server) StartWorkers(ctx context.Context) (stop func(context.Context) e
 // Jobs is the connector job service (OnApproved, RetryAction, ...).
 func (s *Server) Jobs() *jobs.Service { return s.jobs }
 
+// Approvals is the approval service the console's routes decide through, with the
+// connector jobs' enqueuer attached (tests approve cases through it).
+func (s *Server) Approvals() *approval.Service { return s.app.Approvals }
+
 // Close stops the sandbox fakes New started.
 func (s *Server) Close() {
 	if s.ownSandbox {

@@ -13,9 +13,9 @@ import (
 	"github.com/countersign/countersign/internal/auth/authtest"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
-	"github.com/countersign/countersign/models"
 	"github.com/countersign/countersign/internal/sandbox"
 	"github.com/countersign/countersign/internal/vault"
+	"github.com/countersign/countersign/models"
 )
 
 // corpusCall is a billing call whose transcript, summary and extracted fields

@@ -159,9 +159,17 @@ type Case struct {
 	NextStep         string          `gorm:"column:next_step"`
 	FollowUpDeadline *time.Time      `gorm:"column:follow_up_deadline"`
 	RecordURL        string          `gorm:"column:record_url"`
+	Tags             TextArray       `gorm:"column:tags;type:text[]"`
 	Reviewed         bool            `gorm:"column:reviewed"`
 	CreatedAt        time.Time       `gorm:"column:created_at"`
 	UpdatedAt        time.Time       `gorm:"column:updated_at"`
+	// Set by a plan (00009_decisions.sql): the policy version it was made under,
+	// who proposed it and when, the verified recipient, and the approval deadline.
+	PolicyVersion    *int64     `gorm:"column:policy_version"`
+	RequestedBy      *int64     `gorm:"column:requested_by"`
+	RequestedAt      *time.Time `gorm:"column:requested_at"`
+	RecipientEmail   string     `gorm:"column:recipient_email"`
+	ApprovalDeadline *time.Time `gorm:"column:approval_deadline"`
 }
 
 // TableName is the case table.
@@ -174,6 +182,7 @@ type User struct {
 	Subject     string     `gorm:"column:subject"`
 	Email       string     `gorm:"column:email"`
 	Name        string     `gorm:"column:name"`
+	Roles       TextArray  `gorm:"column:roles;type:text[]"`
 	Disabled    bool       `gorm:"column:disabled"`
 	CreatedAt   time.Time  `gorm:"column:created_at"`
 	LastLoginAt *time.Time `gorm:"column:last_login_at"`

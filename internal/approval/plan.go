@@ -7,6 +7,7 @@ import (
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/models"
 )
 
 // Action is one planned connector call: exactly what an approval will run.
@@ -30,7 +31,7 @@ const (
 // planInput is what a plan is built from.
 type planInput struct {
 	c         *caseData
-	facts     []BillingFact
+	facts     []models.BillingFact
 	recipient Recipient
 }
 
@@ -86,7 +87,7 @@ func refundAmount(in planInput) (int64, string, error) {
 // refundTarget finds the charge or payment intent to refund.
 func refundTarget(in planInput) (param, ref string, err error) {
 	c := in.c
-	ref = c.DestRef
+	ref = c.DestinationRef
 	switch {
 	case strings.HasPrefix(ref, "ch_") || strings.HasPrefix(ref, "py_"):
 		return "charge", ref, nil
@@ -113,7 +114,7 @@ func stripeRefund(in planInput, reason string) (Action, error) {
 	}
 	return Action{Connector: "stripe", Operation: "refund",
 		Params: map[string]any{param: ref, "amount": a, "currency": cur, "reason": reason,
-			"metadata": map[string]any{"countersign_case": strconv.FormatInt(in.c.ID, 10), "dialnexa_call": in.c.DialNexaID}},
+			"metadata": map[string]any{"countersign_case": strconv.FormatInt(in.c.ID, 10), "dialnexa_call": in.c.Call.DialNexaID}},
 		Description: fmt.Sprintf("Stripe: refund %s on %s %s (reason %s)", amountText(a, cur), strings.ReplaceAll(param, "_", " "), ref, reason),
 	}, nil
 }
@@ -151,7 +152,7 @@ func planDispute(in planInput) ([]Action, error) {
 		if d := factOf(in.facts, "dispute"); d != nil {
 			acts = append(acts, Action{Connector: "stripe", Operation: "stage_evidence",
 				Params: map[string]any{"dispute": d.ExternalID, "submit": false,
-					"evidence": map[string]any{"uncategorized_text": "Call " + in.c.DialNexaID + " (Countersign case " + strconv.FormatInt(in.c.ID, 10) + ")"}},
+					"evidence": map[string]any{"uncategorized_text": "Call " + in.c.Call.DialNexaID + " (Countersign case " + strconv.FormatInt(in.c.ID, 10) + ")"}},
 				Description: fmt.Sprintf("Stripe: stage evidence on dispute %s (not submitted)", d.ExternalID)})
 		}
 		acts = append(acts, slackAlert(in, SlackApprovals, "charge disputed"))
@@ -184,17 +185,17 @@ func documentOf(c *caseData) (string, string) {
 	if r := c.field("invoice_number"); r != "" {
 		return "invoice", r
 	}
-	switch c.DestType {
+	switch c.DestinationType {
 	case "invoice", "receipt":
-		return c.DestType, c.DestRef
+		return c.DestinationType, c.DestinationRef
 	}
-	return "document", c.DestRef
+	return "document", c.DestinationRef
 }
 
 func planBillingCorrection(in planInput) ([]Action, error) {
-	cust := in.c.CustomerRef
-	if in.c.DestType == "customer" && in.c.DestRef != "" {
-		cust = in.c.DestRef
+	cust := in.c.Call.CustomerRef
+	if in.c.DestinationType == "customer" && in.c.DestinationRef != "" {
+		cust = in.c.DestinationRef
 	}
 	if cust == "" {
 		return nil, apperr.Invalidf("No billing-system customer to correct: set the destination to the customer id (cus_...).")
@@ -202,9 +203,9 @@ func planBillingCorrection(in planInput) ([]Action, error) {
 	id := strconv.FormatInt(in.c.ID, 10)
 	return []Action{
 		{Connector: "zendesk", Operation: "ticket",
-			Params: map[string]any{"mode": "create", "internal": true, "priority": "normal", "external_id": in.c.DialNexaID,
+			Params: map[string]any{"mode": "create", "internal": true, "priority": "normal", "external_id": in.c.Call.DialNexaID,
 				"subject": "Billing correction for customer " + cust + " (case " + id + ")",
-				"body":    "Restricted billing update requested on call " + in.c.DialNexaID + ". Tax and bank details are not in this ticket; finance enters them in the billing system."},
+				"body":    "Restricted billing update requested on call " + in.c.Call.DialNexaID + ". Tax and bank details are not in this ticket; finance enters them in the billing system."},
 			Description: "Zendesk: open internal ticket for billing correction of customer " + cust},
 		{Connector: "stripe", Operation: "update_customer",
 			Params:      map[string]any{"customer": cust, "change": "billing_details", "values": "entered by finance in the billing system; never stored in Countersign", "case": id},
@@ -219,7 +220,7 @@ func sheetsRow(in planInput) Action {
 		amount = money.Amount{Minor: *c.AmountMinor, Currency: cur}.Major()
 	}
 	promise := c.field("promise_to_pay_date")
-	row := []any{strconv.FormatInt(c.ID, 10), c.DialNexaID, c.CustomerLabel, amount, cur, promise, c.field("promised_next_step")}
+	row := []any{strconv.FormatInt(c.ID, 10), c.Call.DialNexaID, c.CustomerLabel, amount, cur, promise, c.field("promised_next_step")}
 	desc := "Sheets: append collections row for case " + strconv.FormatInt(c.ID, 10)
 	if amount != "" {
 		desc += " (promise to pay " + amount + " " + cur
@@ -235,8 +236,8 @@ func sheetsRow(in planInput) Action {
 func slackAlert(in planInput, channel, what string) Action {
 	c := in.c
 	text := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
-	if c.DestRef != "" {
-		text += " on " + c.DestRef
+	if c.DestinationRef != "" {
+		text += " on " + c.DestinationRef
 	}
 	if c.AmountMinor != nil && c.Currency != "" {
 		text += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"
@@ -250,16 +251,16 @@ func slackAlert(in planInput, channel, what string) Action {
 func zendesk(in planInput, priority string) Action {
 	c := in.c
 	id := strconv.FormatInt(c.ID, 10)
-	body := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.DialNexaID)
+	body := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.Call.DialNexaID)
 	if t := ticketOf(c); t != "" {
 		return Action{Connector: "zendesk", Operation: "ticket",
 			Params:      map[string]any{"mode": "comment", "ticket_id": t, "body": body, "public": false},
 			Description: "Zendesk: comment on ticket " + t}
 	}
 	return Action{Connector: "zendesk", Operation: "ticket",
-		Params: map[string]any{"mode": "create", "priority": priority, "external_id": c.DialNexaID,
+		Params: map[string]any{"mode": "create", "priority": priority, "external_id": c.Call.DialNexaID,
 			"subject": strings.ReplaceAll(c.Kind, "_", " ") + " — " + orDash(c.CustomerLabel), "body": body},
-		Description: fmt.Sprintf("Zendesk: open %s-priority ticket for call %s", priority, c.DialNexaID)}
+		Description: fmt.Sprintf("Zendesk: open %s-priority ticket for call %s", priority, c.Call.DialNexaID)}
 }
 
 func ticketOf(c *caseData) string {

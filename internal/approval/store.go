@@ -157,7 +157,7 @@ func insertAction(tx *gorm.DB, c *caseData, a Action) error {
 	if err != nil {
 		return fmt.Errorf("approval: encode params: %w", err)
 	}
-	prefix := c.DialNexaID + ":" + a.Connector + "." + a.Operation + ":"
+	prefix := c.Call.DialNexaID + ":" + a.Connector + "." + a.Operation + ":"
 	err = tx.Exec(`WITH n AS (SELECT nextval(pg_get_serial_sequence('actions', 'id')) AS id)
 		INSERT INTO actions (id, case_id, position, connector, operation, params, description, idempotency_key, status)
 		SELECT n.id, ?, ?, ?, ?, CAST(? AS jsonb), ?, ? || n.id::text, 'planned' FROM n`,

@@ -92,7 +92,7 @@ func (s *Service) refund(ctx context.Context, a *action) (connector.Receipt, err
 	}
 	if a.prior() && a.since(s.opts.Now()) > stripeReconcileAfter {
 		// Stripe may have forgotten the key: find the earlier refund by metadata.
-		found, err := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.Key)
+		found, err := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.IdempotencyKey)
 		if err != nil {
 			return connector.Receipt{}, err
 		}
@@ -101,7 +101,7 @@ func (s *Service) refund(ctx context.Context, a *action) (connector.Receipt, err
 		}
 	}
 	return c.Refund(ctx, stripe.RefundParams{Charge: p.Charge, PaymentIntent: p.PaymentIntent,
-		AmountMinor: p.Amount, Currency: p.Currency, Reason: p.Reason, IdempotencyKey: a.Key,
+		AmountMinor: p.Amount, Currency: p.Currency, Reason: p.Reason, IdempotencyKey: a.IdempotencyKey,
 		Metadata: refundMetadata(p.Metadata, a)})
 }
 
@@ -124,7 +124,7 @@ func (s *Service) stageEvidence(ctx context.Context, a *action) (connector.Recei
 	if s.conns.Stripe == nil {
 		return connector.Receipt{}, missing("Stripe")
 	}
-	return s.conns.Stripe.StageDisputeEvidence(ctx, p.Dispute, p.Evidence, a.Key)
+	return s.conns.Stripe.StageDisputeEvidence(ctx, p.Dispute, p.Evidence, a.IdempotencyKey)
 }
 
 func (s *Service) slackAlert(ctx context.Context, a *action) (connector.Receipt, error) {
@@ -164,7 +164,7 @@ func (s *Service) ticket(ctx context.Context, a *action) (connector.Receipt, err
 	}
 	ext := p.ExternalID
 	if ext == "" {
-		ext = a.Key
+		ext = a.IdempotencyKey
 	}
 	if a.prior() && a.since(s.opts.Now()) > zendeskReconcileAfter {
 		rc, found, err := c.FindByExternalID(ctx, ext)
@@ -174,7 +174,7 @@ func (s *Service) ticket(ctx context.Context, a *action) (connector.Receipt, err
 	}
 	return c.CreateTicket(ctx, zendesk.Ticket{Subject: p.Subject, Comment: p.Body, Public: !p.Internal && p.RequesterEmail != "",
 		RequesterEmail: p.RequesterEmail, Priority: p.Priority, Tags: append([]string{"countersign"}, p.Tags...),
-		ExternalID: ext}, a.Key)
+		ExternalID: ext}, a.IdempotencyKey)
 }
 
 func (s *Service) ticketComment(ctx context.Context, a *action) (connector.Receipt, error) {
@@ -201,7 +201,7 @@ func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, 
 	if c == nil {
 		return connector.Receipt{}, missing("email")
 	}
-	id := MessageID(a.ID, a.Key)
+	id := MessageID(a.ID, a.IdempotencyKey)
 	if a.prior() && s.conns.EmailKind != "smtp" {
 		found, err := c.Find(ctx, id)
 		if err != nil {
@@ -225,12 +225,12 @@ func (s *Service) upload(ctx context.Context, a *action) (connector.Receipt, err
 	if s.conns.Drive == nil {
 		return connector.Receipt{}, missing("Drive")
 	}
-	if a.DriveFileID == "" {
+	if a.Effect.DriveFileID == "" {
 		return connector.Receipt{}, &connector.Error{Connector: "countersign", Op: "upload", Code: "no_file_id",
 			Message: "no Drive file id was reserved yet"}
 	}
 	name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case)
-	return s.conns.Drive.Upload(ctx, gdrive.File{ID: a.DriveFileID, Name: name, MimeType: "text/plain",
+	return s.conns.Drive.Upload(ctx, gdrive.File{ID: a.Effect.DriveFileID, Name: name, MimeType: "text/plain",
 		Data: []byte(content), FolderID: s.conns.DriveFolder, ActionID: actionRef(a)})
 }
 

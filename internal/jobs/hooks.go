@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/approval"
@@ -48,22 +49,15 @@ func (s *Service) OnApproved(ctx context.Context, tx *gorm.DB, caseID int64, fin
 // is cleared: the person retrying has checked that nothing was sent.
 func (s *Service) RetryAction(ctx context.Context, p *auth.Principal, actionID int64) error {
 	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var a struct {
-			CaseID    int64  `gorm:"column:case_id"`
-			Connector string `gorm:"column:connector"`
-			Operation string `gorm:"column:operation"`
-			Status    string `gorm:"column:status"`
-			LastError string `gorm:"column:last_error"`
-			Attempts  int    `gorm:"column:attempts"`
-		}
-		res := tx.Raw(`SELECT case_id, connector, operation, status, last_error, attempts FROM actions WHERE id = ? FOR UPDATE`, actionID).Scan(&a)
+		var a models.Action
+		res := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id = ?", actionID).Limit(1).Find(&a)
 		if res.Error != nil {
 			return fmt.Errorf("jobs: load action %d: %w", actionID, res.Error)
 		}
 		if res.RowsAffected == 0 {
 			return apperr.NotFoundf("No such action.")
 		}
-		if a.Status != "needs_attention" && a.Status != "failed" {
+		if a.Status != models.ActionNeedsAttention && a.Status != models.ActionFailed {
 			return apperr.Conflictf("Action %d is not waiting for a person (it is %s).", actionID, a.Status)
 		}
 		fp, err := s.approvedFingerprint(ctx, tx, actionID, a.CaseID)

@@ -266,7 +266,8 @@ func reroute(ctx context.Context, tx *gorm.DB, c Claim, from models.CaseStatus, 
 	return kind + "/" + string(status), nil
 }
 
-func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
+// factRow is the billing_facts row a looked-up fact becomes.
+func factRow(caseID int64, f Fact) models.BillingFact {
 	detail, _ := json.Marshal(f.Raw)
 	if f.CustomerID != "" {
 		m := map[string]any{}
@@ -279,6 +280,13 @@ func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
 		a := f.AmountMinor
 		amount = &a
 	}
+	return models.BillingFact{CaseID: caseID, Source: f.Source, Object: f.Object, ExternalID: f.ID, AmountMinor: amount,
+		Currency: f.Currency, Status: f.Status, Refunded: f.Refunded, AmountRefunded: f.AmountRefunded,
+		Disputed: f.Disputed, DueDate: f.DueDate, CustomerEmail: f.CustomerEmail, Detail: detail}
+}
+
+func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
+	r := factRow(caseID, f)
 	err := tx.Exec(`INSERT INTO billing_facts (case_id, source, object, external_id, amount_minor, currency, status,
 			refunded, amount_refunded, disputed, due_date, customer_email, detail, looked_up_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now())
@@ -286,8 +294,8 @@ func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
 			currency = EXCLUDED.currency, status = EXCLUDED.status, refunded = EXCLUDED.refunded,
 			amount_refunded = EXCLUDED.amount_refunded, disputed = EXCLUDED.disputed, due_date = EXCLUDED.due_date,
 			customer_email = EXCLUDED.customer_email, detail = EXCLUDED.detail, looked_up_at = now()`,
-		caseID, f.Source, f.Object, f.ID, amount, f.Currency, f.Status, f.Refunded, f.AmountRefunded, f.Disputed,
-		f.DueDate, f.CustomerEmail, string(detail)).Error
+		r.CaseID, r.Source, r.Object, r.ExternalID, r.AmountMinor, r.Currency, r.Status, r.Refunded, r.AmountRefunded,
+		r.Disputed, r.DueDate, r.CustomerEmail, string(r.Detail)).Error
 	if err != nil {
 		return fmt.Errorf("enrich: store %s fact: %w", f.Object, err)
 	}

@@ -82,6 +82,19 @@ const (
 	DeliveryVerification DeliveryOutcome = "verification"
 )
 
+// DeliveryOutcomes are every delivery outcome.
+var DeliveryOutcomes = []DeliveryOutcome{DeliveryStored, DeliveryIgnored, DeliveryRejected, DeliveryVerification}
+
+// Valid reports whether o is a known delivery outcome.
+func (o DeliveryOutcome) Valid() bool {
+	for _, v := range DeliveryOutcomes {
+		if v == o {
+			return true
+		}
+	}
+	return false
+}
+
 // Delivery is one validly signed webhook delivery, stored redacted.
 type Delivery struct {
 	ID         int64           `gorm:"column:id;primaryKey"`

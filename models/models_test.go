@@ -76,3 +76,25 @@ func TestTextArrayRoundTrip(t *testing.T) {
 		t.Errorf("empty array: %q, %v", empty, err)
 	}
 }
+
+// TestEnumsValid: every listed value is valid, and a near miss is not.
+func TestEnumsValid(t *testing.T) {
+	for _, s := range models.Statuses {
+		if !s.Valid() {
+			t.Errorf("case status %q not valid", s)
+		}
+	}
+	for _, s := range models.ActionStatuses {
+		if !s.Valid() {
+			t.Errorf("action status %q not valid", s)
+		}
+	}
+	for _, o := range models.DeliveryOutcomes {
+		if !o.Valid() {
+			t.Errorf("delivery outcome %q not valid", o)
+		}
+	}
+	if models.CaseStatus("Approved").Valid() || models.ActionStatus("queue").Valid() || models.DeliveryOutcome("duplicate").Valid() {
+		t.Error("an unknown value reported valid")
+	}
+}

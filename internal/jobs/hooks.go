@@ -20,18 +20,15 @@ import (
 // case's actions moved planned → queued, it inserts one job per queued action,
 // carrying the fingerprint the approval was bound to. Rolling tx back leaves no job.
 func (s *Service) OnApproved(ctx context.Context, tx *gorm.DB, caseID int64, fingerprint string) error {
-	var rows []struct {
-		ID        int64  `gorm:"column:id"`
-		Connector string `gorm:"column:connector"`
-	}
-	err := tx.WithContext(ctx).Raw(`SELECT id, connector FROM actions WHERE case_id = ? AND status = 'queued'
-		ORDER BY position, id`, caseID).Scan(&rows).Error
+	var rows []models.Action
+	err := tx.WithContext(ctx).Select("id", "connector").Where("case_id = ? AND status = ?", caseID, models.ActionQueued).
+		Order("position, id").Find(&rows).Error
 	if err != nil {
 		return fmt.Errorf("jobs: queued actions of case %d: %w", caseID, err)
 	}
 	for _, r := range rows {
-		err := tx.WithContext(ctx).Exec(`UPDATE actions SET sandbox = ?, updated_at = now() WHERE id = ?`,
-			s.conns.Sandboxed(r.Connector), r.ID).Error
+		err := tx.WithContext(ctx).Model(&models.Action{ID: r.ID}).
+			Updates(map[string]any{"sandbox": s.conns.Sandboxed(r.Connector), "updated_at": gorm.Expr("now()")}).Error
 		if err != nil {
 			return fmt.Errorf("jobs: mark action %d: %w", r.ID, err)
 		}

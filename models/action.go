@@ -31,14 +31,17 @@ type Action struct {
 func (Action) TableName() string { return "actions" }
 
 // ActionEffect is what an action's attempts left behind that a retry must see
-// (00010_jobs.sql): the Drive file it created, when a call whose outcome is unknown
-// started, and when the attempts ran. internal/jobs owns it.
+// (00010_jobs.sql, 00020): the Drive file it created, when a send whose outcome is
+// unknown started, the receipt of an accepted send, and when the attempts ran. internal/jobs owns it.
 type ActionEffect struct {
 	ActionID       int64      `gorm:"column:action_id;primaryKey"`
 	DriveFileID    string     `gorm:"column:drive_file_id"`
 	BlindStartedAt *time.Time `gorm:"column:blind_started_at"`
 	FirstAttemptAt *time.Time `gorm:"column:first_attempt_at"`
 	LastAttemptAt  *time.Time `gorm:"column:last_attempt_at"`
+	// SentReceipt is a blind send's receipt, kept once the provider accepted it
+	// (00020_action_sent_record.sql); NULL until then.
+	SentReceipt []byte `gorm:"column:sent_receipt;type:jsonb"`
 }
 
 // TableName is the action effect table.

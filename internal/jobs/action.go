@@ -50,7 +50,15 @@ func (w *actionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) err
 	if err != nil || a == nil {
 		return err
 	}
+	if a.Effect.SentReceipt != nil {
+		return s.complete(ctx, a, sentReceipt(a.Effect.SentReceipt))
+	}
 	rc, callErr := s.execute(ctx, a)
+	if callErr == nil && blind(a, s.conns) {
+		if err := s.recordSent(ctx, a, rc); err != nil {
+			return err
+		}
+	}
 	if callErr == nil && s.opts.AfterCall != nil {
 		if err := s.opts.AfterCall(ctx, a.ID); err != nil {
 			return err
@@ -121,7 +129,7 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 			return nil, s.fail(ctx, &a, job, err)
 		}
 	}
-	if blind(&a, s.conns) {
+	if blind(&a, s.conns) && a.Effect.SentReceipt == nil {
 		if a.Effect.BlindStartedAt != nil {
 			msg := "An earlier attempt started sending and its outcome is unknown (" + a.Connector + " cannot be searched). " +
 				"Check whether it arrived; retry only if it did not."
@@ -163,8 +171,8 @@ func (s *Service) markRunning(ctx context.Context, tx *gorm.DB, a *action) error
 	err = tx.Raw(`INSERT INTO action_effects AS e (action_id, first_attempt_at, last_attempt_at) VALUES (?, now(), now())
 		ON CONFLICT (action_id) DO UPDATE SET last_attempt_at = now(),
 			first_attempt_at = COALESCE(e.first_attempt_at, now())
-		RETURNING drive_file_id, blind_started_at, first_attempt_at`, a.ID).Row().
-		Scan(&a.Effect.DriveFileID, &a.Effect.BlindStartedAt, &a.Effect.FirstAttemptAt)
+		RETURNING drive_file_id, blind_started_at, first_attempt_at, sent_receipt`, a.ID).Row().
+		Scan(&a.Effect.DriveFileID, &a.Effect.BlindStartedAt, &a.Effect.FirstAttemptAt, &a.Effect.SentReceipt)
 	if err != nil {
 		return fmt.Errorf("jobs: effects of action %d: %w", a.ID, err)
 	}
@@ -174,6 +182,28 @@ func (s *Service) markRunning(ctx context.Context, tx *gorm.DB, a *action) error
 	}
 	return approval.MoveCaseTx(ctx, tx, a.CaseID, models.StatusExecuting, audit.Entry{Actor: "system:jobs", Outcome: "ok",
 		Summary: map[string]any{"action_id": a.ID}})
+}
+
+// recordSent keeps a blind send's receipt the moment the provider accepted it: the
+// sent-record a rerun completes from (a crash before complete must neither send
+// twice nor ask a person about a send that is known to have happened).
+func (s *Service) recordSent(ctx context.Context, a *action, rc connector.Receipt) error {
+	b, _ := json.Marshal(map[string]any{"external_id": rc.ExternalID, "summary": rc.Summary, "raw": rawOrNull(rc.Raw)})
+	err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE action_effects SET sent_receipt = ?::jsonb WHERE action_id = ?`, string(b), a.ID).Error
+	if err != nil {
+		return fmt.Errorf("jobs: record send of action %d: %w", a.ID, err)
+	}
+	return nil
+}
+
+func sentReceipt(b []byte) connector.Receipt {
+	var v struct {
+		ExternalID string          `json:"external_id"`
+		Summary    string          `json:"summary"`
+		Raw        json.RawMessage `json:"raw"`
+	}
+	_ = json.Unmarshal(b, &v)
+	return connector.Receipt{ExternalID: v.ExternalID, Summary: v.Summary, Raw: v.Raw}
 }
 
 // reserveDriveID stores a Drive file id before the first upload, so every attempt

@@ -118,6 +118,7 @@ func (g *Graph) connectors(o Options) error {
 	}
 	g.App.Ingest.Queued = g.Jobs.WakeOutbox
 	g.App.Approvals.OnApproved = g.Jobs.OnApproved
+	g.App.Approvals.Slack = conns
 	g.App.Jobs, g.App.Sandbox = g.Jobs, sb
 	g.App.StripeWebhookSecrets = o.Config.StripeWebhookSecrets
 	if sb.StripeWebhookSecret != "" {

@@ -144,6 +144,7 @@ type Call struct {
 	CustomerRef        string          `gorm:"column:customer_ref"`
 	VIP                bool            `gorm:"column:vip"`
 	Suppressed         json.RawMessage `gorm:"column:suppressed;type:jsonb"`
+	Restricted         bool            `gorm:"column:restricted"`
 	ReceivedAt         time.Time       `gorm:"column:received_at"`
 	UpdatedAt          time.Time       `gorm:"column:updated_at"`
 }
@@ -183,6 +184,14 @@ type Case struct {
 	RequestedAt      *time.Time `gorm:"column:requested_at"`
 	RecipientEmail   string     `gorm:"column:recipient_email"`
 	ApprovalDeadline *time.Time `gorm:"column:approval_deadline"`
+	// Suppressed counts what redaction suppressed, by kind (private documents
+	// mentioned included), and Restricted marks restricted handling when a private
+	// document was (00017_vault.sql).
+	Suppressed json.RawMessage `gorm:"column:suppressed;type:jsonb"`
+	Restricted bool            `gorm:"column:restricted"`
+	// Capture is the brief's captured fields with their transcript passages
+	// (00022_billing_workflows.sql).
+	Capture json.RawMessage `gorm:"column:capture;type:jsonb"`
 }
 
 // TableName is the case table.

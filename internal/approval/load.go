@@ -18,6 +18,10 @@ import (
 type caseData struct {
 	models.Case
 	Call models.Call
+	// The claim check's score and route as JSON (claim_checks, owned by enrich), for
+	// the handoff summary; "" before the check ran.
+	CheckScore string `gorm:"-"`
+	CheckRoute string `gorm:"-"`
 }
 
 // loadCase reads case id and its call; with lock it holds the case row (SELECT ...
@@ -43,6 +47,15 @@ func loadCase(ctx context.Context, tx *gorm.DB, id int64, lock bool) (*caseData,
 	if res.RowsAffected == 0 {
 		return nil, apperr.NotFoundf("Case %d does not exist.", id)
 	}
+	var check struct {
+		Score string `gorm:"column:score"`
+		Route string `gorm:"column:route"`
+	}
+	err := tx.WithContext(ctx).Raw(`SELECT score::text AS score, route::text AS route FROM claim_checks WHERE case_id = ?`, id).Scan(&check).Error
+	if err != nil {
+		return nil, fmt.Errorf("approval: claim check of case %d: %w", id, err)
+	}
+	c.CheckScore, c.CheckRoute = check.Score, check.Route
 	return &c, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/triage"
 	"github.com/countersign/countersign/models"
 )
 
@@ -47,11 +48,17 @@ const CallRemovedNote = "Call record removed by retention: the call's month was 
 type CaseInfo struct {
 	models.Case
 	AssigneeName   string `gorm:"column:assignee_name"`
-	SuppressedJSON string `gorm:"column:suppressed_counts"`
+	SuppressedJSON string `gorm:"column:call_suppressed"`
 	// ReasonList is Case.Reasons decoded.
 	ReasonList []string `gorm:"-"`
-	// Suppressed counts the values redaction removed from the call, by kind.
-	Suppressed map[string]int `gorm:"-"`
+	// UrgencyWhy are the reasons that explain the urgency (triage's
+	// "urgency <level>: ..." lines), without their prefix.
+	UrgencyWhy []string `gorm:"-"`
+	// Captured is the brief's capture list (triage.CaptureFields order) with the
+	// transcript line each value came from.
+	Captured []CapturedField `gorm:"-"`
+	// SuppressedCounts counts the values redaction removed from the call, by kind.
+	SuppressedCounts map[string]int `gorm:"-"`
 }
 
 // CallInfo is the call the case came from (already redacted at ingestion).
@@ -189,7 +196,7 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		CallRemoved bool `gorm:"column:call_removed"`
 	}
 	err := db.Raw(`SELECT c.*, coalesce(nullif(u.name, ''), u.email, '') AS assignee_name,
-		coalesce(cl.suppressed::text, '{}') AS suppressed_counts, coalesce(cl.dialnexa_id, '') AS dialnexa_id,
+		coalesce(cl.suppressed::text, '{}') AS call_suppressed, coalesce(cl.dialnexa_id, '') AS dialnexa_id,
 		coalesce(cl.direction, '') AS direction, coalesce(cl.status, '') AS call_status,
 		coalesce(cl.customer_number, '') AS customer_number, coalesce(cl.customer_name, '') AS customer_name,
 		coalesce(cl.customer_email, '') AS customer_email, coalesce(cl.customer_ref, '') AS customer_ref,
@@ -212,7 +219,9 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		d.Call.Summary = CallRemovedNote
 	}
 	_ = json.Unmarshal(d.Case.Reasons, &d.Case.ReasonList)
-	_ = json.Unmarshal([]byte(d.Case.SuppressedJSON), &d.Case.Suppressed)
+	d.Case.UrgencyWhy = urgencyWhy(d.Case.ReasonList)
+	d.Case.Captured = capturedFields(string(d.Case.Capture))
+	_ = json.Unmarshal([]byte(d.Case.SuppressedJSON), &d.Case.SuppressedCounts)
 	return nil
 }
 
@@ -335,6 +344,16 @@ type BillingFacts struct {
 	CheckedAt *time.Time
 	Facts     []Fact
 	Problem   string // set when facts exist but could not be read
+	// Score explains the claim check's confidence term by term.
+	Score []ScoreLine
+	// Route says why the claim check sent the case to review.
+	Route []string
+}
+
+// ScoreLine is one term of a claim check's confidence.
+type ScoreLine struct {
+	Points float64 `json:"points"`
+	Why    string  `json:"why"`
 }
 
 // Fact is one line of the billing panel: what the caller said beside what the
@@ -358,9 +377,17 @@ func loadBilling(db *gorm.DB, d *Detail) error {
 	}
 	var rows []models.BillingFact
 	err := db.Where("case_id = ?", d.Case.ID).Order("looked_up_at DESC, id DESC").Limit(20).Find(&rows).Error
+	var check struct {
+		Mismatches string `gorm:"column:mismatches"`
+		Score      string `gorm:"column:score"`
+		Route      string `gorm:"column:route"`
+	}
 	var mismatches []string
 	if err == nil {
-		err = db.Raw("SELECT mismatches::text FROM claim_checks WHERE case_id = ?", d.Case.ID).Scan(&mismatches).Error
+		res := db.Raw("SELECT mismatches::text, score::text, route::text FROM claim_checks WHERE case_id = ?", d.Case.ID).Scan(&check)
+		if err = res.Error; res.RowsAffected > 0 {
+			mismatches = []string{check.Mismatches}
+		}
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -370,7 +397,46 @@ func loadBilling(db *gorm.DB, d *Detail) error {
 		return nil
 	}
 	d.Billing = billingFacts(d.Case, rows, mismatches)
+	_ = json.Unmarshal([]byte(check.Score), &d.Billing.Score)
+	_ = json.Unmarshal([]byte(check.Route), &d.Billing.Route)
+	if len(d.Billing.Score) > 0 {
+		d.Billing.LookedUp = true
+	}
 	return nil
+}
+
+// CapturedField is one captured value of the brief's list.
+type CapturedField struct {
+	Name, Label, Value, Passage string
+	Link                        bool // Value is an http(s) URL
+}
+
+func capturedFields(raw string) []CapturedField {
+	var m map[string]triage.Captured
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return nil
+	}
+	var out []CapturedField
+	for _, name := range triage.CaptureFields {
+		if c, ok := m[name]; ok {
+			out = append(out, CapturedField{Name: name, Label: triage.CaptureLabels[name], Value: c.Value, Passage: c.Passage,
+				Link: strings.HasPrefix(c.Value, "https://") || strings.HasPrefix(c.Value, "http://")})
+		}
+	}
+	return out
+}
+
+// urgencyWhy picks the reasons that explain a case's urgency.
+func urgencyWhy(reasons []string) []string {
+	var out []string
+	for _, r := range reasons {
+		if rest, ok := strings.CutPrefix(r, triage.UrgencyReasonPrefix); ok {
+			if _, why, ok := strings.Cut(rest, ": "); ok {
+				out = append(out, why)
+			}
+		}
+	}
+	return out
 }
 
 func billingFacts(c CaseInfo, rows []models.BillingFact, mismatches []string) BillingFacts {

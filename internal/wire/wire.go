@@ -65,14 +65,19 @@ func Build(o Options) (*Graph, error) {
 	if err != nil {
 		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_FIELD_MAPPING: %w", err)}
 	}
+	routes, err := ingest.ParseRoutes(o.Config.OwnerRoutes)
+	if err != nil {
+		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_OWNER_ROUTES: %w", err)}
+	}
 	g := &Graph{Load: &load.Gauge{}, log: o.Log, cfg: o.Config}
 	db := o.DB
 	g.App = &handlers.App{DB: db, Log: o.Log, Version: o.Version,
 		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, db.SQL) },
 		DialNexaSecrets: o.Config.DialNexaSecrets,
 		Ingest: &ingest.Service{Pool: db.Pool, Mapping: mapping, BaseURL: o.Config.BaseURL.String(),
-			Owners: ingest.DefaultOwners, Load: g.Load},
-		Approvals: &approval.Service{DB: db.Gorm},
+			Owners: ingest.DefaultOwners, Routes: routes, Load: g.Load, CriticalAmounts: o.Config.CriticalAmounts,
+			Vault: o.Config.VaultKeys},
+		Approvals: &approval.Service{DB: db.Gorm, Vault: o.Config.VaultKeys},
 		Counts:    console.NewCountCache(),
 	}
 	g.App.Nav = g.App.ConsoleNav
@@ -100,7 +105,7 @@ func (g *Graph) connectors(o Options) error {
 		return config.Errors{err}
 	}
 	en := &enrich.Service{DB: o.DB.Gorm, Stripe: conns.Stripe, TokenMetrics: conns.TokenMetrics,
-		DialNexa: conns.DialNexa, Ingest: g.App.Ingest}
+		DialNexa: conns.DialNexa, Ingest: g.App.Ingest, AmountToleranceBPS: o.Config.ClaimToleranceBPS}
 	if sb.Sandboxed[jobs.Stripe] {
 		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
 		if o.Sandbox != nil { // dev: demo calls carry made-up references
@@ -109,7 +114,8 @@ func (g *Graph) connectors(o Options) error {
 	}
 	g.Jobs, err = jobs.New(o.DB, conns, jobs.Options{Log: o.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: o.Config.BaseURL.String(), RescueAfter: o.Config.JobRescueAfter,
-		RetryDelay: o.Config.JobRetryDelay, FetchPollInterval: o.Config.JobPollInterval, Busy: g.Load.Busy})
+		RetryDelay: o.Config.JobRetryDelay, FetchPollInterval: o.Config.JobPollInterval, Busy: g.Load.Busy,
+		AlertApprovalAmounts: o.Config.AlertApprovalAmounts, AlertApprovalWithin: o.Config.AlertApprovalWithin})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,10 @@ import (
 	"github.com/countersign/countersign/views"
 )
 
+// documentKinds names the private documents a call can mention (redact.Mentions).
+var documentKinds = map[string]string{"passport": "passport", "tax_return": "tax return",
+	"bank_statement": "bank statement", "id_document": "ID document"}
+
 // caseView maps a loaded case onto the page's view model.
 func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now time.Time) views.CaseView {
 	c := d.Case
@@ -33,10 +37,16 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		if n := c.SuppressedCounts[k]; n > 0 {
+		n := c.SuppressedCounts[k]
+		switch {
+		case n <= 0:
+		case documentKinds[k] != "":
+			v.Documents = strings.TrimPrefix(v.Documents+", "+documentKinds[k], ", ")
+		default:
 			v.Suppressed = append(v.Suppressed, console.SuppressedLabel(k, n))
 		}
 	}
+	v.Restricted = c.Restricted
 	if d.Recording != nil {
 		v.RecordingURL, v.RecordingExpires = d.Recording.URL, timePtrView(d.Recording.ExpiresAt)
 	}

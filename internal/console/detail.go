@@ -57,6 +57,9 @@ type CaseInfo struct {
 	// Captured is the brief's capture list (triage.CaptureFields order) with the
 	// transcript line each value came from.
 	Captured []CapturedField `gorm:"-"`
+	// CallRestricted says the call named a private document (passport, tax return,
+	// bank statement); loadCase folds it into Case.Restricted (restricted handling).
+	CallRestricted bool `gorm:"column:call_restricted"`
 	// SuppressedCounts counts the values redaction removed from the call, by kind.
 	SuppressedCounts map[string]int `gorm:"-"`
 }
@@ -196,7 +199,8 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		CallRemoved bool `gorm:"column:call_removed"`
 	}
 	err := db.Raw(`SELECT c.*, coalesce(nullif(u.name, ''), u.email, '') AS assignee_name,
-		coalesce(cl.suppressed::text, '{}') AS call_suppressed, coalesce(cl.dialnexa_id, '') AS dialnexa_id,
+		coalesce(cl.suppressed::text, '{}') AS call_suppressed, coalesce(cl.restricted, false) AS call_restricted,
+		coalesce(cl.dialnexa_id, '') AS dialnexa_id,
 		coalesce(cl.direction, '') AS direction, coalesce(cl.status, '') AS call_status,
 		coalesce(cl.customer_number, '') AS customer_number, coalesce(cl.customer_name, '') AS customer_name,
 		coalesce(cl.customer_email, '') AS customer_email, coalesce(cl.customer_ref, '') AS customer_ref,
@@ -213,6 +217,7 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		return apperr.NotFoundf("Case %d does not exist.", id)
 	}
 	d.Case, d.Call = row.CaseInfo, row.CallInfo
+	d.Case.Restricted = d.Case.Restricted || d.Case.CallRestricted
 	if row.CallRemoved {
 		// `countersign retention` dropped the call's month; the closed case remains.
 		d.CallRemoved = true

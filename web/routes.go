@@ -85,6 +85,7 @@ func (s *Server) routeTable() []Route {
 		{"POST /cases/{id}/tags", triage, h(a.CaseTags)},
 		{"POST /cases/{id}/triage", triage, h(a.Triage)},
 		{"GET /dashboard", staff, h(a.Dashboard)},
+		{"GET /approvals", finance, h(a.Awaiting)},
 
 		// section: decisions (approvals, policy, audit)
 		{"GET /cases/{id}/decision", staff, h(a.DecisionPage)},

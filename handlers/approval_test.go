@@ -137,12 +137,12 @@ func TestDecisionFlowThroughRouter(t *testing.T) {
 	if rec.Code != http.StatusBadRequest || !decHasTestID(rec.Body.String(), "flash") || c.status(id) != "awaiting_approval" {
 		t.Fatalf("reject without reason: %d %s", rec.Code, c.status(id))
 	}
-	rec = c.do("POST", "/cases/"+id+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(id)}})
+	rec = c.do("POST", "/cases/"+id+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(id)}, "confirm": {"yes"}})
 	if rec.Code != http.StatusSeeOther || !strings.HasSuffix(rec.Header().Get("Location"), "?decided=executing") || c.status(id) != "executing" {
 		t.Fatalf("approve: %d %s status %s\n%s", rec.Code, rec.Header().Get("Location"), c.status(id), rec.Body)
 	}
 	fin2 := c.login(time.Time{}, auth.FinanceApprover)
-	rec = c.do("POST", "/cases/"+id+"/approve", fin2, url.Values{"fingerprint": {c.fingerprint(id)}})
+	rec = c.do("POST", "/cases/"+id+"/approve", fin2, url.Values{"fingerprint": {c.fingerprint(id)}, "confirm": {"yes"}})
 	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "already approved by user:") {
 		t.Fatalf("late approval: %d\n%s", rec.Code, rec.Body)
 	}
@@ -158,8 +158,9 @@ func TestStepUpRedirect(t *testing.T) {
 	if !decHasTestID(rec.Body.String(), "step-up-notice") {
 		t.Error("no step-up notice for a stale sign-in above the threshold")
 	}
-	rec = c.do("POST", "/cases/"+id+"/approve", stale, url.Values{"fingerprint": {c.fingerprint(id)}, "return": {"/cases/" + id}})
-	want := "/login?max_age=600&return=" + url.QueryEscape("/cases/"+id)
+	rec = c.do("POST", "/cases/"+id+"/approve", stale, url.Values{"fingerprint": {c.fingerprint(id)}, "return": {"/cases/" + id},
+		"confirm": {"yes"}, "comment": {"checked the charge"}})
+	want := "/login?max_age=600&return=" + url.QueryEscape("/cases/"+id+"/approve/resume")
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != want {
 		t.Fatalf("step-up: %d %q, want %q", rec.Code, rec.Header().Get("Location"), want)
 	}
@@ -199,7 +200,7 @@ func TestAuditPagesAndBundle(t *testing.T) {
 	lead := c.login(time.Time{}, auth.SupportLead)
 	id := c.newCase(24900)
 	c.do("POST", "/cases/"+id+"/request-approval", lead, url.Values{})
-	c.do("POST", "/cases/"+id+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(id)}})
+	c.do("POST", "/cases/"+id+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(id)}, "confirm": {"yes"}})
 
 	if rec := c.do("GET", "/audit", fin, nil); rec.Code != http.StatusForbidden {
 		t.Errorf("finance on /audit: %d", rec.Code)

@@ -14,18 +14,21 @@ import (
 
 // decisionNotices are the fixed sentences shown after a decision (?decided=...).
 var decisionNotices = map[string]string{
-	"triaged":     "Marked triaged: the case is in the right queue with the right facts.",
-	"requested":   "Approval requested: the planned actions are stored and wait for approvers.",
-	"automatic":   "Approved automatically under the policy: the actions are queued.",
-	"approved":    "Approval recorded.",
-	"executing":   "Final approval recorded: the case is executing and its actions are queued.",
-	"rejected":    "Case rejected.",
-	"needs_info":  "Case sent back for information.",
-	"edited":      "Plan changed. Approvals of the previous plan are void.",
-	"verified":    "Recipient verified.",
-	"unchanged":   "Nothing changed.",
-	"revealed":    "Values revealed; the reveal is recorded in the audit log.",
-	"policy_save": "Policy stored as a new version.",
+	"triaged":           "Marked triaged: the case is in the right queue with the right facts.",
+	"requested":         "Approval requested: the planned actions are stored and wait for approvers.",
+	"automatic":         "Approved automatically under the policy: the actions are queued.",
+	"approved":          "Approval recorded.",
+	"executing":         "Final approval recorded: the case is executing and its actions are queued.",
+	"rejected":          "Case rejected.",
+	"needs_info":        "Case sent back for information.",
+	"edited":            "Plan changed. Approvals of the previous plan are void.",
+	"verified":          "Recipient verified.",
+	"unchanged":         "Nothing changed.",
+	"revealed":          "Values revealed; the reveal is recorded in the audit log.",
+	"policy_save":       "Policy stored as a new version.",
+	"resumed_approved":  "You signed in again and your approval is recorded. Another finance approver must approve too.",
+	"resumed_executing": "You signed in again and your approval is recorded. It was the last one needed: the actions are queued.",
+	"nothing_held":      "No approval of yours was waiting for the sign-in (it is done, or older than an hour). Approve again below if it is still needed.",
 }
 
 // DecisionView builds the decision panel of case caseID for the request's principal.
@@ -44,7 +47,7 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		HasEmail: o.HasEmail, DueSoon: o.DueSoon, CanRequest: o.CanRequest, CanApprove: o.CanApprove, CanDecide: o.CanDecide,
 		CanEdit: o.CanEdit, CanVerify: o.CanVerify, CanReveal: o.CanReveal, WhyNotApprove: o.WhyNotApprove,
 		RejectReasons: approval.RejectReasons, Methods: approval.Methods, Return: decisionReturn(r, id),
-		EditCurrency: o.Currency, EditDest: o.DestRef,
+		EditCurrency: o.Currency, EditDest: o.DestRef, CommentRequired: o.Requirement.Comment, CommentWhy: o.Requirement.CommentWhy,
 		Recipient: views.RecipientView{Requested: approval.MaskEmail(o.Recipient.Requested), OnFile: approval.MaskEmail(o.Recipient.OnFile),
 			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient)},
 	}
@@ -61,9 +64,12 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 	for _, act := range o.Actions {
 		d.Actions = append(d.Actions, views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
 			Description: act.Description, Status: act.Status})
+		if act.Status != "cancelled" {
+			d.Confirm = append(d.Confirm, act.Description)
+		}
 	}
 	for _, ap := range o.Approvals {
-		d.Approvals = append(d.Approvals, views.ApprovalView{Who: ap.Label, When: decisionStamp(ap.At), Voided: ap.Voided, VoidReason: ap.VoidReason})
+		d.Approvals = append(d.Approvals, views.ApprovalView{Who: ap.Label, Comment: ap.Comment, When: decisionStamp(ap.At), Voided: ap.Voided, VoidReason: ap.VoidReason})
 	}
 	for _, h := range o.Decisions {
 		d.History = append(d.History, views.DecisionEntryView{What: strings.ReplaceAll(h.Decision, "_", " "), Who: h.Label,

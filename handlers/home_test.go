@@ -64,7 +64,7 @@ func TestAwaitingMyApproval(t *testing.T) {
 	if !strings.Contains(body, "0 of 2 approvals") || !strings.Contains(body, "0 of 1 approvals") {
 		t.Error("progress missing")
 	}
-	if c.do("POST", "/cases/"+two+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(two)}}).Code != http.StatusSeeOther {
+	if c.do("POST", "/cases/"+two+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(two)}, "confirm": {"yes"}}).Code != http.StatusSeeOther {
 		t.Fatal("first approval failed")
 	}
 	body = c.do("GET", "/approvals", multi, nil).Body.String()

@@ -47,6 +47,7 @@ type Overview struct {
 // ApprovalInfo is one approval, live or voided.
 type ApprovalInfo struct {
 	Label      string
+	Comment    string
 	At         time.Time
 	Voided     bool
 	VoidReason string
@@ -131,14 +132,15 @@ func overviewHistory(db *gorm.DB, o *Overview) error {
 		At         time.Time  `gorm:"column:created_at"`
 		VoidedAt   *time.Time `gorm:"column:voided_at"`
 		VoidReason string     `gorm:"column:void_reason"`
+		Comment    string     `gorm:"column:comment"`
 	}
-	err := db.Raw(`SELECT COALESCE(NULLIF(u.name, ''), a.approver_label) AS approver_label, a.created_at, a.voided_at, a.void_reason
+	err := db.Raw(`SELECT COALESCE(NULLIF(u.name, ''), a.approver_label) AS approver_label, a.created_at, a.voided_at, a.void_reason, a.comment
 		FROM approvals a LEFT JOIN users u ON u.id = a.approver_id WHERE a.case_id = ? ORDER BY a.id`, o.CaseID).Scan(&apps).Error
 	if err != nil {
 		return fmt.Errorf("approval: approvals of case %d: %w", o.CaseID, err)
 	}
 	for _, a := range apps {
-		o.Approvals = append(o.Approvals, ApprovalInfo{Label: a.Label, At: a.At.UTC(), Voided: a.VoidedAt != nil, VoidReason: a.VoidReason})
+		o.Approvals = append(o.Approvals, ApprovalInfo{Label: a.Label, Comment: a.Comment, At: a.At.UTC(), Voided: a.VoidedAt != nil, VoidReason: a.VoidReason})
 	}
 	var ds []struct {
 		Decision string    `gorm:"column:decision"`
@@ -187,6 +189,13 @@ func (s *Service) overviewRights(db *gorm.DB, p *auth.Principal, c *caseData, o 
 		o.WhyNotApprove = "You already approved; the second approval must come from another approver."
 	case o.HasEmail && !o.Recipient.Verified:
 		o.WhyNotApprove = "Waiting for verification: the recipient is not verified for this customer."
+	default:
+		if err := soleVerifier(db, c, p, o.Actions, max(o.Requirement.Approvals, 1)); err != nil {
+			if !errors.Is(err, ErrForbidden) {
+				return err
+			}
+			o.WhyNotApprove = "You verified this case's recipient, so another finance approver must approve it."
+		}
 	}
 	o.CanApprove = o.WhyNotApprove == ""
 	o.StepUpNeeded = o.Requirement.StepUp && !auth.RecentLogin(p, minutes(o.Requirement.StepUpMinutes))

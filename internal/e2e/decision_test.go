@@ -81,6 +81,7 @@ func TestTwoApproverRefund(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(casePage),
 		chromedp.WaitVisible(tid("approve")),
+		chromedp.Click(chromedp.CSS(`[data-testid="approve-confirm"] input`)),
 		chromedp.Click(tid("approve")),
 		chromedp.Sleep(500*time.Millisecond),
 		chromedp.WaitVisible(tid("approvals")),
@@ -104,6 +105,7 @@ func TestTwoApproverRefund(t *testing.T) {
 	}
 	screenshot(t, ctx, "decision-second-approver")
 	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="approve-confirm"] input`)),
 		chromedp.Click(tid("approve")),
 		chromedp.Sleep(500*time.Millisecond),
 		chromedp.WaitVisible(tid("decision-status")),

@@ -91,7 +91,7 @@ func (s *Server) routeTable() []Route {
 		{"GET /cases/{id}/decision", staff, h(a.DecisionPage)},
 		{"POST /cases/{id}/request-approval", triage, h(a.RequestApproval)},
 		{"POST /cases/{id}/plan", triage, h(a.EditPlan)},
-		{"POST /cases/{id}/approve", finance, h(a.Approve)}, // step-up decided per amount in internal/approval
+		{"POST /cases/{id}/approve", finance, h(a.Approve)},              // step-up decided per amount in internal/approval
 		{"GET /cases/{id}/approve/resume", finance, h(a.ResumeApproval)}, // where the approve step-up sign-in returns
 		{"POST /cases/{id}/reject", finance, h(a.Reject)},
 		{"POST /cases/{id}/needs-info", finance, h(a.NeedsInfo)},

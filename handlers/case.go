@@ -48,6 +48,10 @@ func (a *App) renderCase(w http.ResponseWriter, r *http.Request, status int, for
 		return
 	}
 	v := caseView(a.Page(r, "Case "+strconv.FormatInt(id, 10)), d, p.UserID, canTriage(p), time.Now())
+	if p.HasAny(auth.Auditor, auth.Admin) {
+		sid := strconv.FormatInt(id, 10)
+		v.AuditHref, v.BundleHref = "/audit?case="+sid, "/cases/"+sid+"/evidence.jsonl"
+	}
 	if msg, ok := caseFlash[r.URL.Query().Get("done")]; ok {
 		v.Page.Flash, v.Page.FlashKind = msg, "ok"
 	}

@@ -100,6 +100,7 @@ func (s *Server) routeTable() []Route {
 		{"GET /cases/{id}/evidence.jsonl", auditing, h(a.EvidenceBundle)},
 		{"GET /audit", auditing, h(a.AuditLog)},
 		{"GET /audit/export", auditing, h(a.AuditExport)},
+		{"POST /audit/verify", auditing, h(a.AuditVerify)},
 		{"GET /admin/policy", admins, h(a.Policy)},
 		{"POST /admin/policy", admins, h(a.SavePolicy)},
 

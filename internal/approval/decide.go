@@ -176,8 +176,8 @@ func actionSummary(acts []Action) []any {
 	out := make([]any, 0, len(acts))
 	for _, a := range acts {
 		m := map[string]any{"position": a.Position, "connector": a.Connector, "operation": a.Operation, "description": a.Description}
-		if to, ok := a.Params["to"]; ok {
-			m["to"] = to
+		if to, ok := a.Params["to"].(string); ok {
+			m["to"] = MaskEmail(to) // a customer's address is not kept whole in the audit log
 		}
 		out = append(out, m)
 	}

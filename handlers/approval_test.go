@@ -248,13 +248,13 @@ func TestPolicyAdmin(t *testing.T) {
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `data-testid="policy-version">version 1`) {
 		t.Fatalf("policy page: %d\n%s", rec.Code, rec.Body)
 	}
-	bad := c.do("POST", "/admin/policy", admin, url.Values{"rules": {`{"currencies":{}}`}})
+	bad := c.do("POST", "/admin/policy", admin, url.Values{"mode": {"json"}, "rules": {`{"currencies":{}}`}})
 	if bad.Code != http.StatusBadRequest {
 		t.Errorf("invalid policy: %d", bad.Code)
 	}
 	good := `{"currencies":{"USD":{"automatic_below":5000,"one_approver_below":50000,"step_up_above":200000}},
 		"always_human_kinds":["dispute"],"no_amount_approvals":1,"step_up_minutes":5}`
-	rec = c.do("POST", "/admin/policy", admin, url.Values{"rules": {good}})
+	rec = c.do("POST", "/admin/policy", admin, url.Values{"mode": {"json"}, "rules": {good}})
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("save policy: %d\n%s", rec.Code, rec.Body)
 	}

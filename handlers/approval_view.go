@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -62,8 +63,12 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		d.Deadline = o.Deadline.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	for _, act := range o.Actions {
-		d.Actions = append(d.Actions, views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
-			Description: act.Description, Status: act.Status})
+		pa := views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
+			Description: act.Description, Status: act.Status}
+		if a.Sandbox != nil && p.Has(auth.Admin) && act.Status != "planned" && act.Status != "cancelled" {
+			pa.SandboxHref = "/admin/sandbox?case=" + id + "&connector=" + url.QueryEscape(act.Connector)
+		}
+		d.Actions = append(d.Actions, pa)
 		if act.Status != "cancelled" {
 			d.Confirm = append(d.Confirm, act.Description)
 		}

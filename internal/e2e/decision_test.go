@@ -26,7 +26,7 @@ func logout(t *testing.T, ctx context.Context) {
 func TestTwoApproverRefund(t *testing.T) {
 	inst := start(t)
 	var caseID int64
-	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' AND currency = 'USD'
+	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' AND currency = 'USD' AND status = 'new'
 		AND amount_minor >= 100000 AND amount_minor < 500000 ORDER BY id LIMIT 1`, &caseID); err != nil {
 		t.Fatalf("no refund case in the two-approver tier among the demo calls: %v", err)
 	}

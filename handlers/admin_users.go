@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/views"
 )
@@ -73,12 +74,12 @@ func (a *App) EndUserSessions(w http.ResponseWriter, r *http.Request) {
 func (a *App) changeUser(w http.ResponseWriter, r *http.Request, done string, change func(id int64) error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		Fail(w, r, fmt.Errorf("%w: no such user", ErrNotFound))
+		Fail(w, r, fmt.Errorf("%w: no such user", apperr.ErrNotFound))
 		return
 	}
 	switch err := change(id); {
 	case errors.Is(err, auth.ErrUserNotFound):
-		Fail(w, r, fmt.Errorf("%w: no such user", ErrNotFound))
+		Fail(w, r, fmt.Errorf("%w: no such user", apperr.ErrNotFound))
 	case errors.Is(err, auth.ErrSelf):
 		pg := a.Page(r, "Users")
 		pg.Flash, pg.FlashKind = "You cannot disable your own account; ask another administrator.", "error"

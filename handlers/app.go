@@ -12,6 +12,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/database"
@@ -50,27 +51,20 @@ type App struct {
 	StripeWebhookSecrets []string
 }
 
-// Sentinel errors the domain packages wrap; Fail maps them to statuses.
-var (
-	ErrNotFound    = errors.New("not found")
-	ErrForbidden   = errors.New("forbidden")
-	ErrConflict    = errors.New("conflict")
-	ErrValidation  = errors.New("invalid input")
-	ErrUnavailable = errors.New("temporarily unavailable")
-)
-
-// StatusOf maps an error (possibly wrapped) to its HTTP status.
+// StatusOf maps an error (possibly wrapped) to its HTTP status: the one place the
+// apperr kinds become statuses. Fail, the console pages and the decision panel
+// all answer with it.
 func StatusOf(err error) int {
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, apperr.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrForbidden):
+	case errors.Is(err, apperr.ErrForbidden):
 		return http.StatusForbidden
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, apperr.ErrConflict):
 		return http.StatusConflict
-	case errors.Is(err, ErrValidation):
+	case errors.Is(err, apperr.ErrValidation):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, apperr.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError

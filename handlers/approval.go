@@ -6,39 +6,18 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/views"
 )
-
-// decisionErr carries a domain sentence with the handlers' sentinel, for Fail.
-type decisionErr struct {
-	msg  string
-	kind error
-}
-
-func (e *decisionErr) Error() string        { return e.msg }
-func (e *decisionErr) Is(target error) bool { return target == e.kind }
-
-// fromApproval maps internal/approval's sentinels to ours, keeping the sentence.
-func fromApproval(err error) error {
-	for _, m := range []struct{ theirs, ours error }{
-		{approval.ErrNotFound, ErrNotFound}, {approval.ErrConflict, ErrConflict},
-		{approval.ErrValidation, ErrValidation}, {approval.ErrForbidden, ErrForbidden},
-	} {
-		if errors.Is(err, m.theirs) {
-			return &decisionErr{msg: err.Error(), kind: m.ours}
-		}
-	}
-	return err
-}
 
 // decisionCaseID parses {id}.
 func decisionCaseID(r *http.Request) (int64, string, error) {
 	s := r.PathValue("id")
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, s, &decisionErr{msg: "No such case.", kind: ErrNotFound}
+		return 0, s, &apperr.Error{Msg: "No such case.", Kind: apperr.ErrNotFound}
 	}
 	return id, s, nil
 }
@@ -52,7 +31,7 @@ func (a *App) DecisionPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := a.DecisionView(r, id)
 	if err != nil {
-		Fail(w, r, fromApproval(err))
+		Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -74,7 +53,6 @@ func (a *App) decided(w http.ResponseWriter, r *http.Request, id int64, notice s
 		http.Redirect(w, r, ret+"?decided="+notice, http.StatusSeeOther)
 		return
 	}
-	err = fromApproval(err)
 	status := StatusOf(err)
 	if status >= 500 {
 		Fail(w, r, err)
@@ -113,7 +91,7 @@ func (a *App) Approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {
-		a.decided(w, r, id, "", &decisionErr{msg: "Tick the confirmation that states the money and the targets, then approve.", kind: ErrValidation})
+		a.decided(w, r, id, "", apperr.Invalidf("Tick the confirmation that states the money and the targets, then approve."))
 		return
 	}
 	p, fp, comment := auth.FromContext(r.Context()), r.PostFormValue("fingerprint"), r.PostFormValue("comment")
@@ -159,8 +137,7 @@ func (a *App) ResumeApproval(w http.ResponseWriter, r *http.Request) {
 	}
 	var su *approval.ErrStepUp
 	if errors.As(err, &su) {
-		err = &decisionErr{msg: "Your sign-in is still older than " + strconv.Itoa(su.Within) +
-			" minutes, so the approval is not recorded yet. Approve again to be asked to sign in once more.", kind: ErrForbidden}
+		err = apperr.Forbiddenf("Your sign-in is still older than %d minutes, so the approval is not recorded yet. Approve again to be asked to sign in once more.", su.Within)
 	}
 	a.decided(w, r, id, "", err)
 }

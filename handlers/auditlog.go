@@ -13,6 +13,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/reqlog"
 	"github.com/countersign/countersign/internal/textsafe"
@@ -24,7 +25,7 @@ func auditFilter(q url.Values) (audit.Filter, error) {
 	f := audit.Filter{Actor: textsafe.Clean(strings.TrimSpace(q.Get("actor"))), Action: textsafe.Clean(strings.TrimSpace(q.Get("action")))}
 	if c := strings.TrimSpace(q.Get("case")); c != "" {
 		if _, err := strconv.ParseInt(c, 10, 64); err != nil {
-			return f, &decisionErr{msg: "Case is a case number.", kind: ErrValidation}
+			return f, &apperr.Error{Msg: "Case is a case number.", Kind: apperr.ErrValidation}
 		}
 		f.ObjectType, f.ObjectID = "case", c
 	}
@@ -39,7 +40,7 @@ func auditFilter(q url.Values) (audit.Filter, error) {
 		}
 		t, err := time.Parse("2006-01-02", s)
 		if err != nil {
-			return f, &decisionErr{msg: fmt.Sprintf("%s is a date like 2026-11-20.", d.name), kind: ErrValidation}
+			return f, &apperr.Error{Msg: fmt.Sprintf("%s is a date like 2026-11-20.", d.name), Kind: apperr.ErrValidation}
 		}
 		if d.end {
 			t = t.AddDate(0, 0, 1) // the "to" day is included
@@ -153,7 +154,7 @@ func (a *App) AuditExport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	format := q.Get("format")
 	if format != "jsonl" && format != "csv" {
-		Fail(w, r, &decisionErr{msg: "format is jsonl or csv.", kind: ErrValidation})
+		Fail(w, r, &apperr.Error{Msg: "format is jsonl or csv.", Kind: apperr.ErrValidation})
 		return
 	}
 	f, err := auditFilter(q)
@@ -177,7 +178,7 @@ func (a *App) AuditExport(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, audit.ErrNotFound) {
 		w.Header().Del("Content-Disposition")
-		Fail(w, r, &decisionErr{msg: "No sealed audit entries match this filter.", kind: ErrNotFound})
+		Fail(w, r, apperr.NotFoundf("No sealed audit entries match this filter."))
 		return
 	}
 	if err != nil {
@@ -200,7 +201,7 @@ func (a *App) EvidenceBundle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !exists {
-		Fail(w, r, &decisionErr{msg: "No such case.", kind: ErrNotFound})
+		Fail(w, r, &apperr.Error{Msg: "No such case.", Kind: apperr.ErrNotFound})
 		return
 	}
 	if err := a.auditRead(r, "audit.bundle_exported", "case", sid, map[string]any{}); err != nil {

@@ -73,7 +73,6 @@ func (a *App) caseChange(w http.ResponseWriter, r *http.Request, act console.Act
 	}
 	changed, err := console.ChangeOne(r.Context(), a.DB.Gorm, auth.FromContext(r.Context()), id, act)
 	if err != nil {
-		err = consoleErr(err)
 		if status := StatusOf(err); status == http.StatusConflict || status == http.StatusBadRequest {
 			a.renderCase(w, r, status, caseForm{flash: err.Error()})
 			return

@@ -2,13 +2,13 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/views"
@@ -64,18 +64,14 @@ func (a *App) AdminJobs(w http.ResponseWriter, r *http.Request) {
 func (a *App) RetryAction(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		Fail(w, r, fmt.Errorf("%w: no such action", ErrNotFound))
+		Fail(w, r, fmt.Errorf("%w: no such action", apperr.ErrNotFound))
 		return
 	}
 	if a.Jobs == nil {
-		Fail(w, r, fmt.Errorf("%w: job queue not configured", ErrUnavailable))
+		Fail(w, r, fmt.Errorf("%w: job queue not configured", apperr.ErrUnavailable))
 		return
 	}
 	switch err := a.Jobs.RetryAction(r.Context(), auth.FromContext(r.Context()), id); {
-	case errors.Is(err, jobs.ErrNotFound):
-		Fail(w, r, fmt.Errorf("%w: no such action", ErrNotFound))
-	case errors.Is(err, jobs.ErrConflict):
-		Fail(w, r, fmt.Errorf("%w: %s", ErrConflict, err.Error()))
 	case err != nil:
 		Fail(w, r, err)
 	default:

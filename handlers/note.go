@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/console"
 )
@@ -23,7 +24,7 @@ func (a *App) CaseNote(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/cases/"+strconv.FormatInt(id, 10)+"?done=noted#notes-h", http.StatusSeeOther)
-	case errors.Is(err, console.ErrValidation):
+	case errors.Is(err, apperr.ErrValidation):
 		a.renderCase(w, r, http.StatusUnprocessableEntity, caseForm{noteError: err.Error(), noteDraft: body})
 	default:
 		a.consoleFail(w, r, err)

@@ -19,7 +19,7 @@ import (
 func (a *App) Policy(w http.ResponseWriter, r *http.Request) {
 	v, err := a.policyView(r, "")
 	if err != nil {
-		Fail(w, r, fromApproval(err))
+		Fail(w, r, err)
 		return
 	}
 	pg := a.Page(r, "Approval policy")
@@ -61,7 +61,6 @@ func (a *App) SavePolicy(w http.ResponseWriter, r *http.Request) {
 	pg := a.Page(r, "Approval policy")
 	status := http.StatusOK
 	if err != nil {
-		err = fromApproval(err)
 		if status = StatusOf(err); status >= 500 {
 			Fail(w, r, err)
 			return

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/reqlog"
@@ -34,7 +35,7 @@ func homeOf(p *auth.Principal) string {
 // queueScope reads the queue name from the path; an unknown queue is not found.
 func queueScope(r *http.Request, queue string) (console.Scope, error) {
 	if !console.ValidQueue(queue) {
-		return console.Scope{}, mappedErr{errors.New("There is no queue called " + strconv.Quote(queue) + "."), ErrNotFound}
+		return console.Scope{}, mappedErr{errors.New("There is no queue called " + strconv.Quote(queue) + "."), apperr.ErrNotFound}
 	}
 	return console.Scope{Queue: queue, Viewer: auth.FromContext(r.Context()).UserID, Now: time.Now()}, nil
 }

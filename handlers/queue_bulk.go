@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/console"
 )
@@ -26,7 +27,7 @@ func bulkAction(r *http.Request, p *auth.Principal) console.Action {
 // posted filter (up to console.BulkCap), and returns to the queue.
 func (a *App) QueueBulk(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		a.consoleFail(w, r, mappedErr{err, ErrValidation})
+		a.consoleFail(w, r, mappedErr{err, apperr.ErrValidation})
 		return
 	}
 	queue := r.PostForm.Get("queue")
@@ -67,7 +68,6 @@ func (a *App) QueueBulk(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) bulkFailed(w http.ResponseWriter, r *http.Request, queue string, filter url.Values, err error) {
-	err = consoleErr(err)
 	if status := StatusOf(err); status < 500 {
 		a.renderQueue(w, r, queue, filter, status, err.Error())
 		return
@@ -96,7 +96,7 @@ func (a *App) DeleteView(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = console.DeleteView(r.Context(), a.DB.Gorm, auth.FromContext(r.Context()).UserID, id)
 	} else {
-		err = mappedErr{err, ErrNotFound}
+		err = mappedErr{err, apperr.ErrNotFound}
 	}
 	if err != nil {
 		a.consoleFail(w, r, err)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,17 +14,7 @@ import (
 	"github.com/countersign/countersign/views"
 )
 
-// consoleErr maps console's sentinels onto the handlers' ones, keeping the message.
-func consoleErr(err error) error {
-	for _, m := range []struct{ from, to error }{{console.ErrNotFound, ErrNotFound},
-		{console.ErrConflict, ErrConflict}, {console.ErrValidation, ErrValidation}, {console.ErrForbidden, ErrForbidden}} {
-		if errors.Is(err, m.from) {
-			return mappedErr{err, m.to}
-		}
-	}
-	return err
-}
-
+// mappedErr gives a plain error an apperr kind, keeping both for errors.Is.
 type mappedErr struct{ err, kind error }
 
 func (e mappedErr) Error() string   { return e.err.Error() }
@@ -34,7 +23,6 @@ func (e mappedErr) Unwrap() []error { return []error{e.err, e.kind} }
 // consoleFail answers a client error with a console page that says what went wrong,
 // and a server error through Fail.
 func (a *App) consoleFail(w http.ResponseWriter, r *http.Request, err error) {
-	err = consoleErr(err)
 	status := StatusOf(err)
 	if status >= 500 {
 		Fail(w, r, err)
@@ -52,7 +40,7 @@ func (a *App) consoleFail(w http.ResponseWriter, r *http.Request, err error) {
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
 // canTriage says whether p may change cases (the triage access of the route table).
-func canTriage(p *auth.Principal) bool { return p.HasAny(auth.SupportLead, auth.FinanceApprover) }
+func canTriage(p *auth.Principal) bool { return p.HasAny(auth.Triagers...) }
 
 func timeView(t time.Time) views.TimeView {
 	if t.IsZero() {

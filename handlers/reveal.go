@@ -23,7 +23,7 @@ func (a *App) Reveal(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := a.DecisionView(r, id)
 	if err != nil {
-		Fail(w, r, fromApproval(err))
+		Fail(w, r, err)
 		return
 	}
 	d.Revealed, d.Restricted, d.Notice = true, nil, decisionNotices["revealed"]

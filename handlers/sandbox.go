@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/views"
 )
@@ -45,7 +46,7 @@ func (a *App) sandboxMatcher(r *http.Request, f views.SandboxFilter) (func(conne
 	if f.Case != "" {
 		id, err := strconv.ParseInt(f.Case, 10, 64)
 		if err != nil || id <= 0 {
-			return nil, &decisionErr{msg: "Case is a case number.", kind: ErrValidation}
+			return nil, apperr.Invalidf("Case is a case number.")
 		}
 		err = a.DB.Gorm.WithContext(r.Context()).Raw(`SELECT idempotency_key FROM actions WHERE case_id = ?`, id).Scan(&keys).Error
 		if err != nil {

@@ -42,6 +42,35 @@ func (s CaseStatus) Valid() bool {
 // Open reports whether a case in status s still needs someone.
 func (s CaseStatus) Open() bool { return s != StatusDone && s != StatusRejected }
 
+// ActionStatus is a planned connector action's place in its lifecycle (see
+// internal/approval for the allowed moves).
+type ActionStatus string
+
+// Action statuses.
+const (
+	ActionPlanned        ActionStatus = "planned"
+	ActionQueued         ActionStatus = "queued"
+	ActionRunning        ActionStatus = "running"
+	ActionDone           ActionStatus = "done"
+	ActionFailed         ActionStatus = "failed"
+	ActionNeedsAttention ActionStatus = "needs_attention"
+	ActionCancelled      ActionStatus = "cancelled"
+)
+
+// ActionStatuses in lifecycle order.
+var ActionStatuses = []ActionStatus{ActionPlanned, ActionQueued, ActionRunning, ActionDone,
+	ActionFailed, ActionNeedsAttention, ActionCancelled}
+
+// Valid reports whether s is a known action status.
+func (s ActionStatus) Valid() bool {
+	for _, v := range ActionStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
 // DeliveryOutcome says what became of a webhook delivery.
 type DeliveryOutcome string
 

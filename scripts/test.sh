@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: gofmt, vet, staticcheck, generated-file check, then every test (unit,
+# `make test`: gofmt, go mod tidy -diff, vet, staticcheck, generated-file check, then every test (unit,
 # database, browser, real connector peers).
 # Postgres: DATABASE_URL, else a server on 127.0.0.1:5432, else a private cluster the
 # tests start themselves (installing the server binaries first when root).
@@ -17,6 +17,10 @@ eval "$peers"
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
+echo "== go mod tidy"
+# Fails when go.mod/go.sum drift from the imports (a requirement marked indirect,
+# an unused module, a missing sum); the diff says what `go mod tidy` would change.
+go mod tidy -diff
 echo "== go vet"
 go vet ./...
 echo "== staticcheck"

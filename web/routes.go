@@ -28,15 +28,15 @@ var (
 	public  = Access{Public: true}
 	webhook = Access{Webhook: true}
 	// staff is every console role: reading queues and cases.
-	staff = Access{Roles: []string{auth.SupportLead, auth.FinanceApprover, auth.Admin, auth.Auditor}}
+	staff = Access{Roles: auth.AllRoles}
 	// triage changes cases without moving money.
-	triage = Access{Roles: []string{auth.SupportLead, auth.FinanceApprover}}
+	triage = Access{Roles: auth.Triagers}
 	// finance decides money-moving actions.
 	finance = Access{Roles: []string{auth.FinanceApprover}}
 	// admins set policy, connectors and users.
 	admins = Access{Roles: []string{auth.Admin}}
 	// auditing reads the audit trail.
-	auditing = Access{Roles: []string{auth.Auditor, auth.Admin}}
+	auditing = Access{Roles: auth.AuditReaders}
 )
 
 // routeTable is the whole HTTP surface of the console: read it and you know every
@@ -96,7 +96,7 @@ func (s *Server) routeTable() []Route {
 		{"POST /cases/{id}/reject", finance, h(a.Reject)},
 		{"POST /cases/{id}/needs-info", finance, h(a.NeedsInfo)},
 		{"POST /cases/{id}/recipients", Access{Roles: []string{auth.SupportLead}}, h(a.VerifyRecipient)},
-		{"POST /cases/{id}/reveal", Access{Roles: []string{auth.Admin, auth.FinanceApprover}}, h(a.Reveal)}, // = approval.DefaultRevealRoles
+		{"POST /cases/{id}/reveal", Access{Roles: auth.Revealers}, h(a.Reveal)},
 		{"GET /cases/{id}/evidence.jsonl", auditing, h(a.EvidenceBundle)},
 		{"GET /audit", auditing, h(a.AuditLog)},
 		{"GET /audit/export", auditing, h(a.AuditExport)},
@@ -106,7 +106,7 @@ func (s *Server) routeTable() []Route {
 
 		// section: connectors (actions, jobs, sandbox)
 		{"POST /webhooks/stripe", webhook, h(a.StripeWebhook)},
-		{"POST /actions/{id}/retry", Access{Roles: []string{auth.FinanceApprover, auth.Admin}}, h(a.RetryAction)},
+		{"POST /actions/{id}/retry", Access{Roles: auth.Retriers}, h(a.RetryAction)},
 		{"GET /admin/jobs", admins, h(a.AdminJobs)},
 		{"GET /admin/connectors", admins, h(a.AdminConnectors)},
 		{"GET /admin/sandbox", admins, h(a.AdminSandbox)},

@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/reqlog"
@@ -51,7 +52,7 @@ func PlanTx(ctx context.Context, tx *gorm.DB, caseID int64) (string, error) {
 		return "", err
 	}
 	if !editable(c.Status) {
-		return "", conflictf("Case %d is %s: its plan can no longer change.", caseID, c.Status)
+		return "", apperr.Conflictf("Case %d is %s: its plan can no longer change.", caseID, c.Status)
 	}
 	ps, err := replan(ctx, tx, c)
 	if err != nil {
@@ -99,8 +100,8 @@ func requirement(ctx context.Context, tx *gorm.DB, c *caseData, ps planState, un
 // new, triaged, or needs_info once the missing information is added: note says what).
 // When the policy allows automatic approval, the case is approved at once.
 func (s *Service) RequestApproval(ctx context.Context, p *auth.Principal, caseID int64, note string) (Result, error) {
-	if !p.HasAny(auth.SupportLead, auth.FinanceApprover) {
-		return Result{}, forbiddenf("Only support leads and finance approvers request approval.")
+	if !p.HasAny(auth.Triagers...) {
+		return Result{}, apperr.Forbiddenf("Only support leads and finance approvers request approval.")
 	}
 	note = strings.TrimSpace(note)
 	var res Result
@@ -114,11 +115,11 @@ func (s *Service) RequestApproval(ctx context.Context, p *auth.Principal, caseID
 		case models.StatusNew, models.StatusTriaged:
 		case models.StatusNeedsInfo:
 			if note == "" {
-				return invalidf("Say what information was added before sending the case back for approval.")
+				return apperr.Invalidf("Say what information was added before sending the case back for approval.")
 			}
 			decision = "info_added"
 		case models.StatusAwaitingApproval:
-			return conflictf("Case %d is already awaiting approval.", caseID)
+			return apperr.Conflictf("Case %d is already awaiting approval.", caseID)
 		default:
 			return alreadyDecided(tx, c)
 		}
@@ -199,11 +200,11 @@ func (s *Service) ApproveWithComment(ctx context.Context, p *auth.Principal, cas
 	comment = strings.TrimSpace(comment)
 	switch {
 	case !p.Has(auth.FinanceApprover):
-		return Result{}, forbiddenf("Only finance approvers approve.")
+		return Result{}, apperr.Forbiddenf("Only finance approvers approve.")
 	case seen == "":
-		return Result{}, invalidf("The approval form did not say which plan you approved; reload the case.")
+		return Result{}, apperr.Invalidf("The approval form did not say which plan you approved; reload the case.")
 	case len(comment) > 2000:
-		return Result{}, invalidf("Keep the comment under 2000 characters.")
+		return Result{}, apperr.Invalidf("Keep the comment under 2000 characters.")
 	}
 	var res Result
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -212,14 +213,14 @@ func (s *Service) ApproveWithComment(ctx context.Context, p *auth.Principal, cas
 			return err
 		}
 		if req.Comment && comment == "" {
-			return invalidf("Add a comment to approve case %d: the policy asks for one because %s.", caseID, req.CommentWhy)
+			return apperr.Invalidf("Add a comment to approve case %d: the policy asks for one because %s.", caseID, req.CommentWhy)
 		}
 		live, err := loadLiveApprovals(tx, caseID, ps.fp)
 		if err != nil {
 			return err
 		}
 		if slices.ContainsFunc(live, func(a liveApproval) bool { return a.ApproverID != nil && *a.ApproverID == p.UserID }) {
-			return conflictf("You already approved case %d; the second approval must come from another approver.", caseID)
+			return apperr.Conflictf("You already approved case %d; the second approval must come from another approver.", caseID)
 		}
 		need := max(req.Approvals, 1)
 		if err := soleVerifier(tx, c, p, ps.acts, need); err != nil {
@@ -268,7 +269,7 @@ func soleVerifier(tx *gorm.DB, c *caseData, p *auth.Principal, acts []Action, ne
 		return fmt.Errorf("approval: verifiers of case %d: %w", c.ID, err)
 	}
 	if n > 0 {
-		return forbiddenf("You verified the recipient of case %d, so you cannot be its only approver: another finance approver must approve it.", c.ID)
+		return apperr.Forbiddenf("You verified the recipient of case %d, so you cannot be its only approver: another finance approver must approve it.", c.ID)
 	}
 	return nil
 }
@@ -278,7 +279,7 @@ func soleVerifier(tx *gorm.DB, c *caseData, p *auth.Principal, acts []Action, ne
 // itself rolled back with the decision's transaction.
 func (s *Service) auditRefusal(ctx context.Context, p *auth.Principal, caseID int64, what string, err error) {
 	var se *ErrStepUp
-	if err == nil || !errors.Is(err, ErrForbidden) || errors.As(err, &se) || p == nil {
+	if err == nil || !errors.Is(err, apperr.ErrForbidden) || errors.As(err, &se) || p == nil {
 		return
 	}
 	e := entry(ctx, p, "approval.refused", caseID, map[string]any{"attempt": what, "reason": err.Error()})
@@ -300,7 +301,7 @@ func (s *Service) approvable(ctx context.Context, tx *gorm.DB, p *auth.Principal
 	}
 	if mine, err := proposer(tx, c, p.UserID); err != nil || mine {
 		if err == nil {
-			err = forbiddenf("You requested or changed case %d, so another finance approver must decide it.", caseID)
+			err = apperr.Forbiddenf("You requested or changed case %d, so another finance approver must decide it.", caseID)
 		}
 		return nil, ps, Requirement{}, err
 	}
@@ -311,7 +312,7 @@ func (s *Service) approvable(ctx context.Context, tx *gorm.DB, p *auth.Principal
 		return nil, ps, Requirement{}, err
 	}
 	if ps.fp != seen {
-		return nil, ps, Requirement{}, conflictf("The planned actions of case %d changed since you opened it; review them again before approving.", caseID)
+		return nil, ps, Requirement{}, apperr.Conflictf("The planned actions of case %d changed since you opened it; review them again before approving.", caseID)
 	}
 	if ps.facts, ps.verified, err = loadFacts(ctx, tx, caseID); err != nil {
 		return nil, ps, Requirement{}, err
@@ -321,7 +322,7 @@ func (s *Service) approvable(ctx context.Context, tx *gorm.DB, p *auth.Principal
 		return nil, ps, Requirement{}, err
 	}
 	if to != "" {
-		return nil, ps, Requirement{}, invalidf("Waiting for verification: %s is not a verified recipient for this customer. A support lead must verify it (call-back or email confirmation) before this case can be approved.", MaskEmail(to))
+		return nil, ps, Requirement{}, apperr.Invalidf("Waiting for verification: %s is not a verified recipient for this customer. A support lead must verify it (call-back or email confirmation) before this case can be approved.", MaskEmail(to))
 	}
 	req, _, err := requirement(ctx, tx, c, ps, false)
 	if err != nil {
@@ -362,9 +363,9 @@ func (s *Service) finalize(ctx context.Context, tx *gorm.DB, c *caseData, fp str
 	if err := setStatus(tx, c.ID, models.StatusApproved, models.StatusExecuting); err != nil {
 		return nil, err
 	}
-	q := tx.Exec(`UPDATE actions SET status = 'queued', updated_at = now() WHERE case_id = ? AND status = 'planned'`, c.ID)
-	if q.Error != nil {
-		return nil, fmt.Errorf("approval: queue actions of case %d: %w", c.ID, q.Error)
+	queued, err := MoveCaseActionsTx(ctx, tx, c.ID, models.ActionPlanned, models.ActionQueued)
+	if err != nil {
+		return nil, err
 	}
 	if err := recordDecision(tx, c.ID, decision, p, "", "", fp); err != nil {
 		return nil, err
@@ -374,7 +375,7 @@ func (s *Service) finalize(ctx context.Context, tx *gorm.DB, c *caseData, fp str
 			return nil, fmt.Errorf("approval: enqueue actions of case %d: %w", c.ID, err)
 		}
 	}
-	sum := map[string]any{"fingerprint": fp, "actions_queued": q.RowsAffected, "reasons": strings.Join(req.Reasons, " ")}
+	sum := map[string]any{"fingerprint": fp, "actions_queued": queued, "reasons": strings.Join(req.Reasons, " ")}
 	return []audit.Entry{
 		entry(ctx, p, "case.approved", c.ID, sum),
 		entry(ctx, p, "case.executing", c.ID, map[string]any{"fingerprint": fp, "from": "approved", "to": "executing"}),
@@ -386,13 +387,13 @@ func (s *Service) Reject(ctx context.Context, p *auth.Principal, caseID int64, r
 	note = strings.TrimSpace(note)
 	switch {
 	case !p.Has(auth.FinanceApprover):
-		return Result{}, forbiddenf("Only finance approvers reject.")
+		return Result{}, apperr.Forbiddenf("Only finance approvers reject.")
 	case !slices.Contains(RejectReasons, reason):
-		return Result{}, invalidf("Choose the reason for rejecting (%s).", strings.Join(RejectReasons, ", "))
+		return Result{}, apperr.Invalidf("Choose the reason for rejecting (%s).", strings.Join(RejectReasons, ", "))
 	case note == "":
-		return Result{}, invalidf("Add a note saying why the case is rejected.")
+		return Result{}, apperr.Invalidf("Add a note saying why the case is rejected.")
 	case len(note) > 2000:
-		return Result{}, invalidf("Keep the note under 2000 characters.")
+		return Result{}, apperr.Invalidf("Keep the note under 2000 characters.")
 	}
 	return s.close(ctx, p, caseID, models.StatusRejected, "rejected", reason, note)
 }
@@ -402,11 +403,11 @@ func (s *Service) NeedsInfo(ctx context.Context, p *auth.Principal, caseID int64
 	missing = strings.TrimSpace(missing)
 	switch {
 	case !p.Has(auth.FinanceApprover):
-		return Result{}, forbiddenf("Only finance approvers send a case back for information.")
+		return Result{}, apperr.Forbiddenf("Only finance approvers send a case back for information.")
 	case missing == "":
-		return Result{}, invalidf("Say what information is missing.")
+		return Result{}, apperr.Invalidf("Say what information is missing.")
 	case len(missing) > 2000:
-		return Result{}, invalidf("Keep it under 2000 characters.")
+		return Result{}, apperr.Invalidf("Keep it under 2000 characters.")
 	}
 	return s.close(ctx, p, caseID, models.StatusNeedsInfo, "needs_info", "", missing)
 }
@@ -424,7 +425,7 @@ func (s *Service) close(ctx context.Context, p *auth.Principal, caseID int64, to
 		}
 		if mine, err := proposer(tx, c, p.UserID); err != nil || (mine && to == models.StatusRejected) {
 			if err == nil {
-				err = forbiddenf("You requested or changed case %d, so another finance approver must decide it.", caseID)
+				err = apperr.Forbiddenf("You requested or changed case %d, so another finance approver must decide it.", caseID)
 			}
 			return err
 		}
@@ -436,8 +437,8 @@ func (s *Service) close(ctx context.Context, p *auth.Principal, caseID int64, to
 			return err
 		}
 		if to == models.StatusRejected {
-			if err := tx.Exec(`UPDATE actions SET status = 'cancelled', updated_at = now() WHERE case_id = ? AND status = 'planned'`, caseID).Error; err != nil {
-				return fmt.Errorf("approval: cancel actions of case %d: %w", caseID, err)
+			if _, err := MoveCaseActionsTx(ctx, tx, caseID, models.ActionPlanned, models.ActionCancelled); err != nil {
+				return err
 			}
 		}
 		if err := recordDecision(tx, caseID, decision, p, reason, note, fp); err != nil {
@@ -453,14 +454,14 @@ func (s *Service) close(ctx context.Context, p *auth.Principal, caseID int64, to
 
 // Triage records that a support lead or finance approver looked at a new case and it
 // is in the right queue with the right facts: new → triaged, audited. Any other
-// starting status is a conflict (ErrConflict via the state machine).
+// starting status is a conflict (apperr.ErrConflict via the state machine).
 func (s *Service) Triage(ctx context.Context, p *auth.Principal, caseID int64) error {
-	if !p.HasAny(auth.SupportLead, auth.FinanceApprover) {
-		return forbiddenf("Only support leads and finance approvers triage cases.")
+	if !p.HasAny(auth.Triagers...) {
+		return apperr.Forbiddenf("Only support leads and finance approvers triage cases.")
 	}
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		info := reqlog.From(ctx)
-		return SetStatusTx(ctx, tx, caseID, models.StatusTriaged, audit.Entry{Actor: p.Label(), ActorID: &p.UserID,
+		return MoveCaseTx(ctx, tx, caseID, models.StatusTriaged, audit.Entry{Actor: p.Label(), ActorID: &p.UserID,
 			Action: "case.triaged", ObjectType: "case", ObjectID: strconv.FormatInt(caseID, 10),
 			Summary: map[string]any{"from": "new", "to": "triaged"}, RequestID: info.RequestID, IP: info.IP, UserAgent: info.UserAgent})
 	})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/models"
@@ -56,10 +57,10 @@ func TestSelfApprovalAndSameApproverTwiceRefused(t *testing.T) {
 	// A finance approver who requested the approval cannot approve it.
 	fin := f.user(time.Time{}, auth.FinanceApprover)
 	id := f.requested(refundSpec(150_000), fin)
-	if _, err := f.svc.Approve(ctx, fin, id, f.fp(id)); !errors.Is(err, ErrForbidden) {
+	if _, err := f.svc.Approve(ctx, fin, id, f.fp(id)); !errors.Is(err, apperr.ErrForbidden) {
 		t.Fatalf("self approval: %v, want forbidden", err)
 	}
-	if _, err := f.svc.Reject(ctx, fin, id, "other", "mine"); !errors.Is(err, ErrForbidden) {
+	if _, err := f.svc.Reject(ctx, fin, id, "other", "mine"); !errors.Is(err, apperr.ErrForbidden) {
 		t.Fatalf("self rejection: %v, want forbidden", err)
 	}
 	a := f.user(time.Time{}, auth.FinanceApprover)
@@ -68,7 +69,7 @@ func TestSelfApprovalAndSameApproverTwiceRefused(t *testing.T) {
 	if res.Approvals != 1 || res.Required != 2 || res.Status != models.StatusAwaitingApproval {
 		t.Fatalf("first approval: %+v", res)
 	}
-	if _, err := f.svc.Approve(ctx, a, id, f.fp(id)); !errors.Is(err, ErrConflict) {
+	if _, err := f.svc.Approve(ctx, a, id, f.fp(id)); !errors.Is(err, apperr.ErrConflict) {
 		t.Fatalf("same approver twice: %v, want conflict", err)
 	}
 	if got := f.status(id); got != "awaiting_approval" {
@@ -112,7 +113,7 @@ func TestConcurrentFinalApprovals(t *testing.T) {
 			switch {
 			case err == nil:
 				ok++
-			case errors.Is(err, ErrConflict) && strings.Contains(err.Error(), "already approved by user:"):
+			case errors.Is(err, apperr.ErrConflict) && strings.Contains(err.Error(), "already approved by user:"):
 				lost++
 			default:
 				t.Fatalf("unexpected error: %v", err)
@@ -163,7 +164,7 @@ func TestEditVoidsApprovals(t *testing.T) {
 			}
 			// The old page's fingerprint is refused.
 			b := f.user(time.Time{}, auth.FinanceApprover)
-			if _, err := f.svc.Approve(ctx, b, id, before); !errors.Is(err, ErrConflict) {
+			if _, err := f.svc.Approve(ctx, b, id, before); !errors.Is(err, apperr.ErrConflict) {
 				t.Errorf("approval with stale fingerprint: %v", err)
 			}
 		})
@@ -175,7 +176,7 @@ func TestEditRefusesBadAmounts(t *testing.T) {
 	lead := f.user(time.Time{}, auth.SupportLead)
 	id := f.requested(refundSpec(10_000), lead)
 	for _, am := range []string{"0", "-1", "NaN", "1e30", "10.001", "abc"} {
-		if _, err := f.svc.EditPlan(ctx, lead, id, Edit{Amount: am}); !errors.Is(err, ErrValidation) {
+		if _, err := f.svc.EditPlan(ctx, lead, id, Edit{Amount: am}); !errors.Is(err, apperr.ErrValidation) {
 			t.Errorf("amount %q: %v, want validation", am, err)
 		}
 	}
@@ -220,7 +221,7 @@ func TestIllegalTransitionsChangeNothing(t *testing.T) {
 	_, checks["needs info rejected"] = f.svc.NeedsInfo(ctx, other, id, "x")
 	_, checks["edit rejected"] = f.svc.EditPlan(ctx, lead, id, Edit{Amount: "1"})
 	for name, err := range checks {
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, apperr.ErrConflict) {
 			t.Errorf("%s: %v, want conflict", name, err)
 		}
 	}
@@ -233,13 +234,13 @@ func TestIllegalTransitionsChangeNothing(t *testing.T) {
 	// Execute an unapproved case; re-open a done one.
 	id2 := f.newCase(refundSpec(100))
 	tx := f.db.Gorm.Begin()
-	if err := SetStatusTx(ctx, tx, id2, models.StatusExecuting, audit.Entry{Actor: "system"}); !errors.Is(err, ErrConflict) {
+	if err := MoveCaseTx(ctx, tx, id2, models.StatusExecuting, audit.Entry{Actor: "system"}); !errors.Is(err, apperr.ErrConflict) {
 		t.Errorf("execute new case: %v", err)
 	}
 	tx.Rollback()
 	must(t, f.db.Gorm.Exec(`UPDATE cases SET status = 'done' WHERE id = ?`, id2).Error)
 	tx = f.db.Gorm.Begin()
-	if err := SetStatusTx(ctx, tx, id2, models.StatusAwaitingApproval, audit.Entry{Actor: "system"}); !errors.Is(err, ErrConflict) {
+	if err := MoveCaseTx(ctx, tx, id2, models.StatusAwaitingApproval, audit.Entry{Actor: "system"}); !errors.Is(err, apperr.ErrConflict) {
 		t.Errorf("re-open done case: %v", err)
 	}
 	tx.Rollback()
@@ -251,14 +252,14 @@ func TestRejectNeedsReasonAndNote(t *testing.T) {
 	fin := f.user(time.Time{}, auth.FinanceApprover)
 	id := f.requested(refundSpec(50_000), lead)
 	for _, c := range [][2]string{{"", "note"}, {"because", "note"}, {"other", ""}, {"other", "   "}} {
-		if _, err := f.svc.Reject(ctx, fin, id, c[0], c[1]); !errors.Is(err, ErrValidation) {
+		if _, err := f.svc.Reject(ctx, fin, id, c[0], c[1]); !errors.Is(err, apperr.ErrValidation) {
 			t.Errorf("reject %q %q: %v, want validation", c[0], c[1], err)
 		}
 	}
 	if f.status(id) != "awaiting_approval" {
 		t.Fatal("refused rejection changed the case")
 	}
-	if _, err := f.svc.NeedsInfo(ctx, fin, id, ""); !errors.Is(err, ErrValidation) {
+	if _, err := f.svc.NeedsInfo(ctx, fin, id, ""); !errors.Is(err, apperr.ErrValidation) {
 		t.Errorf("needs info without what: %v", err)
 	}
 	_, err := f.svc.NeedsInfo(ctx, fin, id, "the charge id")
@@ -267,7 +268,7 @@ func TestRejectNeedsReasonAndNote(t *testing.T) {
 		t.Fatal("needs info")
 	}
 	// Info added: back to awaiting approval, with a note required.
-	if _, err := f.svc.RequestApproval(ctx, lead, id, ""); !errors.Is(err, ErrValidation) {
+	if _, err := f.svc.RequestApproval(ctx, lead, id, ""); !errors.Is(err, apperr.ErrValidation) {
 		t.Errorf("re-request without note: %v", err)
 	}
 	_, err = f.svc.RequestApproval(ctx, lead, id, "charge id confirmed on call-back")
@@ -285,10 +286,10 @@ func TestUnverifiedRecipientBlocksApproval(t *testing.T) {
 		dest: "ch_3PxAbCdEf", currency: "USD", verified: true, fields: `{"receipt_number":"R-1182"}`}
 	id := f.requested(spec, lead)
 	_, err := f.svc.Approve(ctx, fin, id, f.fp(id))
-	if !errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), "Waiting for verification") || !strings.Contains(err.Error(), "n•••@example.org") {
+	if !errors.Is(err, apperr.ErrValidation) || !strings.Contains(err.Error(), "Waiting for verification") || !strings.Contains(err.Error(), "n•••@example.org") {
 		t.Fatalf("unverified recipient: %v", err)
 	}
-	if err := f.svc.VerifyRecipient(ctx, fin, id, "new.address@example.org", "call_back", "x"); !errors.Is(err, ErrForbidden) {
+	if err := f.svc.VerifyRecipient(ctx, fin, id, "new.address@example.org", "call_back", "x"); !errors.Is(err, apperr.ErrForbidden) {
 		t.Errorf("finance approver verifying: %v", err)
 	}
 	must(t, f.svc.VerifyRecipient(ctx, lead, id, "New.Address@example.org", "call_back", "called the number on file"))

@@ -4,28 +4,45 @@
 //
 // # Lifecycle
 //
+// This package is the one owner of cases.status and actions.status: every move goes
+// through [MoveCaseTx], [MoveActionTx] or [MoveCaseActionsTx] (or the decisions
+// here), which lock the row, check the table and write the audit entry. Ingest
+// inserting a new case (status new) is the one other writer. A test in
+// internal/archtest fails on any other UPDATE of either status column.
+//
 // A case moves through a small explicit state machine ([Allowed] is the whole table):
 //
-//	new ──────────────► triaged ───────────────► awaiting_approval
-//	 │                    ▲  │                     │   │   │
-//	 └──────────────────────────────────────────►  │   │   │
-//	                      │  ▼                     │   │   ▼
-//	                    needs_info ◄───────────────┘   │  rejected (final)
-//	                      │   (info added: back to     │
-//	                      │    awaiting_approval)      ▼
-//	                      └──────────────────────► approved ──► executing ──► done (final)
-//	                                                               │  ▲
-//	                                                               ▼  │ (retry)
-//	                                                         needs_attention ──► done
+//	new ◄──────────────► triaged ──────────────► awaiting_approval
+//	 │  (claim check:      ▲  │                     │   │   │
+//	 │   back to review)   │  ▼                     │   │   ▼
+//	 ├─────────────────► needs_info ◄───────────────┘   │  rejected (final)
+//	 │  (claim check:      │   (info added: back to     │
+//	 │   already refunded) │    awaiting_approval)      ▼
+//	 └─────────────────────┴─────────────────────► approved ──► executing ──► done (final)
+//	   (new → awaiting_approval directly)                          │  ▲
+//	                                                               ▼  │ (retry, no other
+//	                                                  needs_attention    action waiting)
+//	                                                         │
+//	                                                         └──► done
 //
-// Any other move is illegal: the call answers [ErrConflict] and changes nothing.
+// An action moves through its own table ([ActionAllowed]):
+//
+//	planned ──► queued ──► running ──► done (final, except:)
+//	                        ↺ (rerun after a worker crash)
+//	   │          │  ▲        │  │        └──► needs_attention  (Stripe reports the refund failed)
+//	   ▼          │  └────────┘  │                 (temporary failure, retried)
+//	cancelled     ├──────────────┴──► needs_attention | failed ──► queued (retry) | done
+//	(final)       (plan changed, permanent error, attempts used up)
+//
+// Any other move is illegal: the call answers an [IllegalMove] (matching
+// [ErrIllegalMove] and [apperr.ErrConflict]) and changes nothing.
 //
 // # Invariants
 //
 //   - A case leaves awaiting_approval exactly once per request. Every decision locks
 //     the case row (SELECT ... FOR UPDATE) and re-reads its status under the lock, so
 //     two approvers deciding at the same moment produce one transition; the other gets
-//     ErrConflict "already decided by ...".
+//     apperr.ErrConflict "already decided by ...".
 //   - Before anyone approves, the exact connector actions are stored in actions
 //     (status planned). Their idempotency key is "<call id>:<connector>.<operation>:
 //     <action id>", fixed in the INSERT, before any attempt.

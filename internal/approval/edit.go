@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/money"
@@ -40,7 +41,7 @@ func (e Edit) apply(c *caseData) (editedCase, map[string]any, error) {
 	changes := map[string]any{}
 	if cur := strings.ToUpper(strings.TrimSpace(e.Currency)); cur != "" && cur != n.currency {
 		if _, ok := money.Exponent(cur); !ok {
-			return n, nil, invalidf("%q is not a currency we know (ISO 4217, like USD).", cur)
+			return n, nil, apperr.Invalidf("%q is not a currency we know (ISO 4217, like USD).", cur)
 		}
 		changes["currency"] = map[string]any{"before": n.currency, "after": cur}
 		n.currency = cur
@@ -48,10 +49,10 @@ func (e Edit) apply(c *caseData) (editedCase, map[string]any, error) {
 	if am := strings.TrimSpace(e.Amount); am != "" {
 		a, err := money.ParseMajor(am, n.currency)
 		if err != nil {
-			return n, nil, invalidf("Amount: %v.", strings.TrimPrefix(err.Error(), "money: "))
+			return n, nil, apperr.Invalidf("Amount: %v.", strings.TrimPrefix(err.Error(), "money: "))
 		}
 		if a.Minor <= 0 {
-			return n, nil, invalidf("The amount must be above zero.")
+			return n, nil, apperr.Invalidf("The amount must be above zero.")
 		}
 		if n.amount == nil || *n.amount != a.Minor || changes["currency"] != nil {
 			changes["amount_minor"] = map[string]any{"before": n.amount, "after": a.Minor}
@@ -60,7 +61,7 @@ func (e Edit) apply(c *caseData) (editedCase, map[string]any, error) {
 	}
 	if d := strings.TrimSpace(e.Destination); d != "" && d != n.destRef {
 		if !destPattern.MatchString(d) {
-			return n, nil, invalidf("The destination is a billing-system id such as ch_..., pi_..., in_... or cus_....")
+			return n, nil, apperr.Invalidf("The destination is a billing-system id such as ch_..., pi_..., in_... or cus_....")
 		}
 		changes["destination"] = map[string]any{"before": n.destRef, "after": d}
 		n.destRef, n.destType = d, destType(d, n.destType)
@@ -69,7 +70,7 @@ func (e Edit) apply(c *caseData) (editedCase, map[string]any, error) {
 		if r == "-" {
 			r = ""
 		} else if !validEmail(r) {
-			return n, nil, invalidf("The recipient must be one email address.")
+			return n, nil, apperr.Invalidf("The recipient must be one email address.")
 		}
 		changes["recipient"] = map[string]any{"before": MaskEmail(n.recipient), "after": MaskEmail(r)}
 		n.recipient = r
@@ -90,8 +91,8 @@ func destType(ref, old string) string {
 // decided, re-plans it, and voids every approval of the previous plan: the case is
 // awaiting approval again with no approvals.
 func (s *Service) EditPlan(ctx context.Context, p *auth.Principal, caseID int64, e Edit) (Result, error) {
-	if !p.HasAny(auth.SupportLead, auth.FinanceApprover) {
-		return Result{}, forbiddenf("Only support leads and finance approvers edit a plan.")
+	if !p.HasAny(auth.Triagers...) {
+		return Result{}, apperr.Forbiddenf("Only support leads and finance approvers edit a plan.")
 	}
 	var res Result
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -100,14 +101,14 @@ func (s *Service) EditPlan(ctx context.Context, p *auth.Principal, caseID int64,
 			return err
 		}
 		if !editable(c.Status) {
-			return conflictf("Case %d is %s: its plan can no longer change.", caseID, c.Status)
+			return apperr.Conflictf("Case %d is %s: its plan can no longer change.", caseID, c.Status)
 		}
 		n, changes, err := e.apply(c)
 		if err != nil {
 			return err
 		}
 		if len(changes) == 0 {
-			return invalidf("Nothing changed.")
+			return apperr.Invalidf("Nothing changed.")
 		}
 		err = tx.Exec(`UPDATE cases SET amount_minor = ?, currency = ?, destination_type = ?, destination_ref = ?,
 			recipient_email = ?, updated_at = now() WHERE id = ?`, n.amount, n.currency, n.destType, n.destRef, n.recipient, caseID).Error
@@ -153,13 +154,13 @@ func (s *Service) VerifyRecipient(ctx context.Context, p *auth.Principal, caseID
 	email, note = normEmail(email), strings.TrimSpace(note)
 	switch {
 	case !p.Has(auth.SupportLead):
-		return forbiddenf("Only support leads verify recipients.")
+		return apperr.Forbiddenf("Only support leads verify recipients.")
 	case !validEmail(email):
-		return invalidf("Enter one email address to verify.")
+		return apperr.Invalidf("Enter one email address to verify.")
 	case !slices.Contains(Methods, method):
-		return invalidf("Say how the address was verified: call_back or email_confirmation.")
+		return apperr.Invalidf("Say how the address was verified: call_back or email_confirmation.")
 	case note == "":
-		return invalidf("Add a note: who confirmed the address, and when.")
+		return apperr.Invalidf("Add a note: who confirmed the address, and when.")
 	}
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		c, err := loadCase(ctx, tx, caseID, true)
@@ -168,7 +169,7 @@ func (s *Service) VerifyRecipient(ctx context.Context, p *auth.Principal, caseID
 		}
 		key := c.customerKey()
 		if key == "" {
-			return invalidf("Case %d has no known customer (no billing id or phone number) to verify an address for.", caseID)
+			return apperr.Invalidf("Case %d has no known customer (no billing id or phone number) to verify an address for.", caseID)
 		}
 		q := tx.Exec(`INSERT INTO verified_recipients (customer_key, email, method, note, verified_by)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_key, email) DO NOTHING`, key, email, method, note, p.UserID)
@@ -176,7 +177,7 @@ func (s *Service) VerifyRecipient(ctx context.Context, p *auth.Principal, caseID
 			return fmt.Errorf("approval: verify recipient: %w", q.Error)
 		}
 		if q.RowsAffected == 0 {
-			return conflictf("%s is already verified for this customer.", MaskEmail(email))
+			return apperr.Conflictf("%s is already verified for this customer.", MaskEmail(email))
 		}
 		if editable(c.Status) && c.Status != models.StatusNew && c.Status != models.StatusTriaged {
 			if _, err := replan(ctx, tx, c); err != nil {

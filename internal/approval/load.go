@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/models"
 )
 
@@ -55,7 +56,7 @@ func loadCase(ctx context.Context, tx *gorm.DB, id int64, lock bool) (*caseData,
 		return nil, fmt.Errorf("approval: load case %d: %w", id, err)
 	}
 	if len(rows) == 0 {
-		return nil, notFoundf("Case %d does not exist.", id)
+		return nil, apperr.NotFoundf("Case %d does not exist.", id)
 	}
 	return &rows[0], nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/models"
 )
@@ -100,7 +101,7 @@ func (s *Service) overviewPlan(ctx context.Context, db *gorm.DB, c *caseData, ps
 	if len(ps.acts) == 0 && editable(c.Status) {
 		o.Preview = true
 		ps.acts, err = buildPlan(planInput{c: c, facts: ps.facts, recipient: o.Recipient})
-		var ue *userError
+		var ue *apperr.Error
 		if errors.As(err, &ue) {
 			o.PlanError, err = ue.Error(), nil
 		}
@@ -165,7 +166,7 @@ func (s *Service) overviewRights(db *gorm.DB, p *auth.Principal, c *caseData, o 
 	if p == nil {
 		return nil
 	}
-	triage := p.HasAny(auth.SupportLead, auth.FinanceApprover)
+	triage := p.HasAny(auth.Triagers...)
 	o.CanEdit = triage && editable(c.Status)
 	o.CanRequest = triage && slices.Contains([]models.CaseStatus{models.StatusNew, models.StatusTriaged, models.StatusNeedsInfo}, c.Status) && o.PlanError == ""
 	o.CanVerify = p.Has(auth.SupportLead) && c.customerKey() != ""
@@ -191,7 +192,7 @@ func (s *Service) overviewRights(db *gorm.DB, p *auth.Principal, c *caseData, o 
 		o.WhyNotApprove = "Waiting for verification: the recipient is not verified for this customer."
 	default:
 		if err := soleVerifier(db, c, p, o.Actions, max(o.Requirement.Approvals, 1)); err != nil {
-			if !errors.Is(err, ErrForbidden) {
+			if !errors.Is(err, apperr.ErrForbidden) {
 				return err
 			}
 			o.WhyNotApprove = "You verified this case's recipient, so another finance approver must approve it."

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/money"
 )
 
@@ -52,7 +53,7 @@ func buildPlan(in planInput) ([]Action, error) {
 	case "payment_blocker":
 		acts = []Action{slackAlert(in, SlackAlerts, "VIP payment blocker"), zendesk(in, "urgent")}
 	default:
-		return nil, invalidf("A %s case has nothing to approve: reclassify it to a case kind first.", in.c.Kind)
+		return nil, apperr.Invalidf("A %s case has nothing to approve: reclassify it to a case kind first.", in.c.Kind)
 	}
 	for i := range acts {
 		acts[i].Position = i + 1
@@ -68,15 +69,15 @@ func amountText(minor int64, cur string) string {
 func refundAmount(in planInput) (int64, string, error) {
 	c := in.c
 	if c.AmountMinor == nil || c.Currency == "" {
-		return 0, "", invalidf("The case has no amount and currency to refund: set them first.")
+		return 0, "", apperr.Invalidf("The case has no amount and currency to refund: set them first.")
 	}
 	a, cur := *c.AmountMinor, strings.ToUpper(c.Currency)
 	if a <= 0 || a > money.MaxMinor {
-		return 0, "", invalidf("A refund amount must be above zero and at most %s.", amountText(money.MaxMinor, cur))
+		return 0, "", apperr.Invalidf("A refund amount must be above zero and at most %s.", amountText(money.MaxMinor, cur))
 	}
 	if f := factOf(in.facts, "charge", "payment_intent"); f != nil && f.AmountMinor != nil && strings.EqualFold(f.Currency, cur) {
 		if left := *f.AmountMinor - f.AmountRefunded; a > left {
-			return 0, "", invalidf("%s is more than the %s left to refund on %s.", amountText(a, cur), amountText(left, cur), f.ExternalID)
+			return 0, "", apperr.Invalidf("%s is more than the %s left to refund on %s.", amountText(a, cur), amountText(left, cur), f.ExternalID)
 		}
 	}
 	return a, cur, nil
@@ -98,7 +99,7 @@ func refundTarget(in planInput) (param, ref string, err error) {
 	if f := factOf(in.facts, "payment_intent"); f != nil {
 		return "payment_intent", f.ExternalID, nil
 	}
-	return "", "", invalidf("No charge or payment intent to refund: set the destination to a ch_ or pi_ id.")
+	return "", "", apperr.Invalidf("No charge or payment intent to refund: set the destination to a ch_ or pi_ id.")
 }
 
 func stripeRefund(in planInput, reason string) (Action, error) {
@@ -161,10 +162,10 @@ func planDispute(in planInput) ([]Action, error) {
 func planDocument(in planInput) ([]Action, error) {
 	docType, docRef := documentOf(in.c)
 	if docRef == "" {
-		return nil, invalidf("Which document? The call named no invoice or receipt number: set the destination.")
+		return nil, apperr.Invalidf("Which document? The call named no invoice or receipt number: set the destination.")
 	}
 	if in.recipient.To == "" {
-		return nil, invalidf("The call gave no address to send the %s to, and there is no billing email on file: set the recipient.", docType)
+		return nil, apperr.Invalidf("The call gave no address to send the %s to, and there is no billing email on file: set the recipient.", docType)
 	}
 	return []Action{
 		{Connector: "email", Operation: "send_document",
@@ -196,7 +197,7 @@ func planBillingCorrection(in planInput) ([]Action, error) {
 		cust = in.c.DestRef
 	}
 	if cust == "" {
-		return nil, invalidf("No billing-system customer to correct: set the destination to the customer id (cus_...).")
+		return nil, apperr.Invalidf("No billing-system customer to correct: set the destination to the customer id (cus_...).")
 	}
 	id := strconv.FormatInt(in.c.ID, 10)
 	return []Action{

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/triage"
@@ -83,10 +84,10 @@ func ParseRules(b []byte) (Rules, error) {
 	dec.DisallowUnknownFields()
 	var r Rules
 	if err := dec.Decode(&r); err != nil {
-		return Rules{}, invalidf("The policy is not valid JSON for the rules format: %v.", err)
+		return Rules{}, apperr.Invalidf("The policy is not valid JSON for the rules format: %v.", err)
 	}
 	if dec.More() {
-		return Rules{}, invalidf("The policy has content after the rules object.")
+		return Rules{}, apperr.Invalidf("The policy has content after the rules object.")
 	}
 	if err := r.Validate(); err != nil {
 		return Rules{}, err
@@ -137,7 +138,7 @@ func (r Rules) Validate() error {
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
-		return invalidf("The policy is not valid: %s.", strings.Join(problems, "; "))
+		return apperr.Invalidf("The policy is not valid: %s.", strings.Join(problems, "; "))
 	}
 	return nil
 }
@@ -258,7 +259,7 @@ func loadPolicy(ctx context.Context, db *gorm.DB, id int64) (Version, error) {
 	}
 	err := q.Order("id DESC").Limit(1).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Version{}, notFoundf("Policy version %d does not exist.", id)
+		return Version{}, apperr.NotFoundf("Policy version %d does not exist.", id)
 	}
 	if err != nil {
 		return Version{}, fmt.Errorf("approval: load policy %d: %w", id, err)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/triage"
 )
@@ -74,7 +75,7 @@ func BuildRules(in RulesInput) (Rules, error) {
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return Rules{}, invalidf("The policy is not valid: %s.", strings.Join(problems, "; "))
+		return Rules{}, apperr.Invalidf("The policy is not valid: %s.", strings.Join(problems, "; "))
 	}
 	return r, r.Validate()
 }

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 )
@@ -90,11 +91,11 @@ func (s *Service) Reveal(ctx context.Context, p *auth.Principal, caseID int64, r
 	reason = strings.TrimSpace(reason)
 	switch {
 	case !p.HasAny(s.revealRoles()...):
-		return nil, forbiddenf("Revealing restricted values needs one of the roles %s.", strings.Join(s.revealRoles(), ", "))
+		return nil, apperr.Forbiddenf("Revealing restricted values needs one of the roles %s.", strings.Join(s.revealRoles(), ", "))
 	case len(reason) < 10:
-		return nil, invalidf("State why you need to see these values (at least 10 characters).")
+		return nil, apperr.Invalidf("State why you need to see these values (at least 10 characters).")
 	case len(reason) > 1000:
-		return nil, invalidf("Keep the reason under 1000 characters.")
+		return nil, apperr.Invalidf("Keep the reason under 1000 characters.")
 	}
 	var out []RestrictedValue
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -108,7 +109,7 @@ func (s *Service) Reveal(ctx context.Context, p *auth.Principal, caseID int64, r
 		}
 		out = slices.DeleteFunc(vals, func(v RestrictedValue) bool { return ref != "all" && v.Ref != ref })
 		if len(out) == 0 {
-			return notFoundf("Case %d has no restricted value %q.", caseID, ref)
+			return apperr.NotFoundf("Case %d has no restricted value %q.", caseID, ref)
 		}
 		which := make([]any, 0, len(out))
 		for _, v := range out {

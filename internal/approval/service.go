@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/reqlog"
@@ -37,7 +38,7 @@ type Result struct {
 var RejectReasons = []string{"duplicate", "not_eligible", "fraud_suspected", "customer_withdrew", "insufficient_evidence", "other"}
 
 // DefaultRevealRoles may reveal restricted values unless RevealRoles says otherwise.
-var DefaultRevealRoles = []string{auth.Admin, auth.FinanceApprover}
+var DefaultRevealRoles = auth.Revealers
 
 func (s *Service) revealRoles() []string {
 	if len(s.RevealRoles) > 0 {
@@ -112,13 +113,13 @@ func alreadyDecided(tx *gorm.DB, c *caseData) error {
 	}
 	switch {
 	case c.Status == models.StatusNew || c.Status == models.StatusTriaged:
-		return conflictf("Case %d is %s: approval has not been requested yet.", c.ID, c.Status)
+		return apperr.Conflictf("Case %d is %s: approval has not been requested yet.", c.ID, c.Status)
 	case len(last) == 0:
-		return conflictf("Case %d is %s and cannot take this decision.", c.ID, c.Status)
+		return apperr.Conflictf("Case %d is %s and cannot take this decision.", c.ID, c.Status)
 	}
 	verb := map[string]string{"approved": "approved", "auto_approved": "approved", "rejected": "rejected",
 		"needs_info": "sent back for information"}[last[0].Decision]
-	return conflictf("Case %d was already %s by %s at %s (now %s).", c.ID, verb, last[0].Label,
+	return apperr.Conflictf("Case %d was already %s by %s at %s (now %s).", c.ID, verb, last[0].Label,
 		last[0].At.UTC().Format("2006-01-02 15:04 UTC"), c.Status)
 }
 

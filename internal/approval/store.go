@@ -10,6 +10,9 @@ import (
 	"slices"
 
 	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/apperr"
+	"github.com/countersign/countersign/models"
 )
 
 // fpItem is what the fingerprint covers of one action.
@@ -134,10 +137,10 @@ func storePlan(ctx context.Context, tx *gorm.DB, c *caseData, acts []Action) (st
 		return oldFP, false, nil
 	}
 	if slices.ContainsFunc(old, func(a Action) bool { return a.Status != "planned" }) {
-		return "", false, conflictf("Case %d already has actions queued or running; its plan can no longer change.", c.ID)
+		return "", false, apperr.Conflictf("Case %d already has actions queued or running; its plan can no longer change.", c.ID)
 	}
-	if err := tx.Exec(`UPDATE actions SET status = 'cancelled', updated_at = now() WHERE case_id = ? AND status = 'planned'`, c.ID).Error; err != nil {
-		return "", false, fmt.Errorf("approval: cancel old plan of case %d: %w", c.ID, err)
+	if _, err := MoveCaseActionsTx(ctx, tx, c.ID, models.ActionPlanned, models.ActionCancelled); err != nil {
+		return "", false, err
 	}
 	for _, a := range acts {
 		if err := insertAction(tx, c, a); err != nil {

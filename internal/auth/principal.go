@@ -6,6 +6,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,8 +18,27 @@ const (
 	Auditor         = "auditor"
 )
 
-// AllRoles in display order.
+// AllRoles in display order: everyone with console access (the "staff" routes).
 var AllRoles = []string{SupportLead, FinanceApprover, Admin, Auditor}
+
+// Role sets, named once and used by the route table, the domain checks and SQL
+// (see [SQLList]). Change who may do something here.
+var (
+	// Triagers change cases without moving money: triage, edit, assign, request
+	// approval. Assignees are drawn from them.
+	Triagers = []string{SupportLead, FinanceApprover}
+	// Revealers may reveal restricted values by default (approval.Service.RevealRoles
+	// may narrow it).
+	Revealers = []string{Admin, FinanceApprover}
+	// Retriers may re-queue an action that needs a person.
+	Retriers = []string{FinanceApprover, Admin}
+	// AuditReaders read and export the audit trail.
+	AuditReaders = []string{Auditor, Admin}
+)
+
+// SQLList is roles as one comma-separated argument for
+// "roles && string_to_array(?, ',')" in SQL.
+func SQLList(roles []string) string { return strings.Join(roles, ",") }
 
 // Principal is the signed-in user of one request, loaded from the server-side session.
 type Principal struct {

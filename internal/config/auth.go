@@ -4,13 +4,12 @@ import (
 	"encoding/base64"
 	"strings"
 	"time"
+
+	"github.com/countersign/countersign/internal/auth"
 )
 
-// Roles known to the console. A claim value may map to any of them.
-var Roles = []string{"support_lead", "finance_approver", "admin", "auditor"}
-
 func validRole(r string) bool {
-	for _, k := range Roles {
+	for _, k := range auth.AllRoles {
 		if k == r {
 			return true
 		}
@@ -74,7 +73,7 @@ func (l *loader) roleMap(s string) map[string][]string {
 		for _, r := range strings.Split(v, "+") {
 			r = strings.TrimSpace(r)
 			if !validRole(r) {
-				l.fail("COUNTERSIGN_ROLE_MAP", "entry %q names unknown role %q (known: %s)", entry, r, strings.Join(Roles, ", "))
+				l.fail("COUNTERSIGN_ROLE_MAP", "entry %q names unknown role %q (known: %s)", entry, r, strings.Join(auth.AllRoles, ", "))
 				continue
 			}
 			m[strings.TrimSpace(k)] = append(m[strings.TrimSpace(k)], r)

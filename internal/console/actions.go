@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/reqlog"
@@ -60,16 +61,16 @@ func (a *Action) validate(ctx context.Context, db *gorm.DB) error {
 		return checkAssignee(ctx, db, a.AssigneeID)
 	case ActReclassify:
 		if !triage.Kind(a.Kind).Valid() {
-			return invalidf("Choose the kind to move the case to.")
+			return apperr.Invalidf("Choose the kind to move the case to.")
 		}
 	case ActTag, ActUntag:
 		a.Tag = strings.ToLower(strings.TrimSpace(a.Tag))
 		if !tagPattern.MatchString(a.Tag) {
-			return invalidf("A tag is 1 to 32 lower-case letters, digits, spaces, - or _, starting with a letter or digit.")
+			return apperr.Invalidf("A tag is 1 to 32 lower-case letters, digits, spaces, - or _, starting with a letter or digit.")
 		}
 	case ActUnassign, ActReview:
 	default:
-		return invalidf("Unknown action %q.", a.Name)
+		return apperr.Invalidf("Unknown action %q.", a.Name)
 	}
 	return nil
 }
@@ -78,12 +79,12 @@ func (a *Action) validate(ctx context.Context, db *gorm.DB) error {
 func checkAssignee(ctx context.Context, db *gorm.DB, id int64) error {
 	var ok bool
 	err := db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND NOT disabled
-		AND roles && ARRAY['support_lead', 'finance_approver'])`, id).Scan(&ok).Error
+		AND roles && string_to_array(?, ','))`, id, auth.SQLList(auth.Triagers)).Scan(&ok).Error
 	if err != nil {
 		return fmt.Errorf("console: check assignee: %w", err)
 	}
 	if !ok {
-		return invalidf("That person cannot be assigned cases (unknown, disabled, or without a support or finance role).")
+		return apperr.Invalidf("That person cannot be assigned cases (unknown, disabled, or without a support or finance role).")
 	}
 	return nil
 }
@@ -252,7 +253,7 @@ func apply(tx *gorm.DB, id int64, a Action) error {
 	}
 	if err := q.Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return conflictf("Case %d: the call already has a %s case.", id, a.Kind)
+			return apperr.Conflictf("Case %d: the call already has a %s case.", id, a.Kind)
 		}
 		return fmt.Errorf("console: %s case %d: %w", a.Name, id, err)
 	}
@@ -260,7 +261,7 @@ func apply(tx *gorm.DB, id int64, a Action) error {
 }
 
 // ChangeOne applies a to one case; unlike Change, a case that does not exist is
-// ErrNotFound and a reclassification onto a kind the call already has is ErrConflict.
+// apperr.ErrNotFound and a reclassification onto a kind the call already has is apperr.ErrConflict.
 func ChangeOne(ctx context.Context, db *gorm.DB, p *auth.Principal, id int64, a Action) (bool, error) {
 	res, err := Change(ctx, db, p, []int64{id}, a)
 	if err != nil {
@@ -269,9 +270,9 @@ func ChangeOne(ctx context.Context, db *gorm.DB, p *auth.Principal, id int64, a 
 	why, skipped := res.Skipped[id]
 	switch {
 	case why == "not found":
-		return false, notFoundf("Case %d does not exist.", id)
+		return false, apperr.NotFoundf("Case %d does not exist.", id)
 	case skipped && a.Name == ActReclassify && strings.HasPrefix(why, "the call already has"):
-		return false, conflictf("Case %d was not moved: %s. Open that case instead, or close one of them.", id, why)
+		return false, apperr.Conflictf("Case %d was not moved: %s. Open that case instead, or close one of them.", id, why)
 	}
 	return !skipped, nil
 }

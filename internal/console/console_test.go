@@ -14,6 +14,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/console"
@@ -197,7 +198,7 @@ func TestBulkChangesAreAudited(t *testing.T) {
 	if err != nil || !slices.Equal(res.Changed, []int64{c}) || !strings.Contains(res.Skipped[a], "already has a dispute case") {
 		t.Fatalf("reclassify: %+v %v", res, err)
 	}
-	if _, err := console.ChangeOne(ctx, db, p, a, console.Action{Name: console.ActReclassify, Kind: "dispute"}); !errors.Is(err, console.ErrConflict) {
+	if _, err := console.ChangeOne(ctx, db, p, a, console.Action{Name: console.ActReclassify, Kind: "dispute"}); !errors.Is(err, apperr.ErrConflict) {
 		t.Fatalf("single reclassify onto a taken kind: %v", err)
 	}
 	if _, err := console.Change(ctx, db, p, []int64{a, c}, console.Action{Name: console.ActTag, Tag: "Chargeback"}); err != nil {
@@ -212,7 +213,7 @@ func TestBulkChangesAreAudited(t *testing.T) {
 	if got := auditActions(t, db, a); !slices.Equal(got, []string{"case.tagged", "case.assigned"}) {
 		t.Fatalf("audit of case %d: %v", a, got)
 	}
-	if _, err := console.Change(ctx, db, p, []int64{a}, console.Action{Name: console.ActAssign, AssigneeID: 424242}); !errors.Is(err, console.ErrValidation) {
+	if _, err := console.Change(ctx, db, p, []int64{a}, console.Action{Name: console.ActAssign, AssigneeID: 424242}); !errors.Is(err, apperr.ErrValidation) {
 		t.Fatalf("assign to unknown user: %v", err)
 	}
 }
@@ -303,7 +304,7 @@ func TestDetail(t *testing.T) {
 	if d.Recording != nil || !d.RecordingRestricted {
 		t.Fatal("support lead must not get the recording link")
 	}
-	if _, err := console.LoadDetail(ctx, db, p, 987654); !errors.Is(err, console.ErrNotFound) {
+	if _, err := console.LoadDetail(ctx, db, p, 987654); !errors.Is(err, apperr.ErrNotFound) {
 		t.Fatalf("unknown case: %v", err)
 	}
 }
@@ -340,12 +341,12 @@ func TestSavedViews(t *testing.T) {
 		t.Fatalf("save: %+v %v", v, err)
 	}
 	for _, bad := range []string{"https://evil.example/queues/refund", "//evil.example/queues/x", "javascript:alert(1)", "/queues/nope"} {
-		if _, err := console.SaveView(ctx, db, p.UserID, "x", bad); !errors.Is(err, console.ErrValidation) {
+		if _, err := console.SaveView(ctx, db, p.UserID, "x", bad); !errors.Is(err, apperr.ErrValidation) {
 			t.Errorf("%q accepted: %v", bad, err)
 		}
 	}
 	other := ct.User(t, db, "O", "o@example.com", auth.SupportLead)
-	if err := console.DeleteView(ctx, db, other.UserID, v.ID); !errors.Is(err, console.ErrNotFound) {
+	if err := console.DeleteView(ctx, db, other.UserID, v.ID); !errors.Is(err, apperr.ErrNotFound) {
 		t.Fatalf("deleting another user's view: %v", err)
 	}
 	if err := console.DeleteView(ctx, db, p.UserID, v.ID); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/money"
 )
@@ -161,7 +162,7 @@ func CanHearRecording(p *auth.Principal) bool {
 func ParseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, notFoundf("No case %q: case ids are numbers.", clip(s))
+		return 0, apperr.NotFoundf("No case %q: case ids are numbers.", clip(s))
 	}
 	return id, nil
 }
@@ -225,7 +226,7 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		return fmt.Errorf("console: load case %d: %w", id, err)
 	}
 	if row.CaseInfo.ID == 0 {
-		return notFoundf("Case %d does not exist.", id)
+		return apperr.NotFoundf("Case %d does not exist.", id)
 	}
 	d.Case, d.Call = row.CaseInfo, row.CallInfo
 	if row.CallRemoved {
@@ -343,8 +344,8 @@ func loadAssignees(db *gorm.DB, d *Detail) error {
 // finance approvers), by name.
 func Assignees(db *gorm.DB, out *[]User) error {
 	err := db.Raw(`SELECT id, coalesce(nullif(name, ''), email) AS label FROM users
-		WHERE NOT disabled AND roles && ARRAY['support_lead', 'finance_approver']
-		ORDER BY lower(coalesce(nullif(name, ''), email)), id LIMIT 500`).Scan(out).Error
+		WHERE NOT disabled AND roles && string_to_array(?, ',')
+		ORDER BY lower(coalesce(nullif(name, ''), email)), id LIMIT 500`, auth.SQLList(auth.Triagers)).Scan(out).Error
 	if err != nil {
 		return fmt.Errorf("console: assignees: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/redact"
@@ -25,12 +26,12 @@ const MaxNoteLength = 4000
 // bank or tax data; its message says what was found and how to write the note instead.
 var ErrSensitiveNote = errors.New("console: note contains card, bank or tax data")
 
-// refusal is a sensitive-note refusal; it matches ErrSensitiveNote and ErrValidation.
+// refusal is a sensitive-note refusal; it matches ErrSensitiveNote and apperr.ErrValidation.
 type refusal struct{ msg string }
 
 func (e *refusal) Error() string { return e.msg }
 func (e *refusal) Is(target error) bool {
-	return target == ErrSensitiveNote || target == ErrValidation
+	return target == ErrSensitiveNote || target == apperr.ErrValidation
 }
 
 // NoteGuidance is shown beside the note form and in every refusal.
@@ -44,13 +45,13 @@ var mentionPattern = regexp.MustCompile(`(^|[^\w.@])@([A-Za-z0-9][A-Za-z0-9._-]{
 func AddNote(ctx context.Context, db *gorm.DB, p *auth.Principal, caseID int64, body string) (int64, error) {
 	body = strings.TrimSpace(body)
 	if body == "" {
-		return 0, invalidf("The note is empty.")
+		return 0, apperr.Invalidf("The note is empty.")
 	}
 	if err := textsafe.Check(body); err != nil {
-		return 0, invalidf("The note was not saved: %s.", err.Error())
+		return 0, apperr.Invalidf("The note was not saved: %s.", err.Error())
 	}
 	if utf8.RuneCountInString(body) > MaxNoteLength {
-		return 0, invalidf("The note is longer than %d characters; shorten it.", MaxNoteLength)
+		return 0, apperr.Invalidf("The note is longer than %d characters; shorten it.", MaxNoteLength)
 	}
 	if found := redact.Detect(body); found.Total() > 0 {
 		return 0, &refusal{msg: "The note was not saved: it contains " + describeFindings(found) +
@@ -63,7 +64,7 @@ func AddNote(ctx context.Context, db *gorm.DB, p *auth.Principal, caseID int64, 
 			return fmt.Errorf("console: note: find case %d: %w", caseID, err)
 		}
 		if !exists {
-			return notFoundf("Case %d does not exist.", caseID)
+			return apperr.NotFoundf("Case %d does not exist.", caseID)
 		}
 		if err := tx.Raw("INSERT INTO notes (case_id, author_id, body) VALUES (?, ?, ?) RETURNING id",
 			caseID, p.UserID, body).Scan(&noteID).Error; err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/triage"
 )
 
@@ -247,7 +248,7 @@ func CountNewer(ctx context.Context, db *gorm.DB, sc Scope, f Filter, afterID in
 const BulkCap = 5000
 
 // MatchingIDs returns the ids of every case matching f in queue sc, in queue order.
-// It fails with ErrValidation when more than BulkCap cases match.
+// It fails with apperr.ErrValidation when more than BulkCap cases match.
 func MatchingIDs(ctx context.Context, db *gorm.DB, sc Scope, f Filter) ([]int64, error) {
 	f.After = nil
 	var ids []int64
@@ -255,7 +256,7 @@ func MatchingIDs(ctx context.Context, db *gorm.DB, sc Scope, f Filter) ([]int64,
 		return nil, fmt.Errorf("console: matching ids: %w", err)
 	}
 	if len(ids) > BulkCap {
-		return nil, invalidf("This filter matches more than %d cases. Narrow it down (for example by status, urgency or date) and try again; nothing was changed.", BulkCap)
+		return nil, apperr.Invalidf("This filter matches more than %d cases. Narrow it down (for example by status, urgency or date) and try again; nothing was changed.", BulkCap)
 	}
 	return ids, nil
 }

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/apperr"
 )
 
 // SavedView is a named queue URL of one user.
@@ -36,7 +38,7 @@ func SavedViews(ctx context.Context, db *gorm.DB, userID int64) ([]SavedView, er
 func SaveView(ctx context.Context, db *gorm.DB, userID int64, name, query string) (SavedView, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 60 {
-		return SavedView{}, invalidf("Give the view a name of 1 to 60 characters.")
+		return SavedView{}, apperr.Invalidf("Give the view a name of 1 to 60 characters.")
 	}
 	clean, err := cleanQueueURL(query)
 	if err != nil {
@@ -48,7 +50,7 @@ func SaveView(ctx context.Context, db *gorm.DB, userID int64, name, query string
 		return SavedView{}, fmt.Errorf("console: count saved views: %w", err)
 	}
 	if n >= maxSavedViews {
-		return SavedView{}, invalidf("You have %d saved views, the most the sidebar shows; delete some you no longer use.", maxSavedViews)
+		return SavedView{}, apperr.Invalidf("You have %d saved views, the most the sidebar shows; delete some you no longer use.", maxSavedViews)
 	}
 	v := SavedView{Name: name, Query: clean}
 	err = db.WithContext(ctx).Raw(`INSERT INTO saved_views (user_id, name, query) VALUES (?, ?, ?)
@@ -68,7 +70,7 @@ func cleanQueueURL(s string) (string, error) {
 	}
 	queue, ok := strings.CutPrefix(u.Path, "/queues/")
 	if u.Scheme != "" || u.Host != "" || !ok || !ValidQueue(queue) {
-		return "", invalidf("A saved view must be a queue address such as /queues/refund?urgency=3.")
+		return "", apperr.Invalidf("A saved view must be a queue address such as /queues/refund?urgency=3.")
 	}
 	f, _ := ParseFilter(u.Query())
 	out := "/queues/" + queue
@@ -85,7 +87,7 @@ func DeleteView(ctx context.Context, db *gorm.DB, userID, id int64) error {
 		return fmt.Errorf("console: delete view: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return notFoundf("That saved view does not exist (it may have been deleted already).")
+		return apperr.NotFoundf("That saved view does not exist (it may have been deleted already).")
 	}
 	return nil
 }

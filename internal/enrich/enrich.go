@@ -23,12 +23,14 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/dialnexaapi"
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/connector/tokenmetrics"
 	"github.com/countersign/countersign/internal/ingest"
+	"github.com/countersign/countersign/models"
 )
 
 // ReviewThreshold is the confidence below which a case goes to the review queue.
@@ -188,8 +190,8 @@ func firstOf(v ...string) string {
 // store writes facts, the claim check and any routing change with an audit entry.
 func (s *Service) store(ctx context.Context, c Claim, r Result) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var status string
-		if err := tx.Raw(`SELECT status FROM cases WHERE id = ? FOR UPDATE`, c.CaseID).Scan(&status).Error; err != nil {
+		status, err := approval.CaseStatusTx(ctx, tx, c.CaseID)
+		if err != nil {
 			return fmt.Errorf("enrich: lock case %d: %w", c.CaseID, err)
 		}
 		for _, f := range r.Facts {
@@ -198,7 +200,7 @@ func (s *Service) store(ctx context.Context, c Claim, r Result) error {
 			}
 		}
 		mm, _ := json.Marshal(nonNil(r.Mismatches))
-		err := tx.Exec(`INSERT INTO claim_checks (case_id, checked_at, confidence, verified, mismatches, note)
+		err = tx.Exec(`INSERT INTO claim_checks (case_id, checked_at, confidence, verified, mismatches, note)
 			VALUES (?, now(), ?, ?, ?::jsonb, ?) ON CONFLICT (case_id) DO UPDATE SET checked_at = now(),
 			confidence = EXCLUDED.confidence, verified = EXCLUDED.verified, mismatches = EXCLUDED.mismatches, note = EXCLUDED.note`,
 			c.CaseID, r.Confidence, r.Verified, string(mm), strings.Join(r.Notes, "; ")).Error
@@ -206,8 +208,8 @@ func (s *Service) store(ctx context.Context, c Claim, r Result) error {
 			return fmt.Errorf("enrich: claim check of case %d: %w", c.CaseID, err)
 		}
 		route := ""
-		if status == "new" || status == "triaged" {
-			if route, err = reroute(tx, c, r); err != nil {
+		if status == models.StatusNew || status == models.StatusTriaged {
+			if route, err = reroute(ctx, tx, c, status, r); err != nil {
 				return err
 			}
 		}
@@ -222,14 +224,17 @@ func (s *Service) store(ctx context.Context, c Claim, r Result) error {
 	})
 }
 
-// reroute moves the case to review (or needs_info) when the check says so.
-func reroute(tx *gorm.DB, c Claim, r Result) (string, error) {
-	var reason, status string
+// reroute moves the case to review (or needs_info) when the check says so: the
+// kind and reasons change here, the status through the lifecycle owner (new or
+// triaged -> needs_info, triaged -> new; a new case held for review stays new).
+func reroute(ctx context.Context, tx *gorm.DB, c Claim, from models.CaseStatus, r Result) (string, error) {
+	var reason string
+	var status models.CaseStatus
 	switch {
 	case r.AlreadyRefunded != "" && (c.Kind == "refund" || c.Kind == "dispute"):
-		reason, status = "claim check: charge "+r.AlreadyRefunded+" is already refunded", "needs_info"
+		reason, status = "claim check: charge "+r.AlreadyRefunded+" is already refunded", models.StatusNeedsInfo
 	case r.Confidence < ReviewThreshold && c.Kind != "review":
-		reason, status = fmt.Sprintf("claim check: low confidence %.2f", r.Confidence), "new"
+		reason, status = fmt.Sprintf("claim check: low confidence %.2f", r.Confidence), models.StatusNew
 		if len(r.Mismatches) > 0 {
 			reason += " (" + r.Mismatches[0].Field + " differs)"
 		}
@@ -245,13 +250,20 @@ func reroute(tx *gorm.DB, c Claim, r Result) (string, error) {
 	if taken || c.Kind == "review" {
 		kind = c.Kind // the call already has a review case: keep the kind, still hold the case
 	}
-	err := tx.Exec(`UPDATE cases SET kind = ?, status = ?, suspected_kind = CASE WHEN suspected_kind = '' AND kind <> 'review'
+	err := tx.Exec(`UPDATE cases SET kind = ?, suspected_kind = CASE WHEN suspected_kind = '' AND kind <> 'review'
 			THEN kind ELSE suspected_kind END, reasons = reasons || to_jsonb(?::text), confidence = ?, updated_at = now()
-		WHERE id = ?`, kind, status, reason, r.Confidence, c.CaseID).Error
+		WHERE id = ?`, kind, reason, r.Confidence, c.CaseID).Error
 	if err != nil {
 		return "", fmt.Errorf("enrich: reroute case %d: %w", c.CaseID, err)
 	}
-	return kind + "/" + status, nil
+	if status != from {
+		err := approval.MoveCaseTx(ctx, tx, c.CaseID, status, audit.Entry{Actor: "system:enrich", Outcome: "ok",
+			Summary: map[string]any{"reason": reason}})
+		if err != nil {
+			return "", fmt.Errorf("enrich: reroute case %d: %w", c.CaseID, err)
+		}
+	}
+	return kind + "/" + string(status), nil
 }
 
 func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {

@@ -2,7 +2,7 @@
 // no code of its own.
 //
 // Most run with every `go test ./...` (so `make test`): the hostile-input sweep
-// through the real router, and, with the binary built and run as `countersign serve`
+// through the real router (its one-query-key-at-a-time pass only under the tag), and, with the binary built and run as `countersign serve`
 // child processes, SIGTERM under load, two instances on one database, and connector
 // timeouts, 5xx and 429 storms under webhook and console load (connstorm_test.go).
 // The slow ones are behind the `faults` build tag: Postgres stopped mid-load, and a

@@ -11,8 +11,10 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/models"
 )
 
 // action is an action row as the worker sees it, with its effect bookkeeping.
@@ -105,7 +107,7 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 		if fp != job.Args.Fingerprint {
 			msg := "The planned actions changed after the approval; the case must be approved again. Nothing was sent."
 			out = river.JobCancel(errors.New("plan fingerprint mismatch"))
-			return s.attention(ctx, tx, &a, "needs_attention", msg)
+			return s.attention(ctx, tx, &a, models.ActionNeedsAttention, msg)
 		}
 		wait, err := s.waitForEarlier(tx, &a)
 		if err != nil {
@@ -115,7 +117,7 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 			out = river.JobSnooze(wait)
 			return errSkip
 		}
-		return s.markRunning(tx, &a)
+		return s.markRunning(ctx, tx, &a)
 	})
 	switch {
 	case errors.Is(err, errSkip):
@@ -134,7 +136,7 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 		if a.BlindStartedAt != nil {
 			msg := "An earlier attempt started sending and its outcome is unknown (" + a.Connector + " cannot be searched). " +
 				"Check whether it arrived; retry only if it did not."
-			return nil, s.attentionTx(ctx, &a, "needs_attention", msg)
+			return nil, s.attentionTx(ctx, &a, models.ActionNeedsAttention, msg)
 		}
 		if err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE action_effects SET blind_started_at = now() WHERE action_id = ?`, a.ID).Error; err != nil {
 			return nil, fmt.Errorf("jobs: mark send of action %d: %w", a.ID, err)
@@ -163,8 +165,8 @@ func (s *Service) waitForEarlier(tx *gorm.DB, a *action) (time.Duration, error) 
 	return wait, nil
 }
 
-func (s *Service) markRunning(tx *gorm.DB, a *action) error {
-	err := tx.Exec(`UPDATE actions SET status = 'running', attempts = attempts + 1, updated_at = now() WHERE id = ?`, a.ID).Error
+func (s *Service) markRunning(ctx context.Context, tx *gorm.DB, a *action) error {
+	err := approval.MoveActionTx(ctx, tx, a.ID, models.ActionRunning, approval.ActionFields{CountAttempt: true}, audit.Entry{})
 	if err != nil {
 		return fmt.Errorf("jobs: mark action %d running: %w", a.ID, err)
 	}
@@ -177,7 +179,12 @@ func (s *Service) markRunning(tx *gorm.DB, a *action) error {
 	if err != nil {
 		return fmt.Errorf("jobs: effects of action %d: %w", a.ID, err)
 	}
-	return tx.Exec(`UPDATE cases SET status = 'executing', updated_at = now() WHERE id = ? AND status = 'approved'`, a.CaseID).Error
+	st, err := approval.CaseStatusTx(ctx, tx, a.CaseID)
+	if err != nil || st != models.StatusApproved {
+		return err
+	}
+	return approval.MoveCaseTx(ctx, tx, a.CaseID, models.StatusExecuting, audit.Entry{Actor: "system:jobs", Outcome: "ok",
+		Summary: map[string]any{"action_id": a.ID}})
 }
 
 // reserveDriveID stores a Drive file id before the first upload, so every attempt
@@ -205,15 +212,16 @@ func (s *Service) reserveDriveID(ctx context.Context, a *action) error {
 func (s *Service) complete(ctx context.Context, a *action, rc connector.Receipt) error {
 	receipt, _ := json.Marshal(map[string]any{"summary": rc.Summary, "raw": rawOrNull(rc.Raw)})
 	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var status string
-		if err := tx.Raw(`SELECT status FROM actions WHERE id = ? FOR UPDATE`, a.ID).Scan(&status).Error; err != nil {
+		status, err := approval.ActionStatusTx(ctx, tx, a.ID)
+		if err != nil {
 			return fmt.Errorf("jobs: lock action %d: %w", a.ID, err)
 		}
-		if status == "done" {
+		if status == models.ActionDone {
 			return nil
 		}
-		err := tx.Exec(`UPDATE actions SET status = 'done', receipt_id = ?, receipt = ?::jsonb, executed_at = now(),
-			last_error = '', updated_at = now() WHERE id = ?`, rc.ExternalID, string(receipt), a.ID).Error
+		rid, rcpt, none := rc.ExternalID, string(receipt), ""
+		err = approval.MoveActionTx(ctx, tx, a.ID, models.ActionDone, approval.ActionFields{ReceiptID: &rid, Receipt: &rcpt,
+			LastError: &none, Executed: true}, audit.Entry{})
 		if err != nil {
 			return fmt.Errorf("jobs: complete action %d: %w", a.ID, err)
 		}
@@ -221,23 +229,20 @@ func (s *Service) complete(ctx context.Context, a *action, rc connector.Receipt)
 		if err := tx.Raw(`SELECT count(*) FROM actions WHERE case_id = ? AND status NOT IN ('done', 'cancelled')`, a.CaseID).Scan(&left).Error; err != nil {
 			return fmt.Errorf("jobs: actions left on case %d: %w", a.CaseID, err)
 		}
-		var caseDone int64
-		if left == 0 {
-			res := tx.Exec(`UPDATE cases SET status = 'done', updated_at = now() WHERE id = ? AND status IN ('approved', 'executing')`, a.CaseID)
-			if res.Error != nil {
-				return fmt.Errorf("jobs: case %d done: %w", a.CaseID, res.Error)
-			}
-			caseDone = res.RowsAffected
-		}
 		if err := s.auditSystem(ctx, tx, "action.executed", "action", a.ID, "ok", map[string]any{
 			"case_id": a.CaseID, "connector": a.Connector, "operation": a.Operation, "receipt_id": rc.ExternalID,
 			"receipt": rc.Summary, "sandbox": a.Sandbox, "attempts": a.Attempts}); err != nil {
 			return err
 		}
-		if caseDone > 0 {
-			return s.auditSystem(ctx, tx, "case.executed", "case", a.CaseID, "ok", map[string]any{"last_action_id": a.ID})
+		if left > 0 {
+			return nil
 		}
-		return nil
+		cs, err := approval.CaseStatusTx(ctx, tx, a.CaseID)
+		if err != nil || cs != models.StatusExecuting {
+			return err // a case waiting for a person stays there until it is retried
+		}
+		return approval.MoveCaseTx(ctx, tx, a.CaseID, models.StatusDone, audit.Entry{Actor: "system:jobs",
+			Action: "case.executed", Outcome: "ok", Summary: map[string]any{"last_action_id": a.ID}})
 	})
 }
 
@@ -255,14 +260,14 @@ func (s *Service) fail(ctx context.Context, a *action, job *river.Job[ActionArgs
 		return river.JobSnooze(max(d, time.Second))
 	}
 	if connector.IsPermanent(callErr) {
-		if err := s.attentionTx(ctx, a, "needs_attention", msg); err != nil {
+		if err := s.attentionTx(ctx, a, models.ActionNeedsAttention, msg); err != nil {
 			return err
 		}
 		return river.JobCancel(callErr)
 	}
 	if job.Attempt >= job.MaxAttempts {
 		full := fmt.Sprintf("Gave up after %d attempts: %s", job.Attempt, msg)
-		if err := s.attentionTx(ctx, a, "failed", full); err != nil {
+		if err := s.attentionTx(ctx, a, models.ActionFailed, full); err != nil {
 			return err
 		}
 		return callErr // River discards the job; /admin/jobs shows it
@@ -273,9 +278,10 @@ func (s *Service) fail(ctx context.Context, a *action, job *river.Job[ActionArgs
 
 // note records a temporary failure on the action row (best effort).
 func (s *Service) note(ctx context.Context, a *action, msg string) {
-	err := s.db.Gorm.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE actions SET status = 'queued', last_error = ?, updated_at = now()
-		WHERE id = ? AND status = 'running'`, msg, a.ID).Error
-	if err != nil {
+	err := s.db.Gorm.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+		return approval.MoveActionTx(context.WithoutCancel(ctx), tx, a.ID, models.ActionQueued, approval.ActionFields{LastError: &msg}, audit.Entry{})
+	})
+	if err != nil && !errors.Is(err, approval.ErrIllegalMove) { // not running any more: nothing to note
 		s.log.Warn("jobs: note failure", "action_id", a.ID, "err", err)
 	}
 }

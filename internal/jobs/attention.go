@@ -6,46 +6,55 @@ import (
 	"strconv"
 
 	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/approval"
+	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/models"
 )
 
 // attentionTx runs attention in its own transaction.
-func (s *Service) attentionTx(ctx context.Context, a *action, status, msg string) error {
+func (s *Service) attentionTx(ctx context.Context, a *action, status models.ActionStatus, msg string) error {
 	return s.db.Gorm.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
-		var cur string
-		if err := tx.Raw(`SELECT status FROM actions WHERE id = ? FOR UPDATE`, a.ID).Scan(&cur).Error; err != nil {
+		cur, err := approval.ActionStatusTx(ctx, tx, a.ID)
+		if err != nil {
 			return fmt.Errorf("jobs: lock action %d: %w", a.ID, err)
 		}
-		if cur == "done" || cur == "cancelled" {
-			return nil
+		if !approval.ActionAllowed(cur, status) {
+			return nil // finished, cancelled, or already waiting for a person
 		}
 		return s.attention(ctx, tx, a, status, msg)
 	})
 }
 
-// attention moves the action (to needs_attention or failed) and its case (to
-// needs_attention), raises a Slack alert as its own job and writes the audit entry,
-// all inside tx.
-func (s *Service) attention(ctx context.Context, tx *gorm.DB, a *action, status, msg string) error {
-	err := tx.Exec(`UPDATE actions SET status = ?, last_error = ?, updated_at = now() WHERE id = ?`, status, msg, a.ID).Error
+// attention moves the action (to needs_attention or failed) and an executing case
+// (to needs_attention), with their audit entries, and raises a Slack alert as its
+// own job, all inside tx. A case in any other status keeps it: the action and the
+// alert still say what needs a person.
+func (s *Service) attention(ctx context.Context, tx *gorm.DB, a *action, status models.ActionStatus, msg string) error {
+	err := approval.MoveActionTx(ctx, tx, a.ID, status, approval.ActionFields{LastError: &msg}, audit.Entry{
+		Actor: "system:jobs", Action: "action." + string(status), Outcome: "error", Summary: map[string]any{
+			"case_id": a.CaseID, "connector": a.Connector, "operation": a.Operation, "error": msg}})
 	if err != nil {
 		return fmt.Errorf("jobs: action %d %s: %w", a.ID, status, err)
 	}
-	err = tx.Exec(`UPDATE cases SET status = 'needs_attention', updated_at = now() WHERE id = ?
-		AND status NOT IN ('done', 'rejected')`, a.CaseID).Error
+	cs, err := approval.CaseStatusTx(ctx, tx, a.CaseID)
 	if err != nil {
 		return fmt.Errorf("jobs: case %d needs attention: %w", a.CaseID, err)
 	}
+	if cs == models.StatusExecuting {
+		err := approval.MoveCaseTx(ctx, tx, a.CaseID, models.StatusNeedsAttention, audit.Entry{Actor: "system:jobs",
+			Outcome: "error", Summary: map[string]any{"action_id": a.ID}})
+		if err != nil {
+			return fmt.Errorf("jobs: case %d needs attention: %w", a.CaseID, err)
+		}
+	}
 	what := "needs attention"
-	if status == "failed" {
+	if status == models.ActionFailed {
 		what = "failed"
 	}
 	text := fmt.Sprintf(":warning: Countersign: action #%d (%s %s) on case #%d %s: %s%s",
 		a.ID, a.Connector, a.Operation, a.CaseID, what, msg, s.caseLink(a.CaseID))
-	if err := s.raiseAlert(ctx, tx, a.CaseID, a.ID, status, text); err != nil {
-		return err
-	}
-	return s.auditSystem(ctx, tx, "action."+status, "action", a.ID, "error", map[string]any{
-		"case_id": a.CaseID, "connector": a.Connector, "operation": a.Operation, "error": msg})
+	return s.raiseAlert(ctx, tx, a.CaseID, a.ID, string(status), text)
 }
 
 // raiseAlert stores an alert and inserts its job in tx. Alerts about the alert

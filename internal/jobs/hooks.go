@@ -2,15 +2,17 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/reqlog"
+	"github.com/countersign/countersign/models"
 )
 
 // OnApproved is the decisions hook: inside the approval transaction tx, after the
@@ -40,12 +42,6 @@ func (s *Service) OnApproved(ctx context.Context, tx *gorm.DB, caseID int64, fin
 	return nil
 }
 
-// Sentinel errors of RetryAction.
-var (
-	ErrNotFound = errors.New("no such action")
-	ErrConflict = errors.New("action is not waiting for a person")
-)
-
 // RetryAction re-queues an action that needs attention or failed, with the same
 // idempotency key and the fingerprint its approval was bound to, in one
 // transaction with its audit entry. The SMTP/Zendesk-comment "send started" marker
@@ -65,45 +61,62 @@ func (s *Service) RetryAction(ctx context.Context, p *auth.Principal, actionID i
 			return fmt.Errorf("jobs: load action %d: %w", actionID, res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return ErrNotFound
+			return apperr.NotFoundf("No such action.")
 		}
 		if a.Status != "needs_attention" && a.Status != "failed" {
-			return fmt.Errorf("%w (it is %s)", ErrConflict, a.Status)
+			return apperr.Conflictf("Action %d is not waiting for a person (it is %s).", actionID, a.Status)
 		}
 		fp, err := s.approvedFingerprint(ctx, tx, actionID, a.CaseID)
 		if err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE actions SET status = 'queued', last_error = '', updated_at = now() WHERE id = ?`, actionID).Error; err != nil {
+		e := retryEntry(ctx, p, "action.retried", map[string]any{"case_id": a.CaseID, "connector": a.Connector,
+			"operation": a.Operation, "previous_status": a.Status, "previous_error": a.LastError})
+		none := ""
+		if err := approval.MoveActionTx(ctx, tx, actionID, models.ActionQueued, approval.ActionFields{LastError: &none}, e); err != nil {
 			return fmt.Errorf("jobs: requeue action %d: %w", actionID, err)
 		}
 		if err := tx.Exec(`UPDATE action_effects SET blind_started_at = NULL WHERE action_id = ?`, actionID).Error; err != nil {
 			return fmt.Errorf("jobs: clear marker of action %d: %w", actionID, err)
 		}
-		err = tx.Exec(`UPDATE cases SET status = 'executing', updated_at = now() WHERE id = ? AND status = 'needs_attention'
-			AND NOT EXISTS (SELECT 1 FROM actions WHERE case_id = ? AND id <> ? AND status IN ('needs_attention', 'failed'))`,
-			a.CaseID, a.CaseID, actionID).Error
-		if err != nil {
-			return fmt.Errorf("jobs: case %d back to executing: %w", a.CaseID, err)
-		}
-		args := ActionArgs{ActionID: actionID, Run: a.Attempts, CaseID: a.CaseID, Fingerprint: fp}
-		if err := s.insertTx(ctx, tx, args, actionOpts(a.Connector)); err != nil {
+		if err := s.resumeCase(ctx, tx, p, a.CaseID, actionID); err != nil {
 			return err
 		}
-		info := reqlog.From(ctx)
-		e := audit.Entry{Actor: p.Label(), Action: "action.retried", ObjectType: "action",
-			ObjectID: strconv.FormatInt(actionID, 10), Outcome: "ok", RequestID: info.RequestID, IP: info.IP,
-			UserAgent: info.UserAgent, Summary: map[string]any{"case_id": a.CaseID, "connector": a.Connector,
-				"operation": a.Operation, "previous_status": a.Status, "previous_error": a.LastError}}
-		if p != nil {
-			uid := p.UserID
-			e.ActorID = &uid
-		}
-		if _, err := audit.Append(ctx, tx, e); err != nil {
-			return fmt.Errorf("jobs: audit retry: %w", err)
-		}
-		return nil
+		args := ActionArgs{ActionID: actionID, Run: a.Attempts, CaseID: a.CaseID, Fingerprint: fp}
+		return s.insertTx(ctx, tx, args, actionOpts(a.Connector))
 	})
+}
+
+// resumeCase moves a case waiting for a person back to executing once no other
+// action of it still waits (needs_attention -> executing, the retry edge).
+func (s *Service) resumeCase(ctx context.Context, tx *gorm.DB, p *auth.Principal, caseID, actionID int64) error {
+	cs, err := approval.CaseStatusTx(ctx, tx, caseID)
+	if err != nil || cs != models.StatusNeedsAttention {
+		return err
+	}
+	var waiting bool
+	err = tx.Raw(`SELECT EXISTS (SELECT 1 FROM actions WHERE case_id = ? AND id <> ? AND status IN ('needs_attention', 'failed'))`,
+		caseID, actionID).Scan(&waiting).Error
+	if err != nil || waiting {
+		return err
+	}
+	err = approval.MoveCaseTx(ctx, tx, caseID, models.StatusExecuting, retryEntry(ctx, p, "", map[string]any{"retried_action_id": actionID}))
+	if err != nil {
+		return fmt.Errorf("jobs: case %d back to executing: %w", caseID, err)
+	}
+	return nil
+}
+
+// retryEntry is the audit entry of a person's retry.
+func retryEntry(ctx context.Context, p *auth.Principal, act string, summary map[string]any) audit.Entry {
+	info := reqlog.From(ctx)
+	e := audit.Entry{Actor: p.Label(), Action: act, Outcome: "ok", RequestID: info.RequestID, IP: info.IP,
+		UserAgent: info.UserAgent, Summary: summary}
+	if p != nil {
+		uid := p.UserID
+		e.ActorID = &uid
+	}
+	return e
 }
 
 // approvedFingerprint is the fingerprint of the action's first job (the one the
@@ -124,7 +137,7 @@ func (s *Service) approvedFingerprint(ctx context.Context, tx *gorm.DB, actionID
 		return "", fmt.Errorf("jobs: approval of case %d: %w", caseID, err)
 	}
 	if fp == "" {
-		return "", fmt.Errorf("%w: no approval found for case %d", ErrConflict, caseID)
+		return "", apperr.Conflictf("No approval found for case %d.", caseID)
 	}
 	return fp, nil
 }

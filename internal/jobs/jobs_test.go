@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/database"
@@ -404,7 +405,7 @@ func TestPermanentErrorNeedsAttention(t *testing.T) {
 		return e.scalar(`SELECT attempts FROM actions WHERE id = ?`, ids[0]) == 2
 	})
 	e.waitStatus(ids[0], "needs_attention", 10*time.Second) // still refunded: a person must cancel it
-	if err := e.svc.RetryAction(e.ctx, nil, ids[1]); !errors.Is(err, jobs.ErrConflict) {
+	if err := e.svc.RetryAction(e.ctx, nil, ids[1]); !errors.Is(err, apperr.ErrConflict) {
 		t.Errorf("retry of a queued action: %v, want ErrConflict", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/models"
 )
 
 // stripeObject is the part of a webhook's data.object the handlers read.
@@ -127,7 +128,7 @@ func (s *Service) refundChanged(ctx context.Context, tx *gorm.DB, refundID, key,
 			msg += " (" + reason + ")"
 		}
 		msg += ": the customer has not been refunded."
-		if err := s.attention(ctx, tx, &a, "needs_attention", msg); err != nil {
+		if err := s.attention(ctx, tx, &a, models.ActionNeedsAttention, msg); err != nil {
 			return 0, err
 		}
 	}

@@ -29,6 +29,9 @@ var decisionNotices = map[string]string{
 	"policy_save":       "Policy stored as a new version.",
 	"resumed_approved":  "You signed in again and your approval is recorded. Another finance approver must approve too.",
 	"resumed_executing": "You signed in again and your approval is recorded. It was the last one needed: the actions are queued.",
+	"retried":           "Retry queued: the action runs again with the same idempotency key.",
+	"action_cancelled":  "Action cancelled, with the actions queued behind it; the reason is in the audit log.",
+	"action_resolved":   "Action marked resolved outside Countersign; your evidence is its receipt.",
 	"nothing_held":      "No approval of yours was waiting for the sign-in (it is done, or older than an hour). Approve again below if it is still needed.",
 }
 
@@ -51,6 +54,10 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		EditCurrency: o.Currency, EditDest: o.DestRef, CommentRequired: o.Requirement.Comment, CommentWhy: o.Requirement.CommentWhy,
 		Recipient: views.RecipientView{Requested: approval.MaskEmail(o.Recipient.Requested), OnFile: approval.MaskEmail(o.Recipient.OnFile),
 			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient)},
+	}
+	d.StateText, d.StateKind = caseState(o)
+	if d.StateKind == "error" && !strings.HasPrefix(r.URL.Query().Get("decided"), "action_") {
+		d.Notice = "" // an earlier "approved, executing" must not stand over a failure
 	}
 	if o.AmountMinor != nil {
 		d.Amount = money.Amount{Minor: *o.AmountMinor, Currency: o.Currency}.Major() + " " + o.Currency
@@ -125,4 +132,23 @@ func decisionFormReturn(r *http.Request, id string) string {
 		return ret
 	}
 	return "/cases/" + id + "/decision"
+}
+
+// caseState is the banner saying where the case stands now.
+func caseState(o approval.Overview) (string, string) {
+	switch o.Status {
+	case "needs_attention":
+		return "Needs attention: " + strings.Join(o.Waiting, "; ") + ". Retry, cancel with a reason, or mark it resolved outside Countersign under Actions.", "error"
+	case "executing":
+		return "Approved and executing: the actions run in order; their receipts appear under Actions.", "warn"
+	case "done":
+		return "Done: every action finished (receipts under Actions).", "ok"
+	case "rejected":
+		return "Rejected: nothing was sent.", "error"
+	case "awaiting_approval":
+		return "Awaiting approval: " + strings.ToLower(requirementText(o.Requirement.Approvals)) + ".", "warn"
+	case "needs_info":
+		return "Sent back for information: add it, then request approval again.", "warn"
+	}
+	return "", ""
 }

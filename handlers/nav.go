@@ -26,9 +26,11 @@ var queueTitles = map[string]string{
 const (
 	navAwaiting = "awaiting"
 	navAudit    = "audit"
+	// navAttention is the queue of cases whose actions failed and wait for a person.
+	navAttention = "attention"
 )
 
-var navLabels = map[string]string{"dashboard": "Dashboard", navAwaiting: "Awaiting my approval", navAudit: "Audit log"}
+var navLabels = map[string]string{"dashboard": "Dashboard", navAwaiting: "Awaiting my approval", navAudit: "Audit log", navAttention: "Needs attention"}
 
 // adminPages are the pages of the admin group, in sidebar order.
 var adminPages = []struct{ key, label, href string }{
@@ -83,7 +85,7 @@ func (a *App) ConsoleNav(r *http.Request, p *auth.Principal) (nav, saved []views
 	}
 	add := func(key, href string, n views.NavItem, group string) {
 		n.Label, n.Href, n.Key, n.Group = queueTitle(key), href, key, group
-		n.Active = r.URL.Path == href && (r.URL.RawQuery == "" || href == "/dashboard")
+		n.Active = r.URL.RequestURI() == href || (r.URL.Path == href && (r.URL.RawQuery == "" || href == "/dashboard"))
 		if l, ok := navLabels[key]; ok {
 			n.Label = l
 		}
@@ -95,6 +97,13 @@ func (a *App) ConsoleNav(r *http.Request, p *auth.Principal) (nav, saved []views
 			a.Log.Warn("awaiting count", "err", err)
 		}
 		add(navAwaiting, "/approvals", views.NavItem{Count: n}, "Decide")
+	}
+	if p.HasAny(auth.Retriers...) {
+		n, err := approval.CountNeedsAttention(ctx, a.DB.Gorm)
+		if err != nil {
+			a.Log.Warn("needs-attention count", "err", err)
+		}
+		add(navAttention, queueAttention, views.NavItem{Count: n}, "")
 	}
 	if p.Has(auth.Auditor) && !p.Has(auth.Admin) {
 		add(navAudit, "/audit", views.NavItem{}, "")

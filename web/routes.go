@@ -107,6 +107,8 @@ func (s *Server) routeTable() []Route {
 		// section: connectors (actions, jobs, sandbox)
 		{"POST /webhooks/stripe", webhook, h(a.StripeWebhook)},
 		{"POST /actions/{id}/retry", Access{Roles: auth.Retriers}, h(a.RetryAction)},
+		{"POST /actions/{id}/cancel", Access{Roles: auth.Retriers}, h(a.CancelAction)},
+		{"POST /actions/{id}/resolve", Access{Roles: auth.Retriers}, h(a.ResolveAction)},
 		{"GET /admin/jobs", admins, h(a.AdminJobs)},
 		{"GET /admin/connectors", admins, h(a.AdminConnectors)},
 		{"GET /admin/sandbox", admins, h(a.AdminSandbox)},

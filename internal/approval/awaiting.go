@@ -83,3 +83,13 @@ func CountAwaitingFor(ctx context.Context, db *gorm.DB, userID int64) (int, erro
 	}
 	return n, nil
 }
+
+// CountNeedsAttention is how many cases wait for a person after a failed action, for
+// the sidebar's "Needs attention" queue.
+func CountNeedsAttention(ctx context.Context, db *gorm.DB) (int, error) {
+	var n int
+	if err := db.WithContext(ctx).Raw(`SELECT count(*) FROM cases WHERE status = 'needs_attention'`).Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("approval: count needs attention: %w", err)
+	}
+	return n, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -43,6 +44,9 @@ type Overview struct {
 	// WhyNotApprove says why the viewer cannot approve (empty when they can).
 	WhyNotApprove string
 	StepUpNeeded  bool // approving will ask the viewer to sign in again
+	// Waiting are the actions that failed or need a person ("Stripe: refund ...:
+	// the error"), for the case's state banner.
+	Waiting []string
 }
 
 // ApprovalInfo is one approval, live or voided.
@@ -80,6 +84,17 @@ func (s *Service) Overview(ctx context.Context, p *auth.Principal, caseID int64)
 	o.DueSoon = c.Status.Open() && DueSoon(o.Deadline, time.Now())
 	if err := s.overviewPlan(ctx, db, c, &ps, &o); err != nil {
 		return o, err
+	}
+	var waiting []struct {
+		Description string `gorm:"column:description"`
+		LastError   string `gorm:"column:last_error"`
+	}
+	if err := db.Raw(`SELECT description, last_error FROM actions WHERE case_id = ? AND status IN ('needs_attention', 'failed')
+		ORDER BY position`, caseID).Scan(&waiting).Error; err != nil {
+		return o, fmt.Errorf("approval: waiting actions of case %d: %w", caseID, err)
+	}
+	for _, w := range waiting {
+		o.Waiting = append(o.Waiting, strings.TrimSpace(w.Description+": "+w.LastError))
 	}
 	if err := overviewHistory(db, &o); err != nil {
 		return o, err

@@ -27,7 +27,7 @@ var auditVerbs = map[string]string{
 	"user.disabled": "disabled a user", "user.enabled": "enabled a user", "user.sessions_ended": "ended a user's sessions",
 	"user.roles_changed": "had their roles changed", "webhook.stored": "stored a webhook delivery",
 	"stripe.event": "received a Stripe event", "login.succeeded": "signed in", "login.failed": "failed to sign in",
-	"logout": "signed out",
+	"logout": "signed out", "auth.login": "signed in", "auth.logout": "signed out",
 }
 
 // auditVerb is the phrase for action, or the action in words when it has none.

@@ -268,7 +268,8 @@ func TestAdminDay(t *testing.T) {
 	}
 }
 
-// TestSupportLeadHome: Sam's home at 1280x720, for the report.
+// TestSupportLeadHome: Sam's home at 1280x720; assigning with a keeps his place;
+// on a case page j goes to the next case of the queue and n to the note.
 func TestSupportLeadHome(t *testing.T) {
 	inst := start(t)
 	ctx := browser(t)
@@ -277,4 +278,35 @@ func TestSupportLeadHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	homeShot(t, ctx, "home-support-lead")
+	// j j a: the second row is assigned and, after the reload, still the focused one.
+	second, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelectorAll("tr[data-row]")[1].getAttribute("data-id")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), chromedp.KeyEvent("a"),
+		chromedp.WaitVisible(tid("flash")),
+		chromedp.Sleep(300*time.Millisecond),
+	); err != nil {
+		t.Fatal(err)
+	}
+	focused, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("tr[data-row].focused") || {getAttribute: () => ""}).getAttribute("data-id")`))
+	if focused != second {
+		t.Errorf("after a, the focused row is %q, want the assigned row %q", focused, second)
+	}
+	// o opens it; j on the case page goes to the next case of the queue.
+	third, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelectorAll("tr[data-row]")[2].getAttribute("data-href")`))
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("o"), chromedp.WaitVisible(tid("case-title")), chromedp.KeyEvent("j"),
+		chromedp.Sleep(500*time.Millisecond), chromedp.WaitVisible(tid("case-title"))); err != nil {
+		t.Fatal(err)
+	}
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, third) {
+		t.Errorf("j on a case page went to %s, want %s", loc, third)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("n")); err != nil {
+		t.Fatal(err)
+	}
+	if active, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-testid") || ""`)); active != "note-text" {
+		t.Errorf("n on a case page focused %q, want the note", active)
+	}
 }

@@ -128,7 +128,9 @@ func TestFailedActionsThreeWays(t *testing.T) {
 		fill   func(id string) []chromedp.Action[chromedp.Void]
 		notice string
 	}{
-		{"retry", "retry", func(id string) []chromedp.Action[chromedp.Void] { return []chromedp.Action[chromedp.Void]{chromedp.Click(tid("retry-" + id))} }, "Retry queued"},
+		{"retry", "retry", func(id string) []chromedp.Action[chromedp.Void] {
+			return []chromedp.Action[chromedp.Void]{chromedp.Click(tid("retry-" + id))}
+		}, "Retry queued"},
 		{"cancel", "cancel", func(id string) []chromedp.Action[chromedp.Void] {
 			sel := `[data-testid="cancel-` + id + `"]`
 			return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(sel + ` summary`)),

@@ -38,11 +38,21 @@ func (a *App) Forbidden(w http.ResponseWriter, r *http.Request, roles []string) 
 }
 
 // NoRole answers 403 after a sign-in that mapped to no Countersign role: no session
-// was created. It names the claim and the values that grant a role.
-func (a *App) NoRole(w http.ResponseWriter, r *http.Request, claim string, mapped []string) {
-	a.AuthMessage(w, r, http.StatusForbidden, "No Countersign role",
-		"You signed in, but your account has no Countersign role. Access comes from the \""+claim+
-			"\" claim of your identity provider; these values grant a role: "+strings.Join(mapped, ", ")+
-			". Ask your identity administrator to add you to one of them, then sign in again.",
-		"Sign in again", "/login")
+// was created. It names the claim and the values that grant a role, and, when the
+// provider left the claim out for its size (Entra ID's groups overage: the token names
+// the claim in _claim_names and points at Microsoft Graph instead), says so and how
+// to fix it.
+func (a *App) NoRole(w http.ResponseWriter, r *http.Request, claim string, mapped []string, overage bool) {
+	text := "You signed in, but your account has no Countersign role. Access comes from the \"" + claim +
+		"\" claim of your identity provider; these values grant a role: " + strings.Join(mapped, ", ") +
+		". Ask your identity administrator to add you to one of them, then sign in again."
+	if overage {
+		text = "You signed in, but your identity provider left the \"" + claim + "\" claim out of the sign-in token " +
+			"because you are in too many groups (Microsoft Entra ID's groups overage: the token names \"" + claim +
+			"\" in _claim_names and points to Microsoft Graph instead). Countersign does not call Graph. " +
+			"Ask your identity administrator to set the app registration's group claims to \"Groups assigned to the " +
+			"application\" (and assign the groups that grant a role: " + strings.Join(mapped, ", ") +
+			"), or to use app roles with COUNTERSIGN_OIDC_ROLES_CLAIM=roles; then sign in again."
+	}
+	a.AuthMessage(w, r, http.StatusForbidden, "No Countersign role", text, "Sign in again", "/login")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/countersign/countersign/internal/config"
+	"github.com/countersign/countersign/internal/connector/slack"
 	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/views"
 )
@@ -25,6 +27,24 @@ func (a *App) AdminConnectors(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, views.ConnectorHealthRow{Name: h.Connector, Mode: string(h.Mode),
 			LastSuccess: formatTime(h.LastSuccess), LastFailure: formatTime(h.LastFailure), LastError: h.LastError,
 			Calls: h.CallsLastHour, ErrorRate: fmt.Sprintf("%.0f%%", h.ErrorRate()*100)})
+		if h.Connector == jobs.Slack && a.Jobs != nil {
+			rows[len(rows)-1].Help = slackHelp(a.Jobs.Connectors().SlackChannels)
+		}
 	}
 	Render(w, r, http.StatusOK, views.AdminConnectors(a.Page(r, "Connectors"), rows))
+}
+
+// slackHelp lists the channel of each alert kind and what Slack's configuration
+// errors mean, with the fix.
+func slackHelp(channels map[string]string) []views.HelpLine {
+	var out []views.HelpLine
+	for _, kind := range config.SlackAlertKinds {
+		if ch := channels[kind]; ch != "" {
+			out = append(out, views.HelpLine{Term: kind, Text: "alerts go to " + ch})
+		}
+	}
+	for _, code := range []string{"not_in_channel", "channel_not_found"} {
+		out = append(out, views.HelpLine{Term: code, Text: slack.Fixes[code]})
+	}
+	return out
 }

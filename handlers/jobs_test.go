@@ -57,6 +57,10 @@ func TestConnectorRoutes(t *testing.T) {
 	if body := do("GET", "/admin/connectors", admin, "", nil).Body.String(); !strings.Contains(body, `data-testid="mode-stripe">sandbox<`) {
 		t.Errorf("stripe is not shown in sandbox mode")
 	}
+	if body := do("GET", "/admin/connectors", admin, "", nil).Body.String(); !strings.Contains(body, `data-testid="help-slack"`) ||
+		!strings.Contains(body, "not_in_channel") || !strings.Contains(body, "/invite") || !strings.Contains(body, "channel_not_found") {
+		t.Errorf("the connectors page does not explain Slack's not_in_channel and channel_not_found")
+	}
 
 	// An action that needs attention: finance retries it, a support lead cannot.
 	var call, caseID, actionID int64

@@ -125,11 +125,13 @@ func (a *authenticator) handleCallback(w http.ResponseWriter, r *http.Request) {
 	a.completeLogin(w, r, txn, id)
 }
 
-// verifiedLogin is what a verified ID token says.
+// verifiedLogin is what a verified ID token (and, where it is silent, the userinfo
+// endpoint) says.
 type verifiedLogin struct {
 	identity auth.Identity
 	authTime time.Time
 	values   []string // roles claim values
+	overage  bool     // the roles claim was left out for its size (Entra's groups overage)
 }
 
 func (a *authenticator) verifyCallback(r *http.Request, txn *loginTxn) (*verifiedLogin, error) {
@@ -161,15 +163,23 @@ func (a *authenticator) verifyCallback(r *http.Request, txn *loginTxn) (*verifie
 	if q.Get("code") == "" {
 		return nil, failure("code_missing", "The identity provider's answer has no authorization code.")
 	}
-	raw, err := a.oidc.exchange(r.Context(), prov, q.Get("code"), txn.Verifier)
+	tok, raw, err := a.oidc.exchange(r.Context(), prov, q.Get("code"), txn.Verifier)
 	if err != nil {
 		reqlog.Logger(r.Context()).Warn("sign-in: token exchange failed", "err", err)
 		return nil, failure("exchange_failed", "The identity provider refused to complete the sign-in.")
 	}
-	return a.verifyIDToken(r, prov, raw, *txn)
+	return a.verifyIDToken(r, prov, raw, tok, *txn)
 }
 
-func (a *authenticator) verifyIDToken(r *http.Request, prov *oidcProvider, raw string, txn loginTxn) (*verifiedLogin, error) {
+// idClaims are the standard claims Countersign reads.
+type idClaims struct {
+	Email    string       `json:"email"`
+	Name     string       `json:"name"`
+	Username string       `json:"preferred_username"`
+	AuthTime *json.Number `json:"auth_time"`
+}
+
+func (a *authenticator) verifyIDToken(r *http.Request, prov *oidcProvider, raw string, access *oauth2.Token, txn loginTxn) (*verifiedLogin, error) {
 	tok, err := prov.verifier.Verify(r.Context(), raw)
 	if err != nil {
 		reqlog.Logger(r.Context()).Warn("sign-in: ID token rejected", "err", err)
@@ -182,17 +192,16 @@ func (a *authenticator) verifyIDToken(r *http.Request, prov *oidcProvider, raw s
 	if !equalSecret(tok.Nonce, txn.Nonce) {
 		return nil, failure("nonce_mismatch", "The sign-in token was issued for a different sign-in attempt.")
 	}
-	var std struct {
-		Email    string       `json:"email"`
-		Name     string       `json:"name"`
-		Username string       `json:"preferred_username"`
-		AuthTime *json.Number `json:"auth_time"`
-	}
+	var std idClaims
 	var all map[string]any
 	if err := tok.Claims(&std); err != nil || tok.Claims(&all) != nil {
 		return nil, failure("token_invalid", "The sign-in token's claims could not be read.")
 	}
-	v := &verifiedLogin{authTime: a.oidc.now(), values: auth.ClaimValues(all, a.s.cfg.OIDCRolesClaim)}
+	v := &verifiedLogin{authTime: a.oidc.now(), values: auth.ClaimValues(all, a.s.cfg.OIDCRolesClaim),
+		overage: auth.ClaimOverage(all, a.s.cfg.OIDCRolesClaim)}
+	if err := a.fillFromUserinfo(r, prov, access, tok.Subject, v, &std); err != nil {
+		return nil, err
+	}
 	if std.AuthTime != nil {
 		if secs, err := std.AuthTime.Float64(); err == nil && secs > 0 {
 			v.authTime = time.Unix(int64(secs), 0)
@@ -208,6 +217,38 @@ func (a *authenticator) verifyIDToken(r *http.Request, prov *oidcProvider, raw s
 	v.identity = auth.Identity{Issuer: tok.Issuer, Subject: tok.Subject, Email: std.Email, Name: name,
 		Roles: auth.MapRoles(v.values, a.s.cfg.RoleMap)}
 	return v, nil
+}
+
+// fillFromUserinfo asks the userinfo endpoint for what the ID token left out: the
+// roles claim (several providers put groups only there), email and name. The ID
+// token wins where both speak. Without roles in the ID token, userinfo must answer.
+func (a *authenticator) fillFromUserinfo(r *http.Request, prov *oidcProvider, access *oauth2.Token, subject string, v *verifiedLogin, std *idClaims) error {
+	needRoles := len(v.values) == 0
+	if !needRoles && std.Email != "" && (std.Name != "" || std.Username != "") {
+		return nil
+	}
+	info, err := a.oidc.userinfo(r.Context(), prov, access, subject)
+	if err != nil {
+		reqlog.Logger(r.Context()).Warn("sign-in: userinfo failed", "err", err)
+		if needRoles {
+			return failure("userinfo_failed", "Countersign could not read your groups from the identity provider's userinfo endpoint.")
+		}
+		return nil
+	}
+	if needRoles {
+		v.values = auth.ClaimValues(info, a.s.cfg.OIDCRolesClaim)
+		v.overage = v.overage && len(v.values) == 0
+	}
+	if std.Email == "" {
+		std.Email, _ = info["email"].(string)
+	}
+	if std.Name == "" {
+		std.Name, _ = info["name"].(string)
+	}
+	if std.Username == "" {
+		std.Username, _ = info["preferred_username"].(string)
+	}
+	return nil
 }
 
 var errorCodeSyntax = regexp.MustCompile(`^[a-z_]{1,40}$`)
@@ -248,7 +289,7 @@ func (a *authenticator) completeLogin(w http.ResponseWriter, r *http.Request, tx
 			"Your Countersign account is disabled. Ask an administrator to enable it.", "", "")
 		return
 	case errors.Is(err, auth.ErrNoRole):
-		a.s.app.NoRole(w, r, a.s.cfg.OIDCRolesClaim, auth.MappedValues(a.s.cfg.RoleMap))
+		a.s.app.NoRole(w, r, a.s.cfg.OIDCRolesClaim, auth.MappedValues(a.s.cfg.RoleMap), v.overage)
 		return
 	case err != nil:
 		handlers.Fail(w, r, err)

@@ -41,6 +41,7 @@ type oidcClient struct {
 // oidcProvider is the result of a successful discovery.
 type oidcProvider struct {
 	issuer     string
+	provider   *oidc.Provider
 	verifier   *oidc.IDTokenVerifier
 	oauth      oauth2.Config
 	endSession string
@@ -71,7 +72,7 @@ func (c *oidcClient) provider(ctx context.Context) (*oidcProvider, error) {
 	}
 	_ = p.Claims(&meta)
 	c.ready = &oidcProvider{
-		issuer: c.cfg.OIDCIssuer,
+		issuer: c.cfg.OIDCIssuer, provider: p,
 		verifier: p.Verifier(&oidc.Config{ClientID: c.cfg.OIDCClientID, SupportedSigningAlgs: signingAlgs,
 			Now: func() time.Time { return c.now() }}),
 		oauth: oauth2.Config{ClientID: c.cfg.OIDCClientID, ClientSecret: c.cfg.OIDCClientSecret,
@@ -82,18 +83,41 @@ func (c *oidcClient) provider(ctx context.Context) (*oidcProvider, error) {
 	return c.ready, nil
 }
 
-// exchange redeems code with the PKCE verifier and returns the raw ID token.
-func (c *oidcClient) exchange(ctx context.Context, p *oidcProvider, code, verifier string) (string, error) {
+// exchange redeems code with the PKCE verifier and returns the token response and
+// its raw ID token; the access token is kept for the userinfo endpoint.
+func (c *oidcClient) exchange(ctx context.Context, p *oidcProvider, code, verifier string) (*oauth2.Token, string, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.http)
 	tok, err := p.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return "", fmt.Errorf("oidc: token exchange: %w", err)
+		return nil, "", fmt.Errorf("oidc: token exchange: %w", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return "", errors.New("oidc: token response has no id_token")
+		return nil, "", errors.New("oidc: token response has no id_token")
 	}
-	return raw, nil
+	return tok, raw, nil
+}
+
+// userinfo reads the userinfo endpoint with the access token. The answer is about
+// subject only: a response for anyone else is refused (OIDC Core 5.3.2).
+func (c *oidcClient) userinfo(ctx context.Context, p *oidcProvider, tok *oauth2.Token, subject string) (map[string]any, error) {
+	if tok == nil || tok.AccessToken == "" {
+		return nil, errors.New("oidc: userinfo: no access token")
+	}
+	uctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, c.http), 10*time.Second)
+	defer cancel()
+	info, err := p.provider.UserInfo(uctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return nil, fmt.Errorf("oidc: userinfo: %w", err)
+	}
+	if info.Subject != subject {
+		return nil, errors.New("oidc: userinfo: subject differs from the ID token's")
+	}
+	var claims map[string]any
+	if err := info.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("oidc: userinfo: %w", err)
+	}
+	return claims, nil
 }
 
 // logoutURL is the provider's end-session URL that returns the browser to

@@ -209,6 +209,7 @@ func (s *Server) setupConnectors(d Deps) error {
 	}
 	s.app.Ingest.Queued = s.jobs.WakeOutbox
 	s.app.Approvals.OnApproved = s.jobs.OnApproved
+	s.app.Approvals.Slack = conns
 	s.app.Jobs, s.app.Sandbox = s.jobs, sb
 	s.app.StripeWebhookSecrets = d.Config.StripeWebhookSecrets
 	if sb.StripeWebhookSecret != "" {

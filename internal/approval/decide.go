@@ -28,7 +28,7 @@ type planState struct {
 }
 
 // replan builds the case's plan and stores it (see storePlan).
-func replan(ctx context.Context, tx *gorm.DB, c *caseData) (planState, error) {
+func replan(ctx context.Context, tx *gorm.DB, c *caseData, slack SlackRouter) (planState, error) {
 	var ps planState
 	var err error
 	if ps.facts, ps.verified, err = loadFacts(ctx, tx, c.ID); err != nil {
@@ -37,7 +37,7 @@ func replan(ctx context.Context, tx *gorm.DB, c *caseData) (planState, error) {
 	if ps.recipient, err = resolveRecipient(ctx, tx, c, ps.facts); err != nil {
 		return ps, err
 	}
-	if ps.acts, err = buildPlan(planInput{c: c, facts: ps.facts, recipient: ps.recipient}); err != nil {
+	if ps.acts, err = buildPlan(planInput{ctx: ctx, c: c, facts: ps.facts, recipient: ps.recipient, slack: slack}); err != nil {
 		return ps, err
 	}
 	ps.fp, ps.changed, err = storePlan(ctx, tx, c, ps.acts)
@@ -54,7 +54,7 @@ func PlanTx(ctx context.Context, tx *gorm.DB, caseID int64) (string, error) {
 	if !editable(c.Status) {
 		return "", apperr.Conflictf("Case %d is %s: its plan can no longer change.", caseID, c.Status)
 	}
-	ps, err := replan(ctx, tx, c)
+	ps, err := replan(ctx, tx, c, nil)
 	if err != nil {
 		return "", err
 	}
@@ -123,7 +123,7 @@ func (s *Service) RequestApproval(ctx context.Context, p *auth.Principal, caseID
 		default:
 			return alreadyDecided(tx, c)
 		}
-		ps, err := replan(ctx, tx, c)
+		ps, err := replan(ctx, tx, c, s.Slack)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package approval
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func TestPlanStoredWithKeysBeforeApproval(t *testing.T) {
 	want := []string{
 		"Stripe: refund 249.00 USD on charge ch_3PxAbCdEf (reason requested_by_customer)",
 		"Email: refund confirmation to j•••@example.com (verified ",
-		"Zendesk: open normal-priority ticket for call call_",
+		"Zendesk: normal-priority ticket for j•••@example.com with the reviewed refund reply and an internal note, status solved",
 	}
 	keyRE := regexp.MustCompile(`^call_\d+:[a-z]+\.[a-z_]+:(\d+)$`)
 	for i, a := range acts {
@@ -44,6 +45,11 @@ func TestPlanStoredWithKeysBeforeApproval(t *testing.T) {
 		if a.Status != "planned" {
 			t.Errorf("action %d status %s", a.ID, a.Status)
 		}
+	}
+	zd := acts[2].Params
+	if zd["requester_email"] != "jane@example.com" || zd["reply"] != replyTemplates["refund"] || zd["external_id"] != nil ||
+		!strings.Contains(fmt.Sprint(zd["note"]), "Countersign case") {
+		t.Errorf("zendesk params %v: want the verified customer as requester, the reviewed reply, an internal note, no call id", zd)
 	}
 	if got := f.status(id); got != "awaiting_approval" {
 		t.Errorf("status %s", got)

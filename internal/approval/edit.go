@@ -119,7 +119,7 @@ func (s *Service) EditPlan(ctx context.Context, p *auth.Principal, caseID int64,
 		res = Result{Status: c.Status}
 		summary := map[string]any{"changes": changes}
 		if c.Status == models.StatusAwaitingApproval || c.Status == models.StatusNeedsInfo {
-			ps, err := replan(ctx, tx, c)
+			ps, err := replan(ctx, tx, c, s.Slack)
 			if err != nil {
 				return err
 			}
@@ -180,7 +180,7 @@ func (s *Service) VerifyRecipient(ctx context.Context, p *auth.Principal, caseID
 			return apperr.Conflictf("%s is already verified for this customer.", MaskEmail(email))
 		}
 		if editable(c.Status) && c.Status != models.StatusNew && c.Status != models.StatusTriaged {
-			if _, err := replan(ctx, tx, c); err != nil {
+			if _, err := replan(ctx, tx, c, s.Slack); err != nil {
 				return err
 			}
 		}

@@ -115,7 +115,7 @@ func (s *Service) overviewPlan(ctx context.Context, db *gorm.DB, c *caseData, ps
 	}
 	if len(ps.acts) == 0 && editable(c.Status) {
 		o.Preview = true
-		ps.acts, err = buildPlan(planInput{c: c, facts: ps.facts, recipient: o.Recipient})
+		ps.acts, err = buildPlan(planInput{ctx: ctx, c: c, facts: ps.facts, recipient: o.Recipient, slack: s.Slack})
 		var ue *apperr.Error
 		if errors.As(err, &ue) {
 			o.PlanError, err = ue.Error(), nil

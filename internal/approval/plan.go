@@ -1,11 +1,13 @@
 package approval
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/countersign/countersign/internal/apperr"
+	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/money"
 )
 
@@ -21,17 +23,27 @@ type Action struct {
 	Key         string // idempotency key, once stored
 }
 
-// Slack channels the plans post to.
+// Alert kinds a plan posts to Slack (COUNTERSIGN_SLACK_CHANNELS names their channels).
 const (
-	SlackApprovals = "#finance-approvals"
-	SlackAlerts    = "#finance-alerts"
+	AlertVIPBlocker      = "vip_blocker"
+	AlertDuplicateCharge = "duplicate_charge"
+	AlertChargeback      = "chargeback"
 )
+
+// SlackRouter gives the channel of an alert kind: its id, which the plan stores
+// (conversations.history, which a rerun uses to find its earlier post, takes ids
+// only), and its name as configured, which the approver reads.
+type SlackRouter interface {
+	SlackChannel(ctx context.Context, kind string) (id, name string, err error)
+}
 
 // planInput is what a plan is built from.
 type planInput struct {
+	ctx       context.Context
 	c         *caseData
 	facts     []BillingFact
 	recipient Recipient
+	slack     SlackRouter // nil: the channel is resolved when the alert is sent
 }
 
 // buildPlan returns the actions an approval of the case would run, by kind (the
@@ -51,7 +63,9 @@ func buildPlan(in planInput) ([]Action, error) {
 	case "billing_correction":
 		acts, err = planBillingCorrection(in)
 	case "payment_blocker":
-		acts = []Action{slackAlert(in, SlackAlerts, "VIP payment blocker"), zendesk(in, "urgent")}
+		var alert Action
+		alert, err = slackAlert(in, AlertVIPBlocker, "VIP payment blocker")
+		acts = []Action{alert, zendesk(in, "urgent")}
 	default:
 		return nil, apperr.Invalidf("A %s case has nothing to approve: reclassify it to a case kind first.", in.c.Kind)
 	}
@@ -146,7 +160,11 @@ func planDispute(in planInput) ([]Action, error) {
 		if err != nil {
 			return nil, err
 		}
-		acts = append(acts, refund, slackAlert(in, SlackApprovals, "duplicate charge reported"))
+		alert, err := slackAlert(in, AlertDuplicateCharge, "duplicate charge reported")
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, refund, alert)
 	} else {
 		if d := factOf(in.facts, "dispute"); d != nil {
 			acts = append(acts, Action{Connector: "stripe", Operation: "stage_evidence",
@@ -154,7 +172,11 @@ func planDispute(in planInput) ([]Action, error) {
 					"evidence": map[string]any{"uncategorized_text": "Call " + in.c.DialNexaID + " (Countersign case " + strconv.FormatInt(in.c.ID, 10) + ")"}},
 				Description: fmt.Sprintf("Stripe: stage evidence on dispute %s (not submitted)", d.ExternalID)})
 		}
-		acts = append(acts, slackAlert(in, SlackApprovals, "charge disputed"))
+		alert, err := slackAlert(in, AlertChargeback, "charge disputed")
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, alert)
 	}
 	return append(acts, zendesk(in, "high")), nil
 }
@@ -232,7 +254,7 @@ func sheetsRow(in planInput) Action {
 		Params: map[string]any{"sheet": "collections", "values": row}, Description: desc}
 }
 
-func slackAlert(in planInput, channel, what string) Action {
+func slackAlert(in planInput, kind, what string) (Action, error) {
 	c := in.c
 	text := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
 	if c.DestRef != "" {
@@ -242,24 +264,66 @@ func slackAlert(in planInput, channel, what string) Action {
 		text += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"
 	}
 	text += " — Countersign case " + strconv.FormatInt(c.ID, 10)
-	return Action{Connector: "slack", Operation: "alert",
-		Params:      map[string]any{"channel": channel, "text": text},
-		Description: "Slack " + channel + ": " + text}
+	params := map[string]any{"kind": kind, "text": text}
+	where := "the " + kind + " channel"
+	if in.slack != nil {
+		id, name, err := in.slack.SlackChannel(in.ctx, kind)
+		if err != nil {
+			if !connector.IsPermanent(err) {
+				return Action{}, apperr.Unavailablef("Slack could not be asked for the %s alert channel (%s); reload this case in a moment.", kind, err)
+			}
+			return Action{}, apperr.Invalidf("The Slack channel for %s alerts cannot be used: %s. Fix COUNTERSIGN_SLACK_CHANNELS or the channel, then reload this case.", kind, err)
+		}
+		params["channel"], params["channel_name"], where = id, name, name
+	}
+	return Action{Connector: "slack", Operation: "alert", Params: params, Description: "Slack " + where + ": " + text}, nil
 }
 
 func zendesk(in planInput, priority string) Action {
 	c := in.c
 	id := strconv.FormatInt(c.ID, 10)
-	body := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.DialNexaID)
+	note := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.DialNexaID)
+	status := ticketStatus[c.Kind]
 	if t := ticketOf(c); t != "" {
 		return Action{Connector: "zendesk", Operation: "ticket",
-			Params:      map[string]any{"mode": "comment", "ticket_id": t, "body": body, "public": false},
-			Description: "Zendesk: comment on ticket " + t}
+			Params:      map[string]any{"mode": "comment", "ticket_id": t, "note": note, "public": false, "status": status},
+			Description: fmt.Sprintf("Zendesk: internal note on ticket %s, status %s", t, status)}
 	}
-	return Action{Connector: "zendesk", Operation: "ticket",
-		Params: map[string]any{"mode": "create", "priority": priority, "external_id": c.DialNexaID,
-			"subject": strings.ReplaceAll(c.Kind, "_", " ") + " — " + orDash(c.CustomerLabel), "body": body},
-		Description: fmt.Sprintf("Zendesk: open %s-priority ticket for call %s", priority, c.DialNexaID)}
+	params := map[string]any{"mode": "create", "priority": priority, "status": status, "note": note,
+		"subject": strings.ReplaceAll(c.Kind, "_", " ") + " — " + orDash(c.CustomerLabel)}
+	desc := fmt.Sprintf("Zendesk: %s-priority ticket, status %s, internal only (no verified customer address to reply to)", priority, status)
+	if reply := replyFor(in); reply != "" {
+		params["requester_email"], params["reply"] = in.recipient.To, reply
+		desc = fmt.Sprintf("Zendesk: %s-priority ticket for %s with the reviewed %s reply and an internal note, status %s",
+			priority, MaskEmail(in.recipient.To), strings.ReplaceAll(c.Kind, "_", " "), status)
+	}
+	return Action{Connector: "zendesk", Operation: "ticket", Params: params, Description: desc}
+}
+
+// ticketStatus is the status a case's ticket takes when its actions have run (the
+// ticket is the plan's last action): solved where the actions settle the request,
+// open where a person follows up.
+var ticketStatus = map[string]string{"refund": "solved", "dispute": "open", "payment_blocker": "open"}
+
+// replyTemplates are the reviewed public replies, by case kind. They name no
+// amount, card or account detail: the email confirmation carries those.
+var replyTemplates = map[string]string{
+	"refund": "Hello,\n\nYour refund has been approved and sent to your original payment method. " +
+		"You will receive a confirmation email; banks usually show the money within 5 to 10 business days.\n\n" +
+		"If anything looks wrong, reply to this message.\n\nBilling team",
+	"dispute": "Hello,\n\nWe have received your dispute about a charge on your account and are reviewing it " +
+		"with our payment provider. We will update this ticket when there is an outcome.\n\nBilling team",
+	"payment_blocker": "Hello,\n\nWe are sorry your payment could not go through. A member of our billing team " +
+		"is looking into it now and will reply here shortly.\n\nBilling team",
+}
+
+// replyFor is the public reply for the case, or "" when there is no verified
+// customer address to send it to (the ticket is then internal only).
+func replyFor(in planInput) string {
+	if in.recipient.To == "" || !in.recipient.Verified {
+		return ""
+	}
+	return replyTemplates[in.c.Kind]
 }
 
 func ticketOf(c *caseData) string {

@@ -24,6 +24,9 @@ type Service struct {
 	OnApproved func(ctx context.Context, tx *gorm.DB, caseID int64, fingerprint string) error
 	// RevealRoles may reveal restricted values (default: admin, finance_approver).
 	RevealRoles []string
+	// Slack resolves the channel of each alert kind when a plan is made; nil leaves
+	// it to the worker (tests).
+	Slack SlackRouter
 }
 
 // Result says where a decision left the case.

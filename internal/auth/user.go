@@ -45,6 +45,23 @@ func ClaimValues(claims map[string]any, path string) []string {
 	return stringsOf(cur)
 }
 
+// ClaimOverage reports whether claims announce the claim at path as held elsewhere
+// (OIDC Core 5.6.2 distributed claims): Entra ID does this for "groups" when a user
+// is in more groups than a token may carry, naming it in _claim_names and leaving it
+// out of the token.
+func ClaimOverage(claims map[string]any, path string) bool {
+	names, ok := claims["_claim_names"].(map[string]any)
+	if !ok {
+		return false
+	}
+	top, _, _ := strings.Cut(path, ".")
+	if _, ok := names[top]; !ok {
+		return false
+	}
+	_, ok = claims["_claim_sources"].(map[string]any)
+	return ok
+}
+
 func stringsOf(v any) []string {
 	switch v := v.(type) {
 	case string:

@@ -20,7 +20,9 @@ func validRole(r string) bool {
 const defaultRoleMap = "support-leads=support_lead,finance-approvers=finance_approver,admins=admin,auditors=auditor"
 
 func (l *loader) loadAuth(c *Config, mode Mode) {
-	c.OIDCIssuer = strings.TrimRight(l.str("COUNTERSIGN_OIDC_ISSUER", ""), "/")
+	// The issuer is kept exactly as configured: discovery must return the same string,
+	// and some providers' issuers end in "/" (Auth0, zitadel).
+	c.OIDCIssuer = l.str("COUNTERSIGN_OIDC_ISSUER", "")
 	c.OIDCClientID = l.str("COUNTERSIGN_OIDC_CLIENT_ID", "")
 	c.OIDCClientSecret = l.str("COUNTERSIGN_OIDC_CLIENT_SECRET", "")
 	c.OIDCScopes = l.list("COUNTERSIGN_OIDC_SCOPES", "openid,email,profile,groups")

@@ -5,12 +5,16 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,16 +60,23 @@ type Config struct {
 
 // Connectors holds base URLs and credentials; an empty credential means "sandbox".
 type Connectors struct {
-	StripeURL, StripeKey                   string
-	SlackURL, SlackToken, SlackChannel     string
+	StripeURL, StripeKey string
+	SlackURL, SlackToken string
+	// SlackChannels maps an alert kind (SlackAlertKinds) to a channel, "#name" or
+	// an id; "default" is used for kinds not named.
+	SlackChannels                          map[string]string
 	ZendeskURL, ZendeskEmail, ZendeskToken string
-	GmailURL, GmailToken                   string
-	SMTPAddr, SMTPUser, SMTPPassword       string
-	MailFrom                               string
-	DriveURL, DriveToken, DriveFolder      string
-	SheetsURL, SheetsToken, SheetsID       string
-	TokenMetricsURL, TokenMetricsKey       string
-	DialNexaAPIURL, DialNexaAPIKey         string
+	// GoogleCredentials is the service account's JSON key (Gmail, Drive, Sheets),
+	// used with domain-wide delegation as GoogleSubject; GoogleTokenURL, when set,
+	// replaces the key's token_uri (tests, the sandbox).
+	GoogleCredentials, GoogleSubject, GoogleTokenURL string
+	GmailURL                                         string
+	SMTPAddr, SMTPUser, SMTPPassword                 string
+	MailFrom                                         string
+	DriveURL, DriveFolder                            string
+	SheetsURL, SheetsID                              string
+	TokenMetricsURL, TokenMetricsKey                 string
+	DialNexaAPIURL, DialNexaAPIKey                   string
 	// Timeout bounds one connector call; 0 means connector.DefaultTimeout (20 s).
 	Timeout time.Duration
 	// StripeReadRate paces Stripe lookups per process (requests/s; 0: no pacing).
@@ -123,21 +134,21 @@ var Vars = []Var{
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
 	{"COUNTERSIGN_SLACK_URL", "https://slack.com/api", "Slack Web API base URL.", false},
 	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: sandbox.", true},
-	{"COUNTERSIGN_SLACK_CHANNEL", "#finance-approvals", "Channel for finance alerts.", false},
+	{"COUNTERSIGN_SLACK_CHANNELS", "default=#finance-approvals", "Slack channel per alert kind, kind=#channel (or a channel id), comma-separated; kinds: vip_blocker, duplicate_charge, chargeback, attention, default (used for kinds not named). Names are resolved to ids once with conversations.list.", false},
 	{"COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com", "Zendesk base URL.", false},
 	{"COUNTERSIGN_ZENDESK_EMAIL", "", "Zendesk agent email for API-token auth.", false},
 	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: sandbox.", true},
+	{"COUNTERSIGN_GOOGLE_CREDENTIALS", "", "Google service account JSON key (use _FILE) with domain-wide delegation, for Gmail, Drive and Sheets; empty: SMTP or sandbox for email, sandbox for Drive and Sheets.", true},
+	{"COUNTERSIGN_GOOGLE_SUBJECT", "(the address of COUNTERSIGN_MAIL_FROM)", "Workspace user the service account acts as: the mailbox mail is sent from, the owner of uploads and the editor of the sheet.", false},
+	{"COUNTERSIGN_GOOGLE_TOKEN_URL", "(the key's token_uri)", "Google OAuth token endpoint; set only to test against a fake.", false},
 	{"COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com", "Gmail API base URL.", false},
-	{"COUNTERSIGN_GMAIL_TOKEN", "", "OAuth2 access token for Gmail (gmail.send); empty: SMTP or sandbox.", true},
 	{"COUNTERSIGN_SMTP_ADDR", "", "SMTP relay host:port (alternative to Gmail).", false},
 	{"COUNTERSIGN_SMTP_USER", "", "SMTP user.", false},
 	{"COUNTERSIGN_SMTP_PASSWORD", "", "SMTP password.", true},
 	{"COUNTERSIGN_MAIL_FROM", "billing@countersign.local", "From address of customer emails.", false},
 	{"COUNTERSIGN_DRIVE_URL", "https://www.googleapis.com", "Google Drive API base URL.", false},
-	{"COUNTERSIGN_DRIVE_TOKEN", "", "OAuth2 access token for Drive (drive.file); empty: sandbox.", true},
 	{"COUNTERSIGN_DRIVE_FOLDER", "", "Drive folder id for invoices and credit notes.", false},
 	{"COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com", "Google Sheets API base URL.", false},
-	{"COUNTERSIGN_SHEETS_TOKEN", "", "OAuth2 access token for Sheets; empty: sandbox.", true},
 	{"COUNTERSIGN_SHEETS_ID", "", "Spreadsheet id of the exception review queue.", false},
 	{"COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2", "Token Metrics API base URL.", false},
 	{"COUNTERSIGN_TOKENMETRICS_KEY", "", "Token Metrics API key; empty: sandbox.", true},
@@ -338,21 +349,19 @@ func (l *loader) loadConnectors(c *Config) {
 	k.StripeKey = l.str("COUNTERSIGN_STRIPE_KEY", "")
 	k.SlackURL = l.url("COUNTERSIGN_SLACK_URL", "https://slack.com/api")
 	k.SlackToken = l.str("COUNTERSIGN_SLACK_TOKEN", "")
-	k.SlackChannel = l.str("COUNTERSIGN_SLACK_CHANNEL", "#finance-approvals")
+	k.SlackChannels = l.slackChannels()
 	k.ZendeskURL = l.url("COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com")
 	k.ZendeskEmail = l.str("COUNTERSIGN_ZENDESK_EMAIL", "")
 	k.ZendeskToken = l.str("COUNTERSIGN_ZENDESK_TOKEN", "")
 	k.GmailURL = l.url("COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com")
-	k.GmailToken = l.str("COUNTERSIGN_GMAIL_TOKEN", "")
 	k.SMTPAddr = l.str("COUNTERSIGN_SMTP_ADDR", "")
 	k.SMTPUser = l.str("COUNTERSIGN_SMTP_USER", "")
 	k.SMTPPassword = l.str("COUNTERSIGN_SMTP_PASSWORD", "")
 	k.MailFrom = l.str("COUNTERSIGN_MAIL_FROM", "billing@countersign.local")
 	k.DriveURL = l.url("COUNTERSIGN_DRIVE_URL", "https://www.googleapis.com")
-	k.DriveToken = l.str("COUNTERSIGN_DRIVE_TOKEN", "")
 	k.DriveFolder = l.str("COUNTERSIGN_DRIVE_FOLDER", "")
 	k.SheetsURL = l.url("COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com")
-	k.SheetsToken = l.str("COUNTERSIGN_SHEETS_TOKEN", "")
+	l.loadGoogle(k)
 	k.SheetsID = l.str("COUNTERSIGN_SHEETS_ID", "")
 	k.TokenMetricsURL = l.url("COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2")
 	k.TokenMetricsKey = l.str("COUNTERSIGN_TOKENMETRICS_KEY", "")
@@ -388,3 +397,75 @@ func (l *loader) url(name, def string) string {
 	}
 	return v
 }
+
+// loadGoogle reads the service account key and checks it is one: a static access
+// token (the old COUNTERSIGN_*_TOKEN variables) expires within the hour.
+func (l *loader) loadGoogle(k *Connectors) {
+	for _, old := range []string{"COUNTERSIGN_GMAIL_TOKEN", "COUNTERSIGN_DRIVE_TOKEN", "COUNTERSIGN_SHEETS_TOKEN"} {
+		if l.get(old) != "" || l.get(old+"_FILE") != "" {
+			l.fail(old, "is no longer read: Google access tokens expire within an hour; set COUNTERSIGN_GOOGLE_CREDENTIALS_FILE to a service account key with domain-wide delegation instead (README: Google)")
+		}
+	}
+	k.GoogleCredentials = l.str("COUNTERSIGN_GOOGLE_CREDENTIALS", "")
+	k.GoogleTokenURL = l.str("COUNTERSIGN_GOOGLE_TOKEN_URL", "")
+	k.GoogleSubject = l.str("COUNTERSIGN_GOOGLE_SUBJECT", "")
+	if k.GoogleSubject == "" {
+		if a, err := mail.ParseAddress(k.MailFrom); err == nil {
+			k.GoogleSubject = a.Address
+		}
+	}
+	if k.GoogleCredentials == "" {
+		return
+	}
+	var key struct {
+		Type, ClientEmail, PrivateKey string
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(k.GoogleCredentials), &raw); err != nil {
+		l.fail("COUNTERSIGN_GOOGLE_CREDENTIALS", "is not a JSON key file: %v", err)
+		return
+	}
+	key.Type, _ = raw["type"].(string)
+	key.ClientEmail, _ = raw["client_email"].(string)
+	key.PrivateKey, _ = raw["private_key"].(string)
+	if key.Type != "service_account" || key.ClientEmail == "" || key.PrivateKey == "" {
+		l.fail("COUNTERSIGN_GOOGLE_CREDENTIALS", "must be a service account key (type service_account, with client_email and private_key), as downloaded from Google Cloud IAM")
+	}
+	if !strings.Contains(k.GoogleSubject, "@") {
+		l.fail("COUNTERSIGN_GOOGLE_SUBJECT", "%q is not a Workspace user's address: domain-wide delegation needs the mailbox to act as", k.GoogleSubject)
+	}
+}
+
+// SlackAlertKinds are the kinds of Slack alert a channel can be configured for:
+// a VIP payment blocker, a duplicate charge, a chargeback (dispute), an action that
+// needs a person, and the default for any kind not named.
+var SlackAlertKinds = []string{"vip_blocker", "duplicate_charge", "chargeback", "attention", "default"}
+
+// slackChannels parses COUNTERSIGN_SLACK_CHANNELS ("kind=#channel,...").
+func (l *loader) slackChannels() map[string]string {
+	const name = "COUNTERSIGN_SLACK_CHANNELS"
+	if l.get("COUNTERSIGN_SLACK_CHANNEL") != "" {
+		l.fail("COUNTERSIGN_SLACK_CHANNEL", "is no longer read: set %s=default=<channel> (and a channel per alert kind if you like)", name)
+	}
+	m := map[string]string{}
+	for _, entry := range l.list(name, "default=#finance-approvals") {
+		kind, ch, ok := strings.Cut(entry, "=")
+		kind, ch = strings.TrimSpace(kind), strings.TrimSpace(ch)
+		switch {
+		case !ok || ch == "":
+			l.fail(name, "entry %q is not kind=#channel", entry)
+		case !slices.Contains(SlackAlertKinds, kind):
+			l.fail(name, "entry %q names unknown alert kind %q (known: %s)", entry, kind, strings.Join(SlackAlertKinds, ", "))
+		case !strings.HasPrefix(ch, "#") && !slackID.MatchString(ch):
+			l.fail(name, "channel %q of %s is neither #name nor a channel id (C0123ABCD)", ch, kind)
+		default:
+			m[kind] = ch
+		}
+	}
+	if m["default"] == "" {
+		l.fail(name, "needs a default=#channel entry for the alert kinds it does not name")
+	}
+	return m
+}
+
+var slackID = regexp.MustCompile(`^[CG][A-Z0-9]{8,}$`)

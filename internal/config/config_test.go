@@ -67,6 +67,13 @@ func TestValidationMessages(t *testing.T) {
 		{"connector timeout after the job", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "2m"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 2m0s is not shorter than the job timeout 1m30s"},
 		{"connector timeout after a short job", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "3s", "COUNTERSIGN_JOB_RESCUE_AFTER": "6s"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 3s is not shorter than the job timeout 3s"},
 		{"dialnexa api key", map[string]string{"COUNTERSIGN_DIALNEXA_API_KEY": "nocolon"}, "COUNTERSIGN_DIALNEXA_API_KEY: must be key_id:secret"},
+		{"static gmail token", map[string]string{"COUNTERSIGN_GMAIL_TOKEN": "ya29.x"}, "COUNTERSIGN_GMAIL_TOKEN: is no longer read"},
+		{"google key not json", map[string]string{"COUNTERSIGN_GOOGLE_CREDENTIALS": "ya29.x"}, "COUNTERSIGN_GOOGLE_CREDENTIALS: is not a JSON key file"},
+		{"google key not a service account", map[string]string{"COUNTERSIGN_GOOGLE_CREDENTIALS": `{"type":"authorized_user"}`}, "COUNTERSIGN_GOOGLE_CREDENTIALS: must be a service account key"},
+		{"slack channel kind", map[string]string{"COUNTERSIGN_SLACK_CHANNELS": "vip=#x,default=#y"}, `COUNTERSIGN_SLACK_CHANNELS: entry "vip=#x" names unknown alert kind "vip"`},
+		{"slack channel shape", map[string]string{"COUNTERSIGN_SLACK_CHANNELS": "default=finance"}, `COUNTERSIGN_SLACK_CHANNELS: channel "finance" of default is neither #name nor a channel id`},
+		{"slack channels without default", map[string]string{"COUNTERSIGN_SLACK_CHANNELS": "chargeback=#disputes"}, "COUNTERSIGN_SLACK_CHANNELS: needs a default=#channel entry"},
+		{"old slack channel", map[string]string{"COUNTERSIGN_SLACK_CHANNEL": "#x"}, "COUNTERSIGN_SLACK_CHANNEL: is no longer read"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -79,6 +86,27 @@ func TestValidationMessages(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestSlackChannelsAndGoogleSubject(t *testing.T) {
+	m := validServe()
+	m["COUNTERSIGN_SLACK_CHANNELS"] = "vip_blocker=#finance-vip, chargeback=C0DISPUTES1,default=#finance-alerts"
+	m["COUNTERSIGN_MAIL_FROM"] = "Acme Billing <billing@acme.example>"
+	m["COUNTERSIGN_OIDC_ISSUER"] = "https://acme.auth0.com/"
+	c, err := Load(env(m), Serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Connectors.SlackChannels
+	if len(got) != 3 || got["vip_blocker"] != "#finance-vip" || got["chargeback"] != "C0DISPUTES1" || got["default"] != "#finance-alerts" {
+		t.Fatalf("slack channels %v", got)
+	}
+	if c.Connectors.GoogleSubject != "billing@acme.example" {
+		t.Fatalf("google subject %q, want the address of COUNTERSIGN_MAIL_FROM", c.Connectors.GoogleSubject)
+	}
+	if c.OIDCIssuer != "https://acme.auth0.com/" {
+		t.Fatalf("issuer %q lost its trailing slash", c.OIDCIssuer)
 	}
 }
 

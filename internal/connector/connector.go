@@ -110,6 +110,10 @@ func FromHTTP(connector, op string, status int, header http.Header, code, msg st
 // FromTransport classifies an error returned by http.Client.Do (timeout,
 // connection reset, DNS, cancelled context): always temporary.
 func FromTransport(connector, op string, err error) *Error {
+	var classified *Error
+	if errors.As(err, &classified) {
+		return classified // an authenticating transport already said what it means
+	}
 	code := "network_error"
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {

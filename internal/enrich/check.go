@@ -12,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/stripe"
+	"github.com/countersign/countersign/internal/connector/tokenmetrics"
 )
 
 // cryptoCodes are currencies priced through Token Metrics, not Stripe.
@@ -194,6 +195,30 @@ func score(res *Result, c Claim, primary *stripe.Fact, refs int) {
 	res.Verified = res.Confidence >= 0.9 && emailOK
 }
 
+// distinctTokens counts the different token ids among tokens.
+func distinctTokens(tokens []tokenmetrics.Token) int {
+	seen := map[int64]bool{}
+	for _, t := range tokens {
+		seen[t.ID] = true
+	}
+	return len(seen)
+}
+
+// GiveUp records that a claim check's look-ups kept failing (the job ran out of
+// attempts): a crypto claim then goes to review with the reason, instead of staying
+// unchecked where it could be approved on the caller's word.
+func (s *Service) GiveUp(ctx context.Context, caseID int64, cause error) error {
+	c, err := s.loadClaim(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if !isCrypto(c.Currency) {
+		return nil
+	}
+	return s.store(ctx, c, Result{Confidence: 0, Notes: []string{"look-up failed: " + cause.Error()},
+		Review: "claim check: Token Metrics could not price " + c.Currency + " after repeated attempts (" + cause.Error() + ")"})
+}
+
 // checkCrypto prices a crypto-denominated claim with Token Metrics and compares it
 // with the claimed fiat value when the call gave one.
 func (s *Service) checkCrypto(ctx context.Context, c Claim) (Result, error) {
@@ -213,6 +238,14 @@ func (s *Service) checkCrypto(ctx context.Context, c Claim) (Result, error) {
 		res.Mismatches = append(res.Mismatches, Mismatch{"currency", c.Currency, "unknown token"})
 		return res, nil
 	}
+	if n := distinctTokens(tokens); n > 1 {
+		// Fail closed: pricing the first of several tokens could value the claim
+		// with another coin's price.
+		res.Confidence = 0.2
+		res.Review = fmt.Sprintf("claim check: %d tokens share the symbol %s at Token Metrics; which one the caller meant is unknown", n, c.Currency)
+		res.Mismatches = append(res.Mismatches, Mismatch{"currency", c.Currency, fmt.Sprintf("%d tokens with this symbol", n)})
+		return res, nil
+	}
 	start = time.Now()
 	price, err := s.TokenMetrics.Price(ctx, tokens[0].ID)
 	s.observe(ctx, "tokenmetrics price", start, err)
@@ -222,19 +255,23 @@ func (s *Service) checkCrypto(ctx context.Context, c Claim) (Result, error) {
 	res.Facts = append(res.Facts, Fact{Source: "tokenmetrics", Fact: stripe.Fact{Object: "price",
 		ID: strconv.FormatInt(price.TokenID, 10), Currency: "USD", Status: "current",
 		Raw: map[string]any{"symbol": price.Symbol, "name": price.Name, "price_usd": price.Decimal}}})
-	res.Confidence = 0.6
 	amount, aerr := strconv.ParseFloat(c.AmountText, 64)
 	fiat, ferr := strconv.ParseFloat(c.FiatAmount, 64)
-	if aerr == nil && ferr == nil && fiat > 0 && (c.FiatCurrency == "" || c.FiatCurrency == "USD") {
-		value := amount * price.Float
-		if math.Abs(value-fiat)/fiat <= 0.05 {
-			res.Confidence = 0.85
-		} else {
-			res.Confidence = 0.4
-			res.Mismatches = append(res.Mismatches, Mismatch{"fiat value", fmt.Sprintf("%.2f USD", fiat),
-				fmt.Sprintf("%.2f USD at %s per %s", value, price.Decimal, c.Currency)})
-		}
+	if aerr != nil || ferr != nil || fiat <= 0 || (c.FiatCurrency != "" && c.FiatCurrency != "USD") {
+		// Fail closed: a price alone proves nothing about what the caller claims.
+		res.Confidence = 0.4
+		res.Review = "claim check: the caller stated no USD value for " + c.Currency + " " + c.AmountText +
+			", so the amount cannot be checked against Token Metrics' price"
+		return res, nil
 	}
+	value := amount * price.Float
+	if math.Abs(value-fiat)/fiat <= 0.05 {
+		res.Confidence = 0.85
+		return res, nil
+	}
+	res.Confidence = 0.4
+	res.Mismatches = append(res.Mismatches, Mismatch{"fiat value", fmt.Sprintf("%.2f USD", fiat),
+		fmt.Sprintf("%.2f USD at %s per %s", value, price.Decimal, c.Currency)})
 	return res, nil
 }
 

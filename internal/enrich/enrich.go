@@ -91,6 +91,9 @@ type Result struct {
 	Notes      []string
 	// AlreadyRefunded names the refunded charge when a refund was claimed for one.
 	AlreadyRefunded string
+	// Review, when set, sends the case to review with this reason whatever the
+	// confidence: the check could not be made (fail closed).
+	Review string
 }
 
 func (s *Service) observe(ctx context.Context, op string, start time.Time, err error) {
@@ -233,6 +236,8 @@ func reroute(ctx context.Context, tx *gorm.DB, c Claim, from models.CaseStatus, 
 	switch {
 	case r.AlreadyRefunded != "" && (c.Kind == "refund" || c.Kind == "dispute"):
 		reason, status = "claim check: charge "+r.AlreadyRefunded+" is already refunded", models.StatusNeedsInfo
+	case r.Review != "":
+		reason, status = r.Review, models.StatusNew
 	case r.Confidence < ReviewThreshold && c.Kind != "review":
 		reason, status = fmt.Sprintf("claim check: low confidence %.2f", r.Confidence), models.StatusNew
 		if len(r.Mismatches) > 0 {

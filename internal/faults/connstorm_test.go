@@ -71,7 +71,7 @@ func TestConnectorStormUnderLoad(t *testing.T) {
 	srv := startServeWith(t, dbURL, base64.StdEncoding.EncodeToString(cfg.SessionKeys[0]), serveOpts{Env: []string{
 		"COUNTERSIGN_STRIPE_URL=" + stripeURL, "COUNTERSIGN_STRIPE_KEY=" + stripefake.TestKey,
 		"COUNTERSIGN_SLACK_URL=" + slackURL + "/api", "COUNTERSIGN_SLACK_TOKEN=" + stormSlackToken,
-		"COUNTERSIGN_SLACK_CHANNEL=" + stormChannel,
+		"COUNTERSIGN_SLACK_CHANNELS=default=" + stormChannel,
 		"COUNTERSIGN_CONNECTOR_TIMEOUT=" + stormTimeout.String(),
 		"COUNTERSIGN_JOB_RETRY_DELAY=" + stormRetryDelay.String(),
 		"COUNTERSIGN_JOB_POLL_INTERVAL=" + stormPoll.String(),

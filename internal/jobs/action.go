@@ -32,6 +32,7 @@ type action struct {
 	CreatedAt      time.Time       `gorm:"column:created_at"`
 	DriveFileID    string          `gorm:"column:drive_file_id"`
 	BlindStartedAt *time.Time      `gorm:"column:blind_started_at"`
+	SentReceipt    []byte          `gorm:"column:sent_receipt"` // a blind send's receipt, kept on acceptance
 	FirstAttemptAt *time.Time      `gorm:"column:first_attempt_at"`
 }
 
@@ -60,7 +61,15 @@ func (w *actionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) err
 	if err != nil || a == nil {
 		return err
 	}
+	if a.SentReceipt != nil {
+		return s.complete(ctx, a, sentReceipt(a.SentReceipt))
+	}
 	rc, callErr := s.execute(ctx, a)
+	if callErr == nil && blind(a, s.conns) {
+		if err := s.recordSent(ctx, a, rc); err != nil {
+			return err
+		}
+	}
 	if callErr == nil && s.opts.AfterCall != nil {
 		if err := s.opts.AfterCall(ctx, a.ID); err != nil {
 			return err
@@ -132,7 +141,7 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 			return nil, s.fail(ctx, &a, job, err)
 		}
 	}
-	if blind(&a, s.conns) {
+	if blind(&a, s.conns) && a.SentReceipt == nil {
 		if a.BlindStartedAt != nil {
 			msg := "An earlier attempt started sending and its outcome is unknown (" + a.Connector + " cannot be searched). " +
 				"Check whether it arrived; retry only if it did not."
@@ -174,8 +183,8 @@ func (s *Service) markRunning(ctx context.Context, tx *gorm.DB, a *action) error
 	err = tx.Raw(`INSERT INTO action_effects AS e (action_id, first_attempt_at, last_attempt_at) VALUES (?, now(), now())
 		ON CONFLICT (action_id) DO UPDATE SET last_attempt_at = now(),
 			first_attempt_at = COALESCE(e.first_attempt_at, now())
-		RETURNING drive_file_id, blind_started_at, first_attempt_at`, a.ID).Row().
-		Scan(&a.DriveFileID, &a.BlindStartedAt, &a.FirstAttemptAt)
+		RETURNING drive_file_id, blind_started_at, first_attempt_at, sent_receipt`, a.ID).Row().
+		Scan(&a.DriveFileID, &a.BlindStartedAt, &a.FirstAttemptAt, &a.SentReceipt)
 	if err != nil {
 		return fmt.Errorf("jobs: effects of action %d: %w", a.ID, err)
 	}
@@ -185,6 +194,28 @@ func (s *Service) markRunning(ctx context.Context, tx *gorm.DB, a *action) error
 	}
 	return approval.MoveCaseTx(ctx, tx, a.CaseID, models.StatusExecuting, audit.Entry{Actor: "system:jobs", Outcome: "ok",
 		Summary: map[string]any{"action_id": a.ID}})
+}
+
+// recordSent keeps a blind send's receipt the moment the provider accepted it: the
+// sent-record a rerun completes from (a crash before complete must neither send
+// twice nor ask a person about a send that is known to have happened).
+func (s *Service) recordSent(ctx context.Context, a *action, rc connector.Receipt) error {
+	b, _ := json.Marshal(map[string]any{"external_id": rc.ExternalID, "summary": rc.Summary, "raw": rawOrNull(rc.Raw)})
+	err := s.db.Gorm.WithContext(ctx).Exec(`UPDATE action_effects SET sent_receipt = ?::jsonb WHERE action_id = ?`, string(b), a.ID).Error
+	if err != nil {
+		return fmt.Errorf("jobs: record send of action %d: %w", a.ID, err)
+	}
+	return nil
+}
+
+func sentReceipt(b []byte) connector.Receipt {
+	var v struct {
+		ExternalID string          `json:"external_id"`
+		Summary    string          `json:"summary"`
+		Raw        json.RawMessage `json:"raw"`
+	}
+	_ = json.Unmarshal(b, &v)
+	return connector.Receipt{ExternalID: v.ExternalID, Summary: v.Summary, Raw: v.Raw}
 }
 
 // reserveDriveID stores a Drive file id before the first upload, so every attempt

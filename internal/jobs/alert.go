@@ -40,7 +40,11 @@ func (w *alertWorker) Work(ctx context.Context, job *river.Job[AlertArgs]) error
 	}
 	ref := "alert-" + strconv.FormatInt(job.Args.AlertID, 10)
 	start := time.Now()
-	rc, err := s.postSlack(ctx, s.conns.SlackChannel, al.Text, ref, job.Attempt > 1, al.CreatedAt)
+	channel, _, err := s.conns.SlackChannel(ctx, "attention")
+	var rc connector.Receipt
+	if err == nil {
+		rc, err = s.postSlack(ctx, channel, al.Text, ref, job.Attempt > 1, al.CreatedAt)
+	}
 	s.meter.Observe(ctx, Slack, "alert", s.conns.Sandboxed(Slack), start, err)
 	if err != nil {
 		msg := plainError(err)

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/dialnexaapi"
 	"github.com/countersign/countersign/internal/connector/email"
+	"github.com/countersign/countersign/internal/connector/gauth"
 	"github.com/countersign/countersign/internal/connector/gdrive"
 	"github.com/countersign/countersign/internal/connector/gsheets"
 	"github.com/countersign/countersign/internal/connector/slack"
@@ -48,19 +50,20 @@ const (
 // Connectors are the clients the workers call. A nil client means the connector is
 // off; an action for it needs attention.
 type Connectors struct {
-	Stripe       *stripe.Client
-	Slack        *slack.Client
-	SlackChannel string // channel id for alerts (FindByActionID needs the id)
-	Zendesk      *zendesk.Client
-	Email        email.Sender
-	EmailKind    string // gmail | smtp
-	MailFrom     string
-	Drive        *gdrive.Client
-	DriveFolder  string
-	Sheets       *gsheets.Client
-	SheetsID     string
-	TokenMetrics *tokenmetrics.Client
-	DialNexa     *dialnexaapi.Client
+	Stripe *stripe.Client
+	Slack  *slack.Client
+	// SlackChannels is COUNTERSIGN_SLACK_CHANNELS: alert kind -> "#name" or id.
+	SlackChannels map[string]string
+	Zendesk       *zendesk.Client
+	Email         email.Sender
+	EmailKind     string // gmail | smtp
+	MailFrom      string
+	Drive         *gdrive.Client
+	DriveFolder   string
+	Sheets        *gsheets.Client
+	SheetsID      string
+	TokenMetrics  *tokenmetrics.Client
+	DialNexa      *dialnexaapi.Client
 	// Modes holds every connector's mode; Recorder the requests sent to sandboxes.
 	Modes    map[string]Mode
 	Recorder *connector.Recorder
@@ -74,7 +77,7 @@ func (c *Connectors) Sandboxed(name string) bool { return c != nil && c.Modes[na
 // through rec. Every call is bounded by k.Timeout (COUNTERSIGN_CONNECTOR_TIMEOUT;
 // connector.DefaultTimeout, 20 s, when 0), shorter than the job timeout.
 func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connector.Recorder) (*Connectors, error) {
-	c := &Connectors{Modes: map[string]Mode{}, Recorder: rec, SlackChannel: k.SlackChannel,
+	c := &Connectors{Modes: map[string]Mode{}, Recorder: rec, SlackChannels: k.SlackChannels,
 		MailFrom: k.MailFrom, DriveFolder: k.DriveFolder, SheetsID: k.SheetsID}
 	hc := func(name string) *http.Client {
 		h := connector.NewHTTPClient(k.Timeout)
@@ -112,29 +115,7 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 		errs = append(errs, err)
 		c.Zendesk = cl
 	}
-	mode(Email, k.GmailToken != "" || k.SMTPAddr != "")
-	switch {
-	case k.GmailToken != "":
-		s, err := email.NewGmail(email.GmailConfig{BaseURL: k.GmailURL, HTTPClient: bearer(hc(Email), k.GmailToken)})
-		errs = append(errs, err)
-		c.Email, c.EmailKind = s, "gmail"
-	case k.SMTPAddr != "":
-		s, err := newSMTP(k)
-		errs = append(errs, err)
-		c.Email, c.EmailKind = s, "smtp"
-	}
-	mode(Drive, k.DriveToken != "")
-	if k.DriveToken != "" {
-		cl, err := gdrive.New(gdrive.Config{BaseURL: k.DriveURL, HTTPClient: bearer(hc(Drive), k.DriveToken)})
-		errs = append(errs, err)
-		c.Drive = cl
-	}
-	mode(Sheets, k.SheetsToken != "")
-	if k.SheetsToken != "" {
-		cl, err := gsheets.New(gsheets.Config{BaseURL: k.SheetsURL, HTTPClient: bearer(hc(Sheets), k.SheetsToken)})
-		errs = append(errs, err)
-		c.Sheets = cl
-	}
+	errs = append(errs, c.google(k, hc, mode))
 	mode(TokenMetrics, k.TokenMetricsKey != "")
 	if k.TokenMetricsKey != "" {
 		c.TokenMetrics = tokenmetrics.New(tokenmetrics.Config{BaseURL: k.TokenMetricsURL, APIKey: k.TokenMetricsKey, HTTPClient: hc(TokenMetrics)})
@@ -147,6 +128,24 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 		return nil, fmt.Errorf("connectors: %w", err)
 	}
 	return c, nil
+}
+
+// SlackChannel returns the channel configured for an alert kind ("default" when
+// the kind has none) as its id, resolved once through conversations.list, and as
+// it was configured, for people to read.
+func (c *Connectors) SlackChannel(ctx context.Context, kind string) (id, configured string, err error) {
+	configured = c.SlackChannels[kind]
+	if configured == "" {
+		configured = c.SlackChannels["default"]
+	}
+	if configured == "" {
+		return "", "", permanent("slack channel", "not_configured", "no Slack channel is configured for "+kind+" alerts (COUNTERSIGN_SLACK_CHANNELS)")
+	}
+	if c.Slack == nil {
+		return "", configured, errNoSlack
+	}
+	id, err = c.Slack.ChannelID(ctx, configured)
+	return id, configured, err
 }
 
 // oauthIfNoEmail: a Zendesk token without an agent email is an OAuth bearer token.
@@ -171,25 +170,41 @@ func newSMTP(k config.Connectors) (*email.SMTPSender, error) {
 		Timeout: k.Timeout})
 }
 
-// bearer adds "Authorization: Bearer token" to every request of c (Google APIs with
-// an access token; production may pass a refreshing OAuth2 client instead).
-func bearer(c *http.Client, token string) *http.Client {
-	next := c.Transport
-	if next == nil {
-		next = http.DefaultTransport
+// google builds the Gmail (unless SMTP is configured), Drive and Sheets clients on
+// one service account key, each asking for its own scope only.
+func (c *Connectors) google(k config.Connectors, hc func(string) *http.Client, mode func(string, bool)) error {
+	has := k.GoogleCredentials != ""
+	delegated := func(name, connector, scope string) (*http.Client, error) {
+		return gauth.Client(gauth.Config{Connector: connector, Credentials: []byte(k.GoogleCredentials),
+			Subject: k.GoogleSubject, Scopes: []string{scope}, TokenURL: k.GoogleTokenURL, HTTPClient: hc(name)})
 	}
-	cp := *c
-	cp.Transport = bearerTransport{token: token, next: next}
-	return &cp
-}
-
-type bearerTransport struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (t bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", "Bearer "+t.token)
-	return t.next.RoundTrip(r)
+	var errs []error
+	mode(Email, has || k.SMTPAddr != "")
+	switch {
+	case k.SMTPAddr != "":
+		s, err := newSMTP(k)
+		errs = append(errs, err)
+		c.Email, c.EmailKind = s, "smtp"
+	case has:
+		h, err := delegated(Email, "gmail", gauth.ScopeGmailSend)
+		if err == nil {
+			c.Email, err = email.NewGmail(email.GmailConfig{BaseURL: k.GmailURL, HTTPClient: h})
+		}
+		c.EmailKind = "gmail"
+		errs = append(errs, err)
+	}
+	mode(Drive, has)
+	mode(Sheets, has)
+	if !has {
+		return errors.Join(errs...)
+	}
+	h, err := delegated(Drive, "gdrive", gauth.ScopeDriveFile)
+	if err == nil {
+		c.Drive, err = gdrive.New(gdrive.Config{BaseURL: k.DriveURL, HTTPClient: h})
+	}
+	errs = append(errs, err)
+	if h, err = delegated(Sheets, "gsheets", gauth.ScopeSheets); err == nil {
+		c.Sheets, err = gsheets.New(gsheets.Config{BaseURL: k.SheetsURL, HTTPClient: h})
+	}
+	return errors.Join(append(errs, err)...)
 }

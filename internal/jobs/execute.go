@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -16,17 +15,17 @@ import (
 	"github.com/countersign/countersign/internal/connector/zendesk"
 )
 
-// Look-up thresholds: Stripe keeps idempotency keys 24 h, Zendesk a couple of
-// hours; after these gaps an attempt first looks for its own earlier effect.
-const (
-	stripeReconcileAfter  = 12 * time.Hour
-	zendeskReconcileAfter = time.Hour
-)
+// Look-up threshold: Stripe keeps idempotency keys 24 h; after this gap an attempt
+// first looks for its own earlier effect.
+const stripeReconcileAfter = 12 * time.Hour
 
 // blind reports whether a's call can neither carry an idempotency key nor be
-// looked up afterwards (SMTP, a Zendesk comment): such sends are at most once.
+// looked up afterwards (email: SMTP, and Gmail under the gmail.send scope, which
+// may not list the mailbox; a Zendesk comment): such sends are at most once. The
+// action's own effects row is the sent-record: a rerun after an answered error
+// sends again, a rerun after an unclear attempt goes to a person.
 func blind(a *action, c *Connectors) bool {
-	return (a.Connector == Email && c.EmailKind == "smtp") || (a.Connector == Zendesk && ticketMode(a.Params) == "comment")
+	return a.Connector == Email || (a.Connector == Zendesk && ticketMode(a.Params) == "comment")
 }
 
 // actionRef is the id other systems carry for a (metadata, column A, appProperties).
@@ -132,8 +131,20 @@ func (s *Service) slackAlert(ctx context.Context, a *action) (connector.Receipt,
 	if err := decodeParams(a.Params, &p); err != nil {
 		return connector.Receipt{}, err
 	}
-	if p.Channel == "" {
-		p.Channel = s.conns.SlackChannel
+	switch {
+	case p.Channel == "":
+		id, _, err := s.conns.SlackChannel(ctx, p.Kind)
+		if err != nil {
+			return connector.Receipt{}, err
+		}
+		p.Channel = id
+	case !slack.IsChannelID(p.Channel) && s.conns.Slack != nil:
+		// A plan stored before channels were stored as ids: resolve the name.
+		id, err := s.conns.Slack.ChannelID(ctx, p.Channel)
+		if err != nil {
+			return connector.Receipt{}, err
+		}
+		p.Channel = id
 	}
 	return s.postSlack(ctx, p.Channel, p.Text, actionRef(a), a.prior(), a.CreatedAt)
 }
@@ -153,30 +164,6 @@ func (s *Service) postSlack(ctx context.Context, channel, text, ref string, reru
 	return c.PostAlert(ctx, slack.Alert{Channel: channel, Text: text, ActionID: ref})
 }
 
-func (s *Service) ticket(ctx context.Context, a *action) (connector.Receipt, error) {
-	var p TicketParams
-	if err := decodeParams(a.Params, &p); err != nil {
-		return connector.Receipt{}, err
-	}
-	c := s.conns.Zendesk
-	if c == nil {
-		return connector.Receipt{}, missing("Zendesk")
-	}
-	ext := p.ExternalID
-	if ext == "" {
-		ext = a.Key
-	}
-	if a.prior() && a.since(s.opts.Now()) > zendeskReconcileAfter {
-		rc, found, err := c.FindByExternalID(ctx, ext)
-		if err != nil || found {
-			return rc, err
-		}
-	}
-	return c.CreateTicket(ctx, zendesk.Ticket{Subject: p.Subject, Comment: p.Body, Public: !p.Internal && p.RequesterEmail != "",
-		RequesterEmail: p.RequesterEmail, Priority: p.Priority, Tags: append([]string{"countersign"}, p.Tags...),
-		ExternalID: ext}, a.Key)
-}
-
 func (s *Service) ticketComment(ctx context.Context, a *action) (connector.Receipt, error) {
 	var p TicketParams
 	if err := decodeParams(a.Params, &p); err != nil {
@@ -189,7 +176,8 @@ func (s *Service) ticketComment(ctx context.Context, a *action) (connector.Recei
 	if s.conns.Zendesk == nil {
 		return connector.Receipt{}, missing("Zendesk")
 	}
-	return s.conns.Zendesk.UpdateTicket(ctx, id, zendesk.TicketUpdate{Comment: p.Body, Public: p.Public, Priority: p.Priority})
+	return s.conns.Zendesk.UpdateTicket(ctx, id, zendesk.TicketUpdate{Comment: p.noteText(), Public: p.Public,
+		Priority: p.Priority, Status: p.Status})
 }
 
 func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, error) {
@@ -202,16 +190,6 @@ func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, 
 		return connector.Receipt{}, missing("email")
 	}
 	id := MessageID(a.ID, a.Key)
-	if a.prior() && s.conns.EmailKind != "smtp" {
-		found, err := c.Find(ctx, id)
-		if err != nil {
-			return connector.Receipt{}, err
-		}
-		if found {
-			raw, _ := json.Marshal(map[string]string{"message_id": id})
-			return connector.Receipt{ExternalID: id, Summary: "email " + id + " was already sent", Raw: raw}, nil
-		}
-	}
 	m := renderEmail(p)
 	m.From, m.MessageID = s.conns.MailFrom, id
 	return c.Send(ctx, m)

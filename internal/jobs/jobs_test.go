@@ -39,8 +39,13 @@ type env struct {
 
 func newEnv(t *testing.T, opts jobs.Options) *env {
 	t.Helper()
+	return newEnvWith(t, config.Connectors{MailFrom: "billing@countersign.test"}, opts)
+}
+
+func newEnvWith(t *testing.T, k config.Connectors, opts jobs.Options) *env {
+	t.Helper()
 	db := testdb.New(t)
-	sb, err := sandbox.Start(config.Connectors{MailFrom: "billing@countersign.test"}, sandbox.Options{All: true})
+	sb, err := sandbox.Start(k, sandbox.Options{All: true})
 	if err != nil {
 		t.Fatal(err)
 	}

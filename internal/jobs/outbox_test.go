@@ -110,6 +110,8 @@ func (c *checkTimes) Check(context.Context, int64) error {
 
 func (c *checkTimes) Backfill(context.Context, int64) error { return nil }
 
+func (c *checkTimes) GiveUp(context.Context, int64, error) error { return nil }
+
 func (c *checkTimes) times() []time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -29,23 +29,42 @@ type EvidenceParams struct {
 
 // AlertParams: slack/alert. Channel defaults to the configured alert channel.
 type AlertParams struct {
-	Channel string `json:"channel,omitempty"`
-	Text    string `json:"text"`
+	Channel     string `json:"channel,omitempty"`      // channel id, resolved when the plan was made
+	ChannelName string `json:"channel_name,omitempty"` // as configured, for people
+	Kind        string `json:"kind,omitempty"`         // alert kind (COUNTERSIGN_SLACK_CHANNELS) when Channel is empty
+	Text        string `json:"text"`
 }
 
 // TicketParams: zendesk/ticket. Mode "create" (default) opens a ticket; "comment"
 // adds Body to TicketID.
 type TicketParams struct {
-	Mode           string          `json:"mode,omitempty"`
-	TicketID       json.RawMessage `json:"ticket_id,omitempty"` // number or numeric string
-	Subject        string          `json:"subject,omitempty"`
-	Body           string          `json:"body"`
-	Internal       bool            `json:"internal,omitempty"`
-	Public         bool            `json:"public,omitempty"` // comments only
-	RequesterEmail string          `json:"requester_email,omitempty"`
-	Priority       string          `json:"priority,omitempty"`
-	Tags           []string        `json:"tags,omitempty"`
-	ExternalID     string          `json:"external_id,omitempty"` // the call id; Find looks tickets up by it
+	Mode     string          `json:"mode,omitempty"`
+	TicketID json.RawMessage `json:"ticket_id,omitempty"` // number or numeric string
+	Subject  string          `json:"subject,omitempty"`
+	Body     string          `json:"body,omitempty"` // plans before reply/note: the internal note
+	Internal bool            `json:"internal,omitempty"`
+	Public   bool            `json:"public,omitempty"` // comments only
+	// Reply is the public reply to the requester, rendered from a reviewed template;
+	// only set when RequesterEmail is a verified customer address.
+	Reply string `json:"reply,omitempty"`
+	// Note is the internal note for agents (case, call, what was done).
+	Note string `json:"note,omitempty"`
+	// Status is the ticket's status once the action ran: open, pending or solved.
+	Status         string   `json:"status,omitempty"`
+	RequesterEmail string   `json:"requester_email,omitempty"` // verified customer; empty: internal ticket
+	Priority       string   `json:"priority,omitempty"`
+	Tags           []string `json:"tags,omitempty"`
+	// ExternalID is the call id in plans made before tickets were keyed by the
+	// action; it is not used as the ticket's external_id (not unique per case).
+	ExternalID string `json:"external_id,omitempty"`
+}
+
+// noteText is the internal note, from older plans' Body when Note is empty.
+func (p TicketParams) noteText() string {
+	if p.Note != "" {
+		return p.Note
+	}
+	return p.Body
 }
 
 func (p TicketParams) ticketID() (int64, error) {

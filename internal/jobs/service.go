@@ -39,6 +39,9 @@ const (
 // Enricher checks a new case's claim and backfills calls; internal/enrich implements it.
 type Enricher interface {
 	Check(ctx context.Context, caseID int64) error
+	// GiveUp is told when a claim check's look-ups failed on every attempt; the
+	// enricher fails closed (the case goes to review with the reason).
+	GiveUp(ctx context.Context, caseID int64, cause error) error
 	Backfill(ctx context.Context, callID int64) error
 }
 

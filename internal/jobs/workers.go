@@ -21,7 +21,14 @@ func (w *enrichWorker) Work(ctx context.Context, job *river.Job[EnrichArgs]) err
 	if err := w.s.stepAside(ctx); err != nil {
 		return err
 	}
-	return readOnly(w.s.opts.Enricher.Check(ctx, job.Args.CaseID))
+	err := w.s.opts.Enricher.Check(ctx, job.Args.CaseID)
+	if err != nil && job.Attempt >= job.MaxAttempts && !connector.IsPermanent(err) {
+		if gerr := w.s.opts.Enricher.GiveUp(ctx, job.Args.CaseID, err); gerr != nil {
+			return gerr
+		}
+		return river.JobCancel(err)
+	}
+	return readOnly(err)
 }
 
 type backfillWorker struct {

@@ -15,12 +15,15 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/email/gmailfake"
+	"github.com/countersign/countersign/internal/connector/gauth"
+	"github.com/countersign/countersign/internal/connector/gauth/gauthfake"
 	"github.com/countersign/countersign/internal/connector/gdrive/drivefake"
 	"github.com/countersign/countersign/internal/connector/gsheets/sheetsfake"
 	"github.com/countersign/countersign/internal/connector/slack/slackfake"
@@ -72,6 +75,7 @@ type Sandbox struct {
 	Stripe       *stripefake.Fake
 	Slack        *slackfake.Fake
 	Zendesk      *zdfake.Fake
+	GoogleAuth   *gauthfake.Server
 	Gmail        *gmailfake.Fake
 	Drive        *drivefake.Fake
 	Sheets       *sheetsfake.Fake
@@ -101,7 +105,7 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 		c.SlackToken = "xoxb-sandbox-" + token(12)
 		s.Slack = slackfake.New(c.SlackToken)
 		s.Slack.AddChannel(AlertChannelID, "finance-approvals")
-		c.SlackChannel = AlertChannelID
+		c.SlackChannels = s.slackChannels(c.SlackChannels)
 		var base string
 		base, errs = s.serve(Slack, s.Slack.Handler(), errs)
 		c.SlackURL = base + "/api"
@@ -111,22 +115,7 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 		s.Zendesk = zdfake.New(c.ZendeskEmail, c.ZendeskToken)
 		c.ZendeskURL, errs = s.serve(Zendesk, s.Zendesk.Handler(), errs)
 	}
-	if opt.All || (c.GmailToken == "" && c.SMTPAddr == "") {
-		c.GmailToken, c.SMTPAddr = "ya29.sandbox-"+token(12), ""
-		s.Gmail = gmailfake.New(c.GmailToken)
-		c.GmailURL, errs = s.serve(Email, s.Gmail.Handler(), errs)
-	}
-	if want(c.DriveToken) {
-		c.DriveToken, c.DriveFolder = "ya29.sandbox-"+token(12), DriveFolder
-		s.Drive = drivefake.New(c.DriveToken, DriveFolder)
-		c.DriveURL, errs = s.serve(Drive, s.Drive.Handler(), errs)
-	}
-	if want(c.SheetsToken) {
-		c.SheetsToken, c.SheetsID = "ya29.sandbox-"+token(12), SheetID
-		s.Sheets = sheetsfake.New(c.SheetsToken)
-		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections")
-		c.SheetsURL, errs = s.serve(Sheets, s.Sheets.Handler(), errs)
-	}
+	errs = s.startGoogle(opt, want, errs)
 	if want(c.TokenMetricsKey) {
 		s.TokenMetrics = tmfake.NewUnstarted()
 		c.TokenMetricsKey = tmfake.TestKey
@@ -142,21 +131,87 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 	return s, nil
 }
 
+// startGoogle runs one fake token endpoint and a service account key for it (as
+// Google's: delegated scopes, the subject as the one Workspace user, tokens that
+// expire), then the Gmail fake unless SMTP is configured, Drive and Sheets.
+func (s *Sandbox) startGoogle(opt Options, want func(string) bool, errs []error) []error {
+	c := &s.Connectors
+	mail := opt.All || (c.GoogleCredentials == "" && c.SMTPAddr == "")
+	docs := want(c.GoogleCredentials)
+	if !mail && !docs {
+		return errs
+	}
+	if c.GoogleSubject == "" {
+		c.GoogleSubject = "billing@countersign.local"
+	}
+	s.GoogleAuth = gauthfake.New([]string{gauth.ScopeGmailSend, gauth.ScopeDriveFile, gauth.ScopeSheets}, c.GoogleSubject)
+	base, err := s.listen(s.GoogleAuth.Handler())
+	if err != nil {
+		return append(errs, fmt.Errorf("google token endpoint: %w", err))
+	}
+	c.GoogleCredentials, c.GoogleTokenURL = string(s.GoogleAuth.CredentialsJSON(base+"/token")), ""
+	if mail {
+		c.SMTPAddr = ""
+		s.Gmail = gmailfake.New(s.GoogleAuth)
+		c.GmailURL, errs = s.serve(Email, s.Gmail.Handler(), errs)
+	}
+	if docs {
+		c.DriveFolder = DriveFolder
+		s.Drive = drivefake.New(s.GoogleAuth, DriveFolder)
+		c.DriveURL, errs = s.serve(Drive, s.Drive.Handler(), errs)
+		c.SheetsID = SheetID
+		s.Sheets = sheetsfake.New(s.GoogleAuth)
+		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections")
+		c.SheetsURL, errs = s.serve(Sheets, s.Sheets.Handler(), errs)
+	}
+	return errs
+}
+
+// slackChannels creates a channel the bot is a member of for every configured one
+// (so alerts of every kind complete in dev) and returns the configuration, with
+// "default=#finance-approvals" when it names no default.
+func (s *Sandbox) slackChannels(configured map[string]string) map[string]string {
+	out := map[string]string{"default": "#finance-approvals"}
+	for kind, ch := range configured {
+		out[kind] = ch
+	}
+	for _, ch := range out {
+		name, isName := strings.CutPrefix(ch, "#")
+		switch {
+		case !isName:
+			s.Slack.AddChannel(ch, "channel-"+strings.ToLower(ch))
+		case name != "finance-approvals":
+			s.Slack.AddChannel("C0SB"+strings.ToUpper(token(4)), name)
+		}
+	}
+	return out
+}
+
 // serve starts h on a loopback listener and marks name sandboxed.
 func (s *Sandbox) serve(name string, h http.Handler, errs []error) (string, []error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, err := s.listen(h)
 	if err != nil {
 		return "", append(errs, fmt.Errorf("%s: listen: %w", name, err))
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	url := "http://" + ln.Addr().String()
 	s.mu.Lock()
-	s.servers = append(s.servers, srv)
 	s.urls[name] = url
 	s.mu.Unlock()
 	s.Sandboxed[name] = true
 	return url, errs
+}
+
+// listen serves h on 127.0.0.1 until Close.
+func (s *Sandbox) listen(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	s.mu.Lock()
+	s.servers = append(s.servers, srv)
+	s.mu.Unlock()
+	return "http://" + ln.Addr().String(), nil
 }
 
 // URLs lists each sandboxed connector's base URL, by name.

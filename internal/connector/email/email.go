@@ -19,14 +19,13 @@ import (
 	"github.com/countersign/countersign/internal/connector"
 )
 
-// Sender sends one message and finds one sent earlier.
+// Sender sends one message. Neither sender can look a message up afterwards (Gmail
+// runs with the gmail.send scope only, which does not allow users.messages.list), so
+// an attempt whose outcome is unknown is settled by a person (internal/jobs: blind).
 type Sender interface {
 	// Send sends m. The receipt's ExternalID is the provider's id (Gmail) or
 	// the Message-ID (SMTP).
 	Send(ctx context.Context, m Message) (connector.Receipt, error)
-	// Find reports whether a message with this Message-ID was already sent.
-	// SMTPSender always answers false, nil.
-	Find(ctx context.Context, messageID string) (bool, error)
 }
 
 // Message is one outgoing email to a single verified recipient.

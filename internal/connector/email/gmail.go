@@ -23,11 +23,9 @@ const gmailName = "gmail"
 type GmailConfig struct {
 	BaseURL string // DefaultGmailBaseURL when empty
 	UserID  string // "me" when empty
-	// HTTPClient authenticates the requests: production passes an OAuth2
-	// client (service account with delegation). Send needs scope gmail.send;
-	// Find needs gmail.readonly as well (gmail.metadata refuses the q
-	// parameter). Required. A client without a timeout gets
-	// connector.DefaultTimeout.
+	// HTTPClient authenticates the requests: production passes a gauth client
+	// (service account with domain-wide delegation, scope gmail.send only).
+	// Required. A client without a timeout gets connector.DefaultTimeout.
 	HTTPClient *http.Client
 }
 
@@ -79,23 +77,6 @@ func (g *GmailSender) Send(ctx context.Context, m Message) (connector.Receipt, e
 	id, _ := normalizeID(m.MessageID)
 	rawReceipt, _ := json.Marshal(map[string]string{"id": out.ID, "thread_id": out.ThreadID, "message_id": "<" + id + ">"})
 	return connector.Receipt{ExternalID: out.ID, Summary: "gmail message " + out.ID + " sent", Raw: rawReceipt}, nil
-}
-
-// Find searches the mailbox, trash and spam included, for rfc822msgid:id.
-func (g *GmailSender) Find(ctx context.Context, messageID string) (bool, error) {
-	const op = "find"
-	id, err := normalizeID(messageID)
-	if err != nil {
-		return false, invalid(gmailName, op, err)
-	}
-	q := url.Values{"q": {"rfc822msgid:" + id}, "includeSpamTrash": {"true"}, "maxResults": {"1"}}
-	var out struct {
-		Messages []struct{ ID string } `json:"messages"`
-	}
-	if err := g.do(ctx, op, http.MethodGet, "/messages?"+q.Encode(), nil, &out); err != nil {
-		return false, err
-	}
-	return len(out.Messages) > 0, nil
 }
 
 func (g *GmailSender) do(ctx context.Context, op, method, path string, body io.Reader, out any) error {

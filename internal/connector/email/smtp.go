@@ -111,10 +111,6 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) (connector.Receipt, er
 	return connector.Receipt{ExternalID: "<" + id + ">", Summary: "email <" + id + "> accepted by relay"}, nil
 }
 
-// Find cannot look into an SMTP relay: it always answers false, nil. The
-// sent-marker in the database is the guard against a second send.
-func (s *SMTPSender) Find(context.Context, string) (bool, error) { return false, nil }
-
 // classifySMTP maps SMTP replies to temporary (4xx) or permanent (5xx), and
 // configuration mistakes (no usable auth mechanism, auth refused over plain
 // text) to permanent. Network failures and timeouts are temporary.

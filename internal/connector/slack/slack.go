@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -29,8 +30,9 @@ const EventType = "countersign_action"
 
 const name = "slack"
 
-// Config configures a Client. Token is a bot token (xoxb-...) with chat:write
-// and channels:history (for FindByActionID).
+// Config configures a Client. Token is a bot token (xoxb-...) with chat:write,
+// channels:read and groups:read (ChannelID), channels:history and groups:history
+// (FindByActionID).
 type Config struct {
 	BaseURL    string       // DefaultBaseURL when empty
 	Token      string       // required
@@ -40,6 +42,9 @@ type Config struct {
 // Client posts alerts. Safe for concurrent use.
 type Client struct {
 	api *slackapi.Client
+
+	mu  sync.Mutex
+	ids map[string]string // channel name -> id, from conversations.list
 }
 
 // Alert is one finance alert.
@@ -66,7 +71,62 @@ func New(cfg Config) (*Client, error) {
 		hc = connector.NewHTTPClient(0)
 	}
 	api := slackapi.New(cfg.Token, slackapi.OptionAPIURL(base+"/"), slackapi.OptionHTTPClient(hc))
-	return &Client{api: api}, nil
+	return &Client{api: api, ids: map[string]string{}}, nil
+}
+
+// listPageSize is the page size for conversations.list (Slack allows up to 1000
+// and recommends no more than 200).
+const listPageSize = 200
+
+// ChannelID returns the id of channel "#name" (or "name"); an id (C..., G...)
+// is returned as given. Names are resolved with conversations.list, every page,
+// once: later calls are answered from the cache, and only an unknown name lists
+// again (a channel created since). Plans store the id: conversations.history
+// accepts ids only.
+func (c *Client) ChannelID(ctx context.Context, channel string) (string, error) {
+	const op = "resolve channel"
+	if IsChannelID(channel) {
+		return channel, nil
+	}
+	want := strings.TrimPrefix(channel, "#")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id, ok := c.ids[want]; ok {
+		return id, nil
+	}
+	params := &slackapi.GetConversationsParameters{Types: []string{"public_channel", "private_channel"},
+		ExcludeArchived: true, Limit: listPageSize}
+	for {
+		chans, next, err := c.api.GetConversationsContext(ctx, params)
+		if err != nil {
+			return "", classify(op, err)
+		}
+		for _, ch := range chans {
+			c.ids[ch.Name] = ch.ID
+		}
+		if next == "" {
+			break
+		}
+		params.Cursor = next
+	}
+	if id, ok := c.ids[want]; ok {
+		return id, nil
+	}
+	return "", &connector.Error{Connector: name, Op: op, Code: "channel_not_found", Permanent: true,
+		Message: "no channel #" + want + " is visible to the bot: " + Fixes["channel_not_found"]}
+}
+
+// IsChannelID reports whether s looks like a Slack conversation id (C0123ABCD).
+func IsChannelID(s string) bool {
+	if len(s) < 9 || (s[0] != 'C' && s[0] != 'G') {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // PostAlert posts a.Text to a.Channel with the action id in the message

@@ -2,8 +2,10 @@
 //
 // Ticket creation is made safe to retry two ways: the Idempotency-Key header
 // (Zendesk replays the first answer for the same key and body) and the ticket
-// external_id (the call id), which FindByExternalID looks up when the key may
-// have expired.
+// external_id, which the caller sets to the action's own key (Zendesk does not
+// keep external ids unique: a call id would be shared by every case of the call)
+// and FindByExternalID looks up when the key may have expired. The requester is
+// an end user found or created by email (EnsureEndUser).
 package zendesk
 
 import (
@@ -73,21 +75,29 @@ func New(cfg Config) (*Client, error) {
 
 // Ticket is a new billing ticket. Comment must not carry payment details.
 type Ticket struct {
-	Subject        string
-	Comment        string
-	Public         bool // false: internal note
-	RequesterEmail string
-	RequesterName  string
-	Priority       string // low, normal, high, urgent; empty for the account default
-	Tags           []string
-	ExternalID     string // the call id; FindByExternalID finds the ticket by it
+	Subject     string
+	Comment     string
+	Public      bool   // false: internal note
+	RequesterID int64  // EnsureEndUser's id, or AgentID's for an internal ticket
+	Priority    string // low, normal, high, urgent; empty for the account default
+	Status      string // new, open, pending, hold, solved; empty: new
+	Tags        []string
+	ExternalID  string // the action's key; FindByExternalID finds the ticket by it
 }
 
-// TicketUpdate adds a comment and optionally changes the priority.
+// TicketUpdate adds a comment and optionally changes the priority and status.
 type TicketUpdate struct {
 	Comment  string
 	Public   bool
 	Priority string // empty keeps the current priority
+	Status   string // empty keeps the current status
+}
+
+// Comment is one comment of a ticket.
+type Comment struct {
+	ID     int64  `json:"id"`
+	Body   string `json:"body"`
+	Public bool   `json:"public"`
 }
 
 type comment struct {
@@ -95,18 +105,14 @@ type comment struct {
 	Public bool   `json:"public"`
 }
 
-type requester struct {
-	Email string `json:"email"`
-	Name  string `json:"name,omitempty"`
-}
-
 type ticketBody struct {
-	Subject    string     `json:"subject,omitempty"`
-	Comment    *comment   `json:"comment,omitempty"`
-	Requester  *requester `json:"requester,omitempty"`
-	Priority   string     `json:"priority,omitempty"`
-	Tags       []string   `json:"tags,omitempty"`
-	ExternalID string     `json:"external_id,omitempty"`
+	Subject     string   `json:"subject,omitempty"`
+	Comment     *comment `json:"comment,omitempty"`
+	RequesterID int64    `json:"requester_id,omitempty"`
+	Priority    string   `json:"priority,omitempty"`
+	Status      string   `json:"status,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	ExternalID  string   `json:"external_id,omitempty"`
 }
 
 // ticketOut is the part of a ticket the receipt keeps.
@@ -127,11 +133,12 @@ func (c *Client) CreateTicket(ctx context.Context, t Ticket, idemKey string) (co
 		return connector.Receipt{}, &connector.Error{Connector: name, Op: op, Code: "invalid_idempotency_key",
 			Message: "idempotency key must be 1 to 255 characters", Permanent: true}
 	}
-	body := ticketBody{Subject: t.Subject, Comment: &comment{Body: t.Comment, Public: t.Public},
-		Priority: t.Priority, Tags: t.Tags, ExternalID: t.ExternalID}
-	if t.RequesterEmail != "" {
-		body.Requester = &requester{Email: t.RequesterEmail, Name: t.RequesterName}
+	if t.RequesterID == 0 {
+		return connector.Receipt{}, &connector.Error{Connector: name, Op: op, Code: "invalid_requester",
+			Message: "a ticket needs a requester", Permanent: true}
 	}
+	body := ticketBody{Subject: t.Subject, Comment: &comment{Body: t.Comment, Public: t.Public},
+		RequesterID: t.RequesterID, Priority: t.Priority, Status: t.Status, Tags: t.Tags, ExternalID: t.ExternalID}
 	var out struct{ Ticket ticketOut }
 	hdr := http.Header{"Idempotency-Key": {idemKey}}
 	if err := c.do(ctx, op, http.MethodPost, "/api/v2/tickets.json", hdr, map[string]any{"ticket": body}, &out); err != nil {
@@ -145,7 +152,10 @@ func (c *Client) CreateTicket(ctx context.Context, t Ticket, idemKey string) (co
 // record the update before retrying blindly.
 func (c *Client) UpdateTicket(ctx context.Context, id int64, u TicketUpdate) (connector.Receipt, error) {
 	const op = "update ticket"
-	body := ticketBody{Comment: &comment{Body: u.Comment, Public: u.Public}, Priority: u.Priority}
+	body := ticketBody{Priority: u.Priority, Status: u.Status}
+	if u.Comment != "" {
+		body.Comment = &comment{Body: u.Comment, Public: u.Public}
+	}
 	var out struct{ Ticket ticketOut }
 	path := "/api/v2/tickets/" + strconv.FormatInt(id, 10) + ".json"
 	if err := c.do(ctx, op, http.MethodPut, path, nil, map[string]any{"ticket": body}, &out); err != nil {
@@ -172,6 +182,54 @@ func (c *Client) FindByExternalID(ctx context.Context, externalID string) (conne
 		}
 	}
 	return receipt(oldest, "found"), true, nil
+}
+
+// EnsureEndUser returns the id of the user with email, creating an end user when
+// there is none (users/create_or_update matches by email). No role is sent: an
+// existing agent keeps theirs. verified marks the address as confirmed, which
+// Countersign only passes for an address it verified itself.
+func (c *Client) EnsureEndUser(ctx context.Context, email, displayName string, verified bool) (int64, error) {
+	const op = "find or create requester"
+	if displayName == "" {
+		displayName, _, _ = strings.Cut(email, "@")
+	}
+	var out struct {
+		User struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
+	}
+	in := map[string]any{"user": map[string]any{"email": email, "name": displayName, "verified": verified}}
+	if err := c.do(ctx, op, http.MethodPost, "/api/v2/users/create_or_update.json", nil, in, &out); err != nil {
+		return 0, err
+	}
+	if out.User.ID == 0 {
+		return 0, &connector.Error{Connector: name, Op: op, Code: "no_user", Message: "Zendesk answered without a user id"}
+	}
+	return out.User.ID, nil
+}
+
+// AgentID is the id of the agent the credentials belong to (users/me), the
+// requester of an internal ticket that has no verified customer.
+func (c *Client) AgentID(ctx context.Context) (int64, error) {
+	var out struct {
+		User struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
+	}
+	if err := c.do(ctx, "who am i", http.MethodGet, "/api/v2/users/me.json", nil, nil, &out); err != nil {
+		return 0, err
+	}
+	return out.User.ID, nil
+}
+
+// Comments lists ticket id's comments (the first page: up to 100).
+func (c *Client) Comments(ctx context.Context, id int64) ([]Comment, error) {
+	var out struct{ Comments []Comment }
+	path := "/api/v2/tickets/" + strconv.FormatInt(id, 10) + "/comments.json"
+	if err := c.do(ctx, "list comments", http.MethodGet, path, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Comments, nil
 }
 
 func receipt(t ticketOut, verb string) connector.Receipt {

@@ -34,8 +34,7 @@ func setup(t *testing.T, token string, timeout time.Duration) (*zdfake.Fake, *ze
 
 func ticket() zendesk.Ticket {
 	return zendesk.Ticket{Subject: "Your refund", Comment: "We have issued your refund.", Public: true,
-		RequesterEmail: "ana@example.com", RequesterName: "Ana", Priority: "high",
-		Tags: []string{"billing"}, ExternalID: "call_abc"}
+		RequesterID: zdfake.AgentID, Priority: "high", Tags: []string{"billing"}, ExternalID: "call_abc"}
 }
 
 func TestCreateTicketIdempotent(t *testing.T) {
@@ -123,6 +122,8 @@ func TestErrors(t *testing.T) {
 		{name: "timeout", prepare: func(f *zdfake.Fake) { f.Delay(time.Second) }, code: "timeout"},
 		{name: "invalid record", edit: func(t *zendesk.Ticket) { t.Comment = "" }, permanent: true, status: 422, code: "RecordInvalid"},
 		{name: "bad priority", edit: func(t *zendesk.Ticket) { t.Priority = "asap" }, permanent: true, status: 422, code: "RecordInvalid"},
+		{name: "unknown requester", edit: func(t *zendesk.Ticket) { t.RequesterID = 424242 }, permanent: true, status: 422, code: "RecordInvalid"},
+		{name: "bad status", edit: func(t *zendesk.Ticket) { t.Status = "done" }, permanent: true, status: 422, code: "RecordInvalid"},
 		{name: "unauthorized", token: "zd-wrong-token-also-secret", permanent: true, status: 401},
 	}
 	for _, tt := range tests {
@@ -155,6 +156,54 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("failed create took effect")
 			}
 		})
+	}
+}
+
+// The requester is an end user found or created by email: once, whatever the case.
+func TestEnsureEndUser(t *testing.T) {
+	t.Parallel()
+	fake, c := setup(t, apiToken, time.Second)
+	ctx := context.Background()
+	id, err := c.EnsureEndUser(ctx, "ana@example.com", "Ana Customer", true)
+	if err != nil || id == 0 {
+		t.Fatalf("create: %d %v", id, err)
+	}
+	again, err := c.EnsureEndUser(ctx, "ANA@example.com", "", true)
+	if err != nil || again != id {
+		t.Fatalf("second lookup: %d %v, want %d", again, err, id)
+	}
+	u, _ := fake.UserByEmail("ana@example.com")
+	if u.Role != "end-user" || !u.Verified {
+		t.Fatalf("user %+v", u)
+	}
+	tk := ticket()
+	tk.RequesterID = id
+	r, err := c.CreateTicket(ctx, tk, "k-ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fake.Ticket(mustID(t, r.ExternalID)); got.RequesterID != id {
+		t.Fatalf("requester %d, want %d", got.RequesterID, id)
+	}
+	if agent, err := c.AgentID(ctx); err != nil || agent != zdfake.AgentID {
+		t.Fatalf("AgentID = %d, %v", agent, err)
+	}
+}
+
+// external_id is not unique at Zendesk: looking up by a call id adopts whichever
+// ticket came first, another case's or another integration's.
+func TestExternalIDIsNotUnique(t *testing.T) {
+	t.Parallel()
+	fake, c := setup(t, apiToken, time.Second)
+	ctx := context.Background()
+	other := fake.AddTicket("opened by another integration", "call_abc")
+	r, err := c.CreateTicket(ctx, ticket(), "k-call")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, _, err := c.FindByExternalID(ctx, "call_abc")
+	if err != nil || found.ExternalID != strconv.FormatInt(other, 10) || found.ExternalID == r.ExternalID {
+		t.Fatalf("found %s, ours %s, other %d: a shared external id finds the other ticket", found.ExternalID, r.ExternalID, other)
 	}
 }
 

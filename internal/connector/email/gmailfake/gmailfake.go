@@ -17,6 +17,8 @@ import (
 	"sync"
 
 	"github.com/countersign/countersign/internal/connector/connectorfake"
+	"github.com/countersign/countersign/internal/connector/gauth"
+	"github.com/countersign/countersign/internal/connector/gauth/gauthfake"
 )
 
 // Sent is one message the fake accepted.
@@ -41,15 +43,23 @@ type Attachment struct {
 // Fake is a fake Gmail mailbox. Mount Handler() and use the server URL as the
 // sender's base URL.
 type Fake struct {
-	token string
+	auth *gauthfake.Server
 	connectorfake.Faults
 
 	mu   sync.Mutex
 	sent []Sent
 }
 
-// New returns a fake that accepts "Authorization: Bearer token".
-func New(token string) *Fake { return &Fake{token: token} }
+// New returns a fake that accepts the access tokens auth issued.
+func New(auth *gauthfake.Server) *Fake { return &Fake{auth: auth} }
+
+// Scopes each method accepts (Gmail API reference, "Authorization scopes").
+var (
+	sendScopes = []string{gauth.ScopeGmailSend, "https://www.googleapis.com/auth/gmail.compose",
+		"https://www.googleapis.com/auth/gmail.modify", "https://mail.google.com/"}
+	listScopes = []string{"https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.modify",
+		"https://www.googleapis.com/auth/gmail.metadata", "https://mail.google.com/"}
+)
 
 // Handler serves /gmail/v1/users/{user}/messages/send and .../messages.
 func (f *Fake) Handler() http.Handler {
@@ -74,7 +84,7 @@ func (f *Fake) Count(messageID string) int {
 }
 
 func (f *Fake) send(w http.ResponseWriter, r *http.Request) {
-	if !f.Before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.auth.Authorize(w, r, sendScopes...) {
 		return
 	}
 	var body struct{ Raw string }
@@ -110,7 +120,7 @@ func (f *Fake) send(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
-	if !f.Before(w, r, fail) || !f.authorized(w, r) {
+	if !f.Before(w, r, fail) || !f.auth.Authorize(w, r, listScopes...) {
 		return
 	}
 	q := r.URL.Query().Get("q")
@@ -143,15 +153,6 @@ func (f *Fake) byMessageID(id string) []Sent {
 		}
 	}
 	return out
-}
-
-func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if r.Header.Get("Authorization") == "Bearer "+f.token {
-		return true
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/"`)
-	googleError(w, http.StatusUnauthorized, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.", "UNAUTHENTICATED", "authError")
-	return false
 }
 
 // parse reads the headers, the text body and the attachments of raw.

@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/countersign/countersign/internal/connector/connectorfake"
+	"github.com/countersign/countersign/internal/connector/gauth"
+	"github.com/countersign/countersign/internal/connector/gauth/gauthfake"
 )
 
 // File is a stored file.
@@ -32,7 +34,7 @@ type File struct {
 // Fake is a fake Drive. Mount Handler() and use the server URL as the
 // client's base URL.
 type Fake struct {
-	token string
+	auth *gauthfake.Server
 	connectorfake.Faults
 
 	mu      sync.Mutex
@@ -42,10 +44,10 @@ type Fake struct {
 	creates int
 }
 
-// New returns a fake accepting "Authorization: Bearer token", with folders
-// the given folder ids.
-func New(token string, folders ...string) *Fake {
-	f := &Fake{token: token, folders: map[string]bool{}, issued: map[string]bool{},
+// New returns a fake accepting the access tokens auth issued (scope drive.file or
+// drive), with folders the given folder ids.
+func New(auth *gauthfake.Server, folders ...string) *Fake {
+	f := &Fake{auth: auth, folders: map[string]bool{}, issued: map[string]bool{},
 		files: map[string]*File{}}
 	for _, id := range folders {
 		f.folders[id] = true
@@ -199,13 +201,7 @@ func readMultipart(r *http.Request) (File, []byte, string, error) {
 }
 
 func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if r.Header.Get("Authorization") == "Bearer "+f.token {
-		return true
-	}
-	writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"code": 401,
-		"message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED",
-		"errors": []map[string]string{{"domain": "global", "reason": "authError", "message": "Invalid Credentials"}}}})
-	return false
+	return f.auth.Authorize(w, r, gauth.ScopeDriveFile, "https://www.googleapis.com/auth/drive")
 }
 
 func fail(w http.ResponseWriter, status int) {

@@ -15,12 +15,14 @@ import (
 	"sync"
 
 	"github.com/countersign/countersign/internal/connector/connectorfake"
+	"github.com/countersign/countersign/internal/connector/gauth"
+	"github.com/countersign/countersign/internal/connector/gauth/gauthfake"
 )
 
 // Fake holds spreadsheets of string cells. Mount Handler() and use the server
 // URL as the client's base URL.
 type Fake struct {
-	token string
+	auth *gauthfake.Server
 	connectorfake.Faults
 
 	mu      sync.Mutex
@@ -33,9 +35,10 @@ type spreadsheet struct {
 	rows   map[string][][]string
 }
 
-// New returns a fake accepting "Authorization: Bearer token".
-func New(token string) *Fake {
-	return &Fake{token: token, sheets: map[string]*spreadsheet{}}
+// New returns a fake accepting the access tokens auth issued (scope spreadsheets
+// or drive).
+func New(auth *gauthfake.Server) *Fake {
+	return &Fake{auth: auth, sheets: map[string]*spreadsheet{}}
 }
 
 // AddSpreadsheet creates spreadsheet id with the given sheet titles.
@@ -290,11 +293,7 @@ func contains(list []string, s string) bool {
 }
 
 func (f *Fake) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if r.Header.Get("Authorization") == "Bearer "+f.token {
-		return true
-	}
-	googleError(w, http.StatusUnauthorized, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.", "UNAUTHENTICATED")
-	return false
+	return f.auth.Authorize(w, r, gauth.ScopeSheets, "https://www.googleapis.com/auth/drive")
 }
 
 func fail(w http.ResponseWriter, status int) {

@@ -1,5 +1,8 @@
 // Package slackfake is a stateful stand-in for the Slack Web API methods
-// Countersign uses: chat.postMessage and conversations.history. It answers
+// Countersign uses: chat.postMessage, conversations.history and
+// conversations.list (cursor-paginated). Like Slack, conversations.history takes a
+// channel id only (a name is channel_not_found), and both it and chat.postMessage
+// answer not_in_channel where the bot is not a member. It answers
 // like Slack does (HTTP 200 with "ok":false for API errors, 429 with
 // Retry-After for rate limits) and counts posts per action id.
 package slackfake
@@ -39,13 +42,15 @@ type Fake struct {
 
 	mu       sync.Mutex
 	channels map[string]string // id -> name
+	outside  map[string]bool   // channels the bot is not a member of
 	messages []Message
 	lastTS   time.Time
+	lists    int
 }
 
 // New returns a fake accepting token, with one channel: C0FINANCE (#finance).
 func New(token string) *Fake {
-	return &Fake{token: token, channels: map[string]string{"C0FINANCE": "finance"}}
+	return &Fake{token: token, channels: map[string]string{"C0FINANCE": "finance"}, outside: map[string]bool{}}
 }
 
 // AddChannel adds a channel the bot is a member of.
@@ -53,6 +58,22 @@ func (f *Fake) AddChannel(id, name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.channels[id] = name
+	delete(f.outside, id)
+}
+
+// AddChannelWithoutBot adds a channel the bot has not been invited to.
+func (f *Fake) AddChannelWithoutBot(id, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.channels[id] = name
+	f.outside[id] = true
+}
+
+// ListCalls counts conversations.list requests (pages).
+func (f *Fake) ListCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists
 }
 
 // Handler serves /api/chat.postMessage and /api/conversations.history.
@@ -60,6 +81,7 @@ func (f *Fake) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/chat.postMessage", f.postMessage)
 	mux.HandleFunc("/api/conversations.history", f.history)
+	mux.HandleFunc("/api/conversations.list", f.list)
 	return mux
 }
 
@@ -90,6 +112,10 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 	id, ok := f.channelID(r.PostFormValue("channel"))
 	if !ok {
 		apiError(w, "channel_not_found")
+		return
+	}
+	if f.isOutside(id) {
+		apiError(w, "not_in_channel")
 		return
 	}
 	text := r.PostFormValue("text")
@@ -125,7 +151,11 @@ func (f *Fake) history(w http.ResponseWriter, r *http.Request) {
 	_, known := f.channels[channel]
 	f.mu.Unlock()
 	if !known {
-		apiError(w, "channel_not_found")
+		apiError(w, "channel_not_found") // names are not accepted here
+		return
+	}
+	if f.isOutside(channel) {
+		apiError(w, "not_in_channel")
 		return
 	}
 	limit, _ := strconv.Atoi(r.FormValue("limit"))
@@ -152,6 +182,59 @@ func (f *Fake) history(w http.ResponseWriter, r *http.Request) {
 		next = strconv.Itoa(offset + len(page))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "messages": msgs, "has_more": next != "",
+		"response_metadata": map[string]string{"next_cursor": next}})
+}
+
+func (f *Fake) isOutside(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.outside[id]
+}
+
+// list answers conversations.list: public channels by id, limit (default 100, at
+// most 1000) per page, the offset as the cursor.
+func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	limit := 100
+	if v := r.FormValue("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			apiError(w, "invalid_limit")
+			return
+		}
+		limit = n
+	}
+	offset := 0
+	if c := r.FormValue("cursor"); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 0 {
+			apiError(w, "invalid_cursor")
+			return
+		}
+		offset = n
+	}
+	f.mu.Lock()
+	f.lists++
+	ids := make([]string, 0, len(f.channels))
+	for id := range f.channels {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	offset = min(offset, len(ids))
+	page := ids[offset:min(offset+limit, len(ids))]
+	out := make([]map[string]any, 0, len(page))
+	for _, id := range page {
+		out = append(out, map[string]any{"id": id, "name": f.channels[id], "is_channel": true,
+			"is_archived": false, "is_member": !f.outside[id]})
+	}
+	f.mu.Unlock()
+	next := ""
+	if offset+len(page) < len(ids) {
+		next = strconv.Itoa(offset + len(page))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channels": out,
 		"response_metadata": map[string]string{"next_cursor": next}})
 }
 

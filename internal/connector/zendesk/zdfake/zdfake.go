@@ -1,7 +1,9 @@
 // Package zdfake is a stateful stand-in for the Zendesk Ticketing API calls
-// Countersign makes: create (honouring Idempotency-Key), update, and list by
-// external_id. It answers with Zendesk's statuses and error bodies and counts
-// created tickets.
+// Countersign makes: users create_or_update and me, ticket create (honouring
+// Idempotency-Key), update, comments, and list by external_id. Like Zendesk,
+// external_id is not unique (a list returns every ticket carrying it), a new
+// ticket needs a requester that exists, and statuses are checked. It answers with
+// Zendesk's statuses and error bodies and counts created tickets.
 package zdfake
 
 import (
@@ -11,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +32,7 @@ type Ticket struct {
 	Priority       string    `json:"priority,omitempty"`
 	Tags           []string  `json:"tags"`
 	ExternalID     string    `json:"external_id,omitempty"`
+	RequesterID    int64     `json:"requester_id"`
 	RequesterEmail string    `json:"-"`
 	Comments       []Comment `json:"-"`
 	CreatedAt      time.Time `json:"created_at"`
@@ -36,9 +40,22 @@ type Ticket struct {
 
 // Comment is one ticket comment.
 type Comment struct {
-	Body   string
-	Public bool
+	ID     int64  `json:"id"`
+	Body   string `json:"body"`
+	Public bool   `json:"public"`
 }
+
+// User is a Zendesk user.
+type User struct {
+	ID       int64  `json:"id"`
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Verified bool   `json:"verified"`
+}
+
+// AgentID is the user id of the agent the API token belongs to.
+const AgentID = 1
 
 type idemEntry struct {
 	bodyHash [32]byte
@@ -54,6 +71,7 @@ type Fake struct {
 	mu      sync.Mutex
 	nextID  int64
 	tickets map[int64]*Ticket
+	users   map[int64]*User
 	idem    map[string]idemEntry
 	creates int
 }
@@ -62,7 +80,31 @@ type Fake struct {
 func New(email, apiToken string) *Fake {
 	basic := base64.StdEncoding.EncodeToString([]byte(email + "/token:" + apiToken))
 	return &Fake{auth: []string{"Basic " + basic, "Bearer " + apiToken}, nextID: 1000,
-		tickets: map[int64]*Ticket{}, idem: map[string]idemEntry{}}
+		tickets: map[int64]*Ticket{}, idem: map[string]idemEntry{},
+		users: map[int64]*User{AgentID: {ID: AgentID, Email: email, Name: "Countersign", Role: "admin", Verified: true}}}
+}
+
+// AddTicket stores a ticket made outside Countersign (another integration may
+// reuse an external_id: Zendesk does not keep them unique).
+func (f *Fake) AddTicket(subject, externalID string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	f.tickets[f.nextID] = &Ticket{ID: f.nextID, Subject: subject, Status: "open", ExternalID: externalID,
+		RequesterID: AgentID, Tags: []string{}, CreatedAt: time.Now().UTC(), Comments: []Comment{{ID: f.nextID*100 + 1, Body: subject, Public: true}}}
+	return f.nextID
+}
+
+// UserByEmail returns the user with email, if any.
+func (f *Fake) UserByEmail(email string) (User, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, u := range f.users {
+		if strings.EqualFold(u.Email, email) {
+			return *u, true
+		}
+	}
+	return User{}, false
 }
 
 // Handler serves /api/v2/tickets.json and /api/v2/tickets/{id}.json.
@@ -71,6 +113,9 @@ func (f *Fake) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v2/tickets.json", f.create)
 	mux.HandleFunc("GET /api/v2/tickets.json", f.list)
 	mux.HandleFunc("PUT /api/v2/tickets/{file}", f.update)
+	mux.HandleFunc("GET /api/v2/tickets/{id}/comments.json", f.comments)
+	mux.HandleFunc("POST /api/v2/users/create_or_update.json", f.createOrUpdateUser)
+	mux.HandleFunc("GET /api/v2/users/me.json", f.me)
 	return mux
 }
 
@@ -104,9 +149,11 @@ type ticketIn struct {
 		Email string `json:"email"`
 		Name  string `json:"name"`
 	} `json:"requester"`
-	Priority   string   `json:"priority"`
-	Tags       []string `json:"tags"`
-	ExternalID string   `json:"external_id"`
+	RequesterID int64    `json:"requester_id"`
+	Status      string   `json:"status"`
+	Priority    string   `json:"priority"`
+	Tags        []string `json:"tags"`
+	ExternalID  string   `json:"external_id"`
 }
 
 func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
@@ -138,9 +185,25 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 		recordInvalid(w, "priority", "Priority: is not valid")
 		return
 	}
+	if !validStatus(in.Status) {
+		recordInvalid(w, "status", "Status: is not valid")
+		return
+	}
+	if in.RequesterID == 0 && (in.Requester == nil || in.Requester.Email == "") {
+		recordInvalid(w, "requester", "Requester: cannot be blank")
+		return
+	}
+	if _, ok := f.users[in.RequesterID]; in.RequesterID != 0 && !ok {
+		recordInvalid(w, "requester", "Requester: is invalid")
+		return
+	}
 	f.nextID++
-	t := &Ticket{ID: f.nextID, Subject: in.Subject, Description: in.Comment.Body, Status: "new",
-		Priority: in.Priority, Tags: in.Tags, ExternalID: in.ExternalID, CreatedAt: time.Now().UTC()}
+	status := in.Status
+	if status == "" {
+		status = "new"
+	}
+	t := &Ticket{ID: f.nextID, Subject: in.Subject, Description: in.Comment.Body, Status: status,
+		Priority: in.Priority, Tags: in.Tags, ExternalID: in.ExternalID, CreatedAt: time.Now().UTC(), RequesterID: in.RequesterID}
 	t.URL = fmt.Sprintf("https://example.zendesk.com/api/v2/tickets/%d.json", t.ID)
 	if t.Tags == nil {
 		t.Tags = []string{}
@@ -148,7 +211,7 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request) {
 	if in.Requester != nil {
 		t.RequesterEmail = in.Requester.Email
 	}
-	t.Comments = []Comment{{Body: in.Comment.Body, Public: in.Comment.Public == nil || *in.Comment.Public}}
+	t.Comments = []Comment{{ID: t.ID*100 + 1, Body: in.Comment.Body, Public: in.Comment.Public == nil || *in.Comment.Public}}
 	f.tickets[t.ID] = t
 	f.creates++
 	resp, _ := json.Marshal(map[string]any{"ticket": t})
@@ -188,13 +251,23 @@ func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
 		recordInvalid(w, "priority", "Priority: is not valid")
 		return
 	}
+	if !validStatus(in.Status) || t.Status == "closed" {
+		recordInvalid(w, "status", "Status: closed prevents ticket update")
+		return
+	}
 	if in.Priority != "" {
 		t.Priority = in.Priority
 	}
 	if in.Comment != nil && in.Comment.Body != "" {
-		t.Comments = append(t.Comments, Comment{Body: in.Comment.Body, Public: in.Comment.Public == nil || *in.Comment.Public})
+		t.Comments = append(t.Comments, Comment{ID: t.ID*100 + int64(len(t.Comments)) + 1, Body: in.Comment.Body,
+			Public: in.Comment.Public == nil || *in.Comment.Public})
 	}
-	t.Status = "open"
+	switch {
+	case in.Status != "":
+		t.Status = in.Status
+	case t.Status == "new":
+		t.Status = "open"
+	}
 	if f.DropReply(w) {
 		return
 	}
@@ -214,6 +287,7 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
 			out = append(out, t)
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	writeJSON(w, http.StatusOK, map[string]any{"tickets": out, "next_page": nil, "previous_page": nil, "count": len(out)})
 }
 
@@ -240,6 +314,87 @@ func decode(w http.ResponseWriter, r *http.Request) ([]byte, ticketIn, bool) {
 		return nil, ticketIn{}, false
 	}
 	return raw, body.Ticket, true
+}
+
+func (f *Fake) comments(w http.ResponseWriter, r *http.Request) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.tickets[id]
+	if err != nil || !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"comments": t.Comments, "next_page": nil, "count": len(t.Comments)})
+}
+
+// createOrUpdateUser matches users by email: 201 for a new user (an end user
+// unless a role is given), 200 for an existing one.
+func (f *Fake) createOrUpdateUser(w http.ResponseWriter, r *http.Request) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	var body struct {
+		User struct {
+			Email    string `json:"email"`
+			Name     string `json:"name"`
+			Role     string `json:"role"`
+			Verified bool   `json:"verified"`
+		} `json:"user"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "InvalidEndpoint", "description": "invalid JSON"})
+		return
+	}
+	in := body.User
+	if !strings.Contains(in.Email, "@") {
+		recordInvalid(w, "email", "Email: is not properly formatted")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, u := range f.users {
+		if strings.EqualFold(u.Email, in.Email) {
+			if in.Name != "" {
+				u.Name = in.Name
+			}
+			u.Verified = u.Verified || in.Verified
+			writeJSON(w, http.StatusOK, map[string]any{"user": u})
+			return
+		}
+	}
+	if in.Name == "" {
+		recordInvalid(w, "name", "Name: is too short (minimum one character)")
+		return
+	}
+	role := in.Role
+	if role == "" {
+		role = "end-user"
+	}
+	f.nextID++
+	u := &User{ID: f.nextID, Email: in.Email, Name: in.Name, Role: role, Verified: in.Verified}
+	f.users[u.ID] = u
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u})
+}
+
+func (f *Fake) me(w http.ResponseWriter, r *http.Request) {
+	if !f.Before(w, r, fail) || !f.authorized(w, r) {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"user": f.users[AgentID]})
+}
+
+func validStatus(s string) bool {
+	switch s {
+	case "", "new", "open", "pending", "hold", "solved":
+		return true
+	}
+	return false
 }
 
 func validPriority(p string) bool {

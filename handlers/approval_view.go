@@ -67,7 +67,7 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		d.Destination = strings.TrimSpace(o.DestType + " " + o.DestRef)
 	}
 	if o.Deadline != nil {
-		d.Deadline = o.Deadline.UTC().Format("2006-01-02 15:04 UTC")
+		d.Deadline = o.Deadline.UTC().Format(stampFormat)
 	}
 	for _, act := range o.Actions {
 		pa := views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
@@ -114,7 +114,7 @@ func recipientHow(r approval.Recipient) string {
 	return how
 }
 
-func decisionStamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+func decisionStamp(t time.Time) string { return t.UTC().Format(stampFormat) }
 
 // decisionReturn is where the panel's forms come back to: the decision page when
 // the panel is shown there, else the case page that embeds it.

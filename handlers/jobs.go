@@ -15,7 +15,7 @@ import (
 	"github.com/countersign/countersign/views"
 )
 
-const timeFormat = "2006-01-02 15:04:05 UTC"
+const timeFormat = stampFormat
 
 // AdminJobs shows River jobs by state with their errors, and the actions that wait
 // for a person.

@@ -2,10 +2,23 @@
 "use strict";
 (function () {
   // Times: render UTC server-side, show them in the viewer's zone here.
+  // One format everywhere: the date and time in the viewer's zone, then how long ago
+  // (or how soon) it is; the UTC text stays as the tooltip.
   var fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  var rel = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  function ago(d) {
+    var s = (d.getTime() - Date.now()) / 1000, a = Math.abs(s);
+    var units = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (var i = 0; i < units.length; i++) {
+      if (a >= units[i][1]) return rel.format(Math.round(s / units[i][1]), units[i][0]);
+    }
+    return rel.format(0, "minute");
+  }
   document.querySelectorAll("time[datetime]").forEach(function (t) {
     var d = new Date(t.getAttribute("datetime"));
-    if (!isNaN(d)) { t.title = t.textContent; t.textContent = fmt.format(d); }
+    if (isNaN(d)) return;
+    t.title = t.textContent;
+    t.textContent = fmt.format(d) + (rel ? " · " + ago(d) : "");
   });
 
   // Shortcut list.

@@ -280,6 +280,21 @@ func TestSupportLeadHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	homeShot(t, ctx, "home-support-lead")
+	// Dashboard text at 1280x720: no chart label under 11 px.
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/dashboard"), chromedp.WaitVisible(tid("dashboard"))); err != nil {
+		t.Fatal(err)
+	}
+	smallest, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`Math.min(...Array.from(document.querySelectorAll(".chart-svg text")).map(
+		t => t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize)))`))
+	if err != nil || smallest < 11 {
+		which, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll(".chart-svg text")).map(
+			t => t.getAttribute("class") + ":" + (t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize)).toFixed(1)).filter(x => parseFloat(x.split(":")[1]) < 11).slice(0, 8).join(" ")`))
+		t.Errorf("smallest chart text at 1280x720 is %.1f px (%v), want >= 11: %s", smallest, err, which)
+	}
+	homeShot(t, ctx, "dashboard-1280")
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/queues/open"), chromedp.WaitVisible(tid("queue-title"))); err != nil {
+		t.Fatal(err)
+	}
 	// j j a: the second row is assigned and, after the reload, still the focused one.
 	second, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelectorAll("tr[data-row]")[1].getAttribute("data-id")`))
 	if err != nil {

@@ -69,6 +69,11 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 	if o.Deadline != nil {
 		d.Deadline = o.Deadline.UTC().Format(stampFormat)
 	}
+	d.Handoff = views.HandoffView{Title: o.Handoff.Title, Asked: o.Handoff.Asked, Learned: o.Handoff.Learned,
+		Object: o.Handoff.Object, Owner: o.Handoff.Owner, NextStep: o.Handoff.NextStep, Deadline: o.Handoff.Deadline}
+	for _, l := range o.Handoff.Links {
+		d.Handoff.Links = append(d.Handoff.Links, views.LinkView{Label: l.Label, Href: l.URL})
+	}
 	for _, act := range o.Actions {
 		pa := views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
 			Description: act.Description, Status: act.Status}

@@ -15,7 +15,7 @@ import (
 // caseView maps a loaded case onto the page's view model.
 func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now time.Time) views.CaseView {
 	c := d.Case
-	v := views.CaseView{Page: page, ID: c.ID, Kind: c.Kind, Status: c.Status, Urgency: c.Urgency, VIP: c.VIP,
+	v := views.CaseView{Page: page, ID: c.ID, Kind: c.Kind, Status: c.Status, Urgency: c.Urgency, UrgencyWhy: c.UrgencyWhy, VIP: c.VIP,
 		Amount: amountText(c.AmountMinor, c.Currency), Customer: caseCustomer(d), Owner: c.Owner,
 		Assignee: c.AssigneeName, NextStep: c.NextStep, Reasons: c.Reasons,
 		Confidence: strconv.FormatFloat(c.Confidence, 'f', 2, 64), LowConf: c.Confidence < console.LowConfidence,
@@ -42,6 +42,9 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 	}
 	for i, t := range d.Turns {
 		v.Turns = append(v.Turns, views.TurnView{N: i, Speaker: t.Speaker, Text: t.Text, At: t.At})
+	}
+	for _, cf := range c.Captured {
+		v.Captured = append(v.Captured, views.CapturedView{Label: cf.Label, Value: cf.Value, Passage: cf.Passage, Link: cf.Link})
 	}
 	for _, f := range d.Fields {
 		v.Fields = append(v.Fields, views.FieldView{Name: f.Name, Value: f.Value, Turn: f.Turn})
@@ -102,6 +105,13 @@ func billingView(b console.BillingFacts) views.BillingView {
 		}
 		v.Facts = append(v.Facts, fv)
 	}
+	for _, l := range b.Score {
+		v.Score = append(v.Score, views.ScoreView{Points: strconv.FormatFloat(l.Points, 'f', 2, 64), Why: l.Why})
+		if l.Points >= 0 {
+			v.Score[len(v.Score)-1].Points = "+" + v.Score[len(v.Score)-1].Points
+		}
+	}
+	v.Route = b.Route
 	return v
 }
 

@@ -147,6 +147,12 @@ func filterForm(f console.Filter, users []console.User) views.FilterForm {
 			return map[string]string{"desc": "High → low / newest", "asc": "Low → high / oldest"}[s]
 		}, dir),
 		Sizes: optionsOf([]string{"25", "50", "100"}, func(s string) string { return s }, strconv.Itoa(f.Size)),
+		Captured: optionsOf(append([]string{""}, triage.CaptureFields...), func(s string) string {
+			if s == "" {
+				return "Any"
+			}
+			return triage.CaptureLabels[s]
+		}, f.Captured),
 	}
 	ff.Assignees = append(optionsOf([]string{"", "me", "none"}, func(s string) string {
 		return map[string]string{"": "Anyone", "me": "Me", "none": "Unassigned"}[s]

@@ -83,13 +83,18 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_FIELD_MAPPING: %w", err)}
 	}
+	routes, err := ingest.ParseRoutes(d.Config.OwnerRoutes)
+	if err != nil {
+		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_OWNER_ROUTES: %w", err)}
+	}
 	s.app = &handlers.App{DB: d.DB, Log: d.Log, Version: d.Version,
 		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) },
 		DialNexaSecrets: d.Config.DialNexaSecrets,
 		Ingest: &ingest.Service{Pool: d.DB.Pool, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
-			Owners: ingest.DefaultOwners, Load: s.load},
+			Owners: ingest.DefaultOwners, Routes: routes, Load: s.load, CriticalAmounts: d.Config.CriticalAmounts,
+			Vault: d.Config.VaultKeys},
 		// OnApproved (the connector jobs' enqueuer) is set by the lead when jobs land.
-		Approvals: &approval.Service{DB: d.DB.Gorm},
+		Approvals: &approval.Service{DB: d.DB.Gorm, Vault: d.Config.VaultKeys},
 	}
 	s.app.Nav = s.app.ConsoleNav
 	s.app.Counts = console.NewCountCache()
@@ -191,7 +196,7 @@ func (s *Server) setupConnectors(d Deps) error {
 		return config.Errors{err}
 	}
 	en := &enrich.Service{DB: d.DB.Gorm, Stripe: conns.Stripe, TokenMetrics: conns.TokenMetrics,
-		DialNexa: conns.DialNexa, Ingest: s.app.Ingest}
+		DialNexa: conns.DialNexa, Ingest: s.app.Ingest, AmountToleranceBPS: d.Config.ClaimToleranceBPS}
 	if sb.Sandboxed[jobs.Stripe] {
 		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
 		if d.Sandbox != nil { // dev: demo calls carry made-up references
@@ -200,7 +205,8 @@ func (s *Server) setupConnectors(d Deps) error {
 	}
 	s.jobs, err = jobs.New(d.DB, conns, jobs.Options{Log: d.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String(), RescueAfter: d.Config.JobRescueAfter,
-		RetryDelay: d.Config.JobRetryDelay, FetchPollInterval: d.Config.JobPollInterval, Busy: s.load.Busy})
+		RetryDelay: d.Config.JobRetryDelay, FetchPollInterval: d.Config.JobPollInterval, Busy: s.load.Busy,
+		AlertApprovalAmounts: d.Config.AlertApprovalAmounts, AlertApprovalWithin: d.Config.AlertApprovalWithin})
 	if err != nil {
 		return err
 	}

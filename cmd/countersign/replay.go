@@ -52,7 +52,8 @@ func runReplay(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc := &ingest.Service{Pool: db.Pool, Mapping: mapping, BaseURL: cfg.BaseURL.String(), Owners: ingest.DefaultOwners}
+	svc := &ingest.Service{Pool: db.Pool, Mapping: mapping, BaseURL: cfg.BaseURL.String(), Owners: ingest.DefaultOwners,
+		CriticalAmounts: cfg.CriticalAmounts}
 	bar := progress.New(os.Stderr, "replay", int64(len(files)))
 	counts := map[ingest.Outcome]int{}
 	var failed []string

@@ -38,12 +38,23 @@ type caseData struct {
 	CallVIP          bool              `gorm:"column:call_vip"`
 	FieldsJSON       string            `gorm:"column:fields"`
 	SuppressedJSON   string            `gorm:"column:suppressed"`
+	// What the handoff summary reads (internal/handoff).
+	Owner         string `gorm:"column:owner"`
+	NextStep      string `gorm:"column:next_step"`
+	RecordURL     string `gorm:"column:record_url"`
+	SuspectedKind string `gorm:"column:suspected_kind"`
+	CallSummary   string `gorm:"column:call_summary"`
+	CheckScore    string `gorm:"column:check_score"` // claim_checks.score
+	CheckRoute    string `gorm:"column:check_route"` // claim_checks.route
 }
 
 const caseColumns = `c.id, c.call_id, c.kind, c.status, c.vip, c.amount_minor, c.currency, c.destination_type,
 	c.destination_ref, c.customer_label, c.recipient_email, c.policy_version, c.requested_by, c.requested_at,
 	c.follow_up_deadline, c.approval_deadline, cl.dialnexa_id, cl.customer_email, cl.customer_ref,
-	cl.customer_number, cl.vip AS call_vip, cl.fields::text AS fields, cl.suppressed::text AS suppressed`
+	cl.customer_number, cl.vip AS call_vip, cl.fields::text AS fields, cl.suppressed::text AS suppressed,
+	c.owner, c.next_step, c.record_url, c.suspected_kind, cl.summary AS call_summary,
+	(SELECT cc.score::text FROM claim_checks cc WHERE cc.case_id = c.id) AS check_score,
+	(SELECT cc.route::text FROM claim_checks cc WHERE cc.case_id = c.id) AS check_route`
 
 // loadCase reads case id; with lock it holds the case row until tx ends.
 func loadCase(ctx context.Context, tx *gorm.DB, id int64, lock bool) (*caseData, error) {
@@ -92,6 +103,7 @@ func (c *caseData) customerKey() string {
 
 // BillingFact is one row of billing_facts.
 type BillingFact struct {
+	Source         string     `gorm:"column:source"` // stripe | sandbox
 	Object         string     `gorm:"column:object"`
 	ExternalID     string     `gorm:"column:external_id"`
 	AmountMinor    *int64     `gorm:"column:amount_minor"`
@@ -107,7 +119,7 @@ type BillingFact struct {
 
 func loadFacts(ctx context.Context, tx *gorm.DB, caseID int64) ([]BillingFact, bool, error) {
 	var facts []BillingFact
-	err := tx.WithContext(ctx).Raw(`SELECT object, external_id, amount_minor, currency, status, refunded,
+	err := tx.WithContext(ctx).Raw(`SELECT source, object, external_id, amount_minor, currency, status, refunded,
 		amount_refunded, disputed, due_date, customer_email, looked_up_at
 		FROM billing_facts WHERE case_id = ? ORDER BY looked_up_at DESC, id DESC`, caseID).Scan(&facts).Error
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/handoff"
 	"github.com/countersign/countersign/models"
 )
 
@@ -26,8 +27,9 @@ type Overview struct {
 	DestType      string
 	DestRef       string
 	Actions       []Action
-	Preview       bool   // Actions are not stored yet (approval not requested)
-	PlanError     string // why no plan can be made yet
+	Handoff       handoff.Summary // what every outgoing payload of the case carries
+	Preview       bool            // Actions are not stored yet (approval not requested)
+	PlanError     string          // why no plan can be made yet
 	Fingerprint   string
 	PolicyVersion int64
 	Requirement   Requirement
@@ -125,6 +127,7 @@ func (s *Service) overviewPlan(ctx context.Context, db *gorm.DB, c *caseData, ps
 		}
 	}
 	o.Actions = ps.acts
+	o.Handoff = handoffOf(planInput{c: c, facts: ps.facts, recipient: o.Recipient})
 	if o.Fingerprint, err = planFingerprint(ps.acts); err != nil {
 		return err
 	}

@@ -1,7 +1,9 @@
 package approval
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/redact"
 )
 
 // Action is one planned connector call: exactly what an approval will run.
@@ -63,16 +66,42 @@ func buildPlan(in planInput) ([]Action, error) {
 	case "billing_correction":
 		acts, err = planBillingCorrection(in)
 	case "payment_blocker":
-		var alert Action
-		alert, err = slackAlert(in, AlertVIPBlocker, "VIP payment blocker")
-		acts = []Action{alert, zendesk(in, "urgent")}
+		// Finance was alerted in Slack at ingest (internal/jobs case alerts); the
+		// decision and the actions show up as replies in that alert's thread.
+		acts = zendesk(in, "urgent")
 	default:
 		return nil, apperr.Invalidf("A %s case has nothing to approve: reclassify it to a case kind first.", in.c.Kind)
 	}
 	for i := range acts {
 		acts[i].Position = i + 1
+		if e := redactAction(&acts[i]); e != nil && err == nil {
+			err = e
+		}
 	}
 	return acts, err
+}
+
+// redactAction masks card, bank and tax data in what an action will send, before
+// the plan is fingerprinted, stored, shown or queued. Params are re-decoded only
+// when something was masked, so the usual plan keeps its Go types.
+func redactAction(a *Action) error {
+	a.Description, _ = redact.String(a.Description)
+	raw, err := json.Marshal(a.Params)
+	if err != nil {
+		return fmt.Errorf("approval: encode params: %w", err)
+	}
+	red, counts, err := redact.JSON(raw)
+	if err != nil || counts == nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(red))
+	dec.UseNumber()
+	var p map[string]any
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("approval: decode redacted params: %w", err)
+	}
+	a.Params = p
+	return nil
 }
 
 func amountText(minor int64, cur string) string {
@@ -141,11 +170,12 @@ func planRefund(in planInput) ([]Action, error) {
 	if in.recipient.To != "" {
 		acts = append(acts, Action{Connector: "email", Operation: "send_document",
 			Params: map[string]any{"to": in.recipient.To, "document_type": "refund_confirmation",
-				"amount": refund.Params["amount"], "currency": refund.Params["currency"], "case": strconv.FormatInt(in.c.ID, 10)},
+				"amount": refund.Params["amount"], "currency": refund.Params["currency"], "case": strconv.FormatInt(in.c.ID, 10),
+				"summary": handoffOf(in).Public()},
 			Description: fmt.Sprintf("Email: refund confirmation to %s (%s)", MaskEmail(in.recipient.To), in.recipient.describe()),
 		})
 	}
-	return append(acts, zendesk(in, "normal")), nil
+	return append(acts, zendesk(in, "normal")...), nil
 }
 
 func duplicateCharge(in planInput) bool {
@@ -160,11 +190,7 @@ func planDispute(in planInput) ([]Action, error) {
 		if err != nil {
 			return nil, err
 		}
-		alert, err := slackAlert(in, AlertDuplicateCharge, "duplicate charge reported")
-		if err != nil {
-			return nil, err
-		}
-		acts = append(acts, refund, alert)
+		acts = append(acts, refund) // the duplicate was alerted in Slack at ingest
 	} else {
 		if d := factOf(in.facts, "dispute"); d != nil {
 			acts = append(acts, Action{Connector: "stripe", Operation: "stage_evidence",
@@ -178,7 +204,7 @@ func planDispute(in planInput) ([]Action, error) {
 		}
 		acts = append(acts, alert)
 	}
-	return append(acts, zendesk(in, "high")), nil
+	return append(acts, zendesk(in, "high")...), nil
 }
 
 func planDocument(in planInput) ([]Action, error) {
@@ -189,12 +215,15 @@ func planDocument(in planInput) ([]Action, error) {
 	if in.recipient.To == "" {
 		return nil, apperr.Invalidf("The call gave no address to send the %s to, and there is no billing email on file: set the recipient.", docType)
 	}
+	sum := handoffOf(in)
 	return []Action{
 		{Connector: "email", Operation: "send_document",
-			Params:      map[string]any{"to": in.recipient.To, "document_type": docType, "document_ref": docRef, "case": strconv.FormatInt(in.c.ID, 10)},
+			Params: map[string]any{"to": in.recipient.To, "document_type": docType, "document_ref": docRef, "case": strconv.FormatInt(in.c.ID, 10),
+				"summary": sum.Public()},
 			Description: fmt.Sprintf("Email: %s %s to %s (%s)", docType, docRef, MaskEmail(in.recipient.To), in.recipient.describe())},
 		{Connector: "drive", Operation: "upload",
-			Params:      map[string]any{"document_type": docType, "document_ref": docRef, "folder": "Countersign/resends", "case": strconv.FormatInt(in.c.ID, 10)},
+			Params: map[string]any{"document_type": docType, "document_ref": docRef, "folder": "Countersign/resends", "case": strconv.FormatInt(in.c.ID, 10),
+				"description": sum.Internal()},
 			Description: fmt.Sprintf("Drive: copy %s %s to Countersign/resends", docType, docRef)},
 	}, nil
 }
@@ -226,7 +255,7 @@ func planBillingCorrection(in planInput) ([]Action, error) {
 		{Connector: "zendesk", Operation: "ticket",
 			Params: map[string]any{"mode": "create", "internal": true, "priority": "normal", "external_id": in.c.DialNexaID,
 				"subject": "Billing correction for customer " + cust + " (case " + id + ")",
-				"body":    "Restricted billing update requested on call " + in.c.DialNexaID + ". Tax and bank details are not in this ticket; finance enters them in the billing system."},
+				"body":    handoffOf(in).Internal()},
 			Description: "Zendesk: open internal ticket for billing correction of customer " + cust},
 		{Connector: "stripe", Operation: "update_customer",
 			Params:      map[string]any{"customer": cust, "change": "billing_details", "values": "entered by finance in the billing system; never stored in Countersign", "case": id},
@@ -241,7 +270,7 @@ func sheetsRow(in planInput) Action {
 		amount = money.Amount{Minor: *c.AmountMinor, Currency: cur}.Major()
 	}
 	promise := c.field("promise_to_pay_date")
-	row := []any{strconv.FormatInt(c.ID, 10), c.DialNexaID, c.CustomerLabel, amount, cur, promise, c.field("promised_next_step")}
+	row := append(handoffOf(in).Row(), amount, cur, promise, c.field("promised_next_step"))
 	desc := "Sheets: append collections row for case " + strconv.FormatInt(c.ID, 10)
 	if amount != "" {
 		desc += " (promise to pay " + amount + " " + cur
@@ -256,15 +285,15 @@ func sheetsRow(in planInput) Action {
 
 func slackAlert(in planInput, kind, what string) (Action, error) {
 	c := in.c
-	text := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
+	head := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
 	if c.DestRef != "" {
-		text += " on " + c.DestRef
+		head += " on " + c.DestRef
 	}
 	if c.AmountMinor != nil && c.Currency != "" {
-		text += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"
+		head += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"
 	}
-	text += " — Countersign case " + strconv.FormatInt(c.ID, 10)
-	params := map[string]any{"kind": kind, "text": text}
+	head += " — Countersign case " + strconv.FormatInt(c.ID, 10)
+	params := map[string]any{"kind": kind, "text": head + "\n" + handoffOf(in).Slack()}
 	where := "the " + kind + " channel"
 	if in.slack != nil {
 		id, name, err := in.slack.SlackChannel(in.ctx, kind)
@@ -276,28 +305,31 @@ func slackAlert(in planInput, kind, what string) (Action, error) {
 		}
 		params["channel"], params["channel_name"], where = id, name, name
 	}
-	return Action{Connector: "slack", Operation: "alert", Params: params, Description: "Slack " + where + ": " + text}, nil
+	return Action{Connector: "slack", Operation: "alert", Params: params, Description: "Slack " + where + ": " + head + " (with the handoff summary)"}, nil
 }
 
-func zendesk(in planInput, priority string) Action {
+// zendesk opens a ticket whose first, internal comment is the handoff summary;
+// when the call came from an existing ticket it adds the summary as an internal
+// note and the customer-facing reply as a public comment instead.
+func zendesk(in planInput, priority string) []Action {
 	c := in.c
-	id := strconv.FormatInt(c.ID, 10)
-	note := fmt.Sprintf("Countersign case %s (%s) for call %s.", id, c.Kind, c.DialNexaID)
+	sum := handoffOf(in)
+	note := sum.Internal()
 	status := ticketStatus[c.Kind]
 	if t := ticketOf(c); t != "" {
-		return Action{Connector: "zendesk", Operation: "ticket",
+		return []Action{{Connector: "zendesk", Operation: "ticket",
 			Params:      map[string]any{"mode": "comment", "ticket_id": t, "note": note, "public": false, "status": status},
-			Description: fmt.Sprintf("Zendesk: internal note on ticket %s, status %s", t, status)}
+			Description: fmt.Sprintf("Zendesk: internal note (handoff summary) on ticket %s, status %s", t, status)}}
 	}
 	params := map[string]any{"mode": "create", "priority": priority, "status": status, "note": note,
-		"subject": strings.ReplaceAll(c.Kind, "_", " ") + " — " + orDash(c.CustomerLabel)}
+		"subject": sum.Title}
 	desc := fmt.Sprintf("Zendesk: %s-priority ticket, status %s, internal only (no verified customer address to reply to)", priority, status)
 	if reply := replyFor(in); reply != "" {
 		params["requester_email"], params["reply"] = in.recipient.To, reply
 		desc = fmt.Sprintf("Zendesk: %s-priority ticket for %s with the reviewed %s reply and an internal note, status %s",
 			priority, MaskEmail(in.recipient.To), strings.ReplaceAll(c.Kind, "_", " "), status)
 	}
-	return Action{Connector: "zendesk", Operation: "ticket", Params: params, Description: desc}
+	return []Action{{Connector: "zendesk", Operation: "ticket", Params: params, Description: desc + " (the handoff summary as the note)"}}
 }
 
 // ticketStatus is the status a case's ticket takes when its actions have run (the

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/countersign/countersign/internal/vault"
 )
 
 // Config is everything the binary reads from its environment.
@@ -41,6 +43,10 @@ type Config struct {
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 
+	// VaultKeys seals restricted values (tax ids, bank details) kept for finance;
+	// nil: they are masked and not kept.
+	VaultKeys *vault.Keyring
+
 	DialNexaSecrets      []string // current first, previous ones during a rotation
 	FieldMapping         string   // overrides of the post-call analysis field mapping
 	StripeWebhookSecrets []string
@@ -54,6 +60,20 @@ type Config struct {
 	// JobPollInterval is how often workers look for jobs that became due (retries,
 	// snoozes) besides the LISTEN/NOTIFY wake-up on new jobs; 0 keeps 1 s.
 	JobPollInterval time.Duration
+
+	// CriticalAmounts is the amount line (major units per currency, "" for any
+	// other) from which a case is critical; nil keeps triage's defaults.
+	CriticalAmounts map[string]int64
+	// ClaimToleranceBPS is how far a claimed amount may differ from the ledger's,
+	// in basis points, and still match; 0 keeps internal/enrich's default (1%).
+	ClaimToleranceBPS int64
+	// AlertApprovalAmounts and AlertApprovalWithin tune the finance alerts of
+	// cases waiting on approval; zero values keep internal/jobs' defaults.
+	AlertApprovalAmounts map[string]int64
+	AlertApprovalWithin  time.Duration
+	// OwnerRoutes is COUNTERSIGN_OWNER_ROUTES as written (internal/ingest parses
+	// and validates it at start-up).
+	OwnerRoutes string
 
 	Connectors Connectors
 }
@@ -128,7 +148,13 @@ var Vars = []Var{
 	{"COUNTERSIGN_SESSION_IDLE", "30m", "Idle timeout of a console session.", false},
 	{"COUNTERSIGN_SESSION_LIFETIME", "12h", "Absolute lifetime of a console session.", false},
 	{"COUNTERSIGN_DIALNEXA_SECRETS", "(dev: generated, plus the test secret)", "Comma-separated webhook secrets, current first. Required by serve.", true},
+	{"COUNTERSIGN_VAULT_KEY", "(dev: generated and kept in the data dir)", "Keys sealing the restricted values (tax ids, bank details) finance may reveal: comma-separated id:base64 entries of 32 random bytes (`openssl rand -base64 32`), the first seals, all open (rotation). Or _FILE. Unset in serve: such values are masked and not kept.", true},
 	{"COUNTERSIGN_FIELD_MAPPING", "", "Overrides of the post-call analysis field names, e.g. intent=my_intent,amount=claimed_amount.", false},
+	{"COUNTERSIGN_CRITICAL_AMOUNTS", "default=10000,JPY=1500000,KRW=15000000", "Amount in whole units, per currency (default: any other), from which a case is critical by its amount alone, e.g. USD=5000,EUR=5000,default=10000 (internal/triage doc.go lists every urgency rule).", false},
+	{"COUNTERSIGN_CLAIM_TOLERANCE_BPS", "100", "How far, in basis points of the billing system's amount (100 = 1%, at least one cent), a claimed amount may differ and still match; outside it the claim check sends the case to review. 0 to 5000.", false},
+	{"COUNTERSIGN_ALERT_APPROVAL_AMOUNTS", "default=5000,JPY=750000,KRW=7500000", "Amount in whole units, per currency (default: any other), from which a case waiting on approval raises a Slack alert.", false},
+	{"COUNTERSIGN_ALERT_APPROVAL_WITHIN", "4h", "A case still waiting on approval this close to its deadline raises a Slack alert.", false},
+	{"COUNTERSIGN_OWNER_ROUTES", "", "Who owns a new case, by kind, amount, currency, tax region and VIP, first match wins, e.g. kind:payment_blocker&vip=VIP desk (Dana);kind:refund&amount>=1000&currency:USD=Fiona Finance;region:EU=EU finance. Unmatched cases keep their queue's team.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
 	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
@@ -270,7 +296,15 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	if mode == Serve && len(c.DialNexaSecrets) == 0 {
 		l.fail("COUNTERSIGN_DIALNEXA_SECRETS", "required: the webhook secret configured in DialNexa")
 	}
+	if spec := l.str("COUNTERSIGN_VAULT_KEY", ""); spec != "" {
+		k, err := vault.ParseKeys(spec)
+		if err != nil {
+			l.fail("COUNTERSIGN_VAULT_KEY", "%v", err)
+		}
+		c.VaultKeys = k
+	}
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
+	l.loadWorkflow(c)
 	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
 	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
 	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)

@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/triage"
 )
 
 // Detail is everything the case page shows. Other areas extend it (the decisions
@@ -43,32 +44,39 @@ const CallRemovedNote = "Call record removed by retention: the call's month was 
 
 // CaseInfo is the case row.
 type CaseInfo struct {
-	ID             int64      `gorm:"column:id"`
-	CallID         int64      `gorm:"column:call_id"`
-	Kind           string     `gorm:"column:kind"`
-	Status         string     `gorm:"column:status"`
-	Urgency        int        `gorm:"column:urgency"`
-	VIP            bool       `gorm:"column:vip"`
-	Confidence     float64    `gorm:"column:confidence"`
-	ReasonsJSON    string     `gorm:"column:reasons"`
-	SuspectedKind  string     `gorm:"column:suspected_kind"`
-	AmountMinor    *int64     `gorm:"column:amount_minor"`
-	Currency       string     `gorm:"column:currency"`
-	DestType       string     `gorm:"column:destination_type"`
-	DestRef        string     `gorm:"column:destination_ref"`
-	CustomerLabel  string     `gorm:"column:customer_label"`
-	Owner          string     `gorm:"column:owner"`
-	AssigneeID     *int64     `gorm:"column:assignee_id"`
-	AssigneeName   string     `gorm:"column:assignee_name"`
-	NextStep       string     `gorm:"column:next_step"`
-	Deadline       *time.Time `gorm:"column:follow_up_deadline"`
-	RecordURL      string     `gorm:"column:record_url"`
-	TagList        string     `gorm:"column:tag_list"`
-	Reviewed       bool       `gorm:"column:reviewed"`
-	CreatedAt      time.Time  `gorm:"column:created_at"`
-	Reasons        []string   `gorm:"-"`
-	Tags           []string   `gorm:"-"`
-	SuppressedJSON string     `gorm:"column:suppressed"`
+	ID            int64      `gorm:"column:id"`
+	CallID        int64      `gorm:"column:call_id"`
+	Kind          string     `gorm:"column:kind"`
+	Status        string     `gorm:"column:status"`
+	Urgency       int        `gorm:"column:urgency"`
+	VIP           bool       `gorm:"column:vip"`
+	Confidence    float64    `gorm:"column:confidence"`
+	ReasonsJSON   string     `gorm:"column:reasons"`
+	SuspectedKind string     `gorm:"column:suspected_kind"`
+	AmountMinor   *int64     `gorm:"column:amount_minor"`
+	Currency      string     `gorm:"column:currency"`
+	DestType      string     `gorm:"column:destination_type"`
+	DestRef       string     `gorm:"column:destination_ref"`
+	CustomerLabel string     `gorm:"column:customer_label"`
+	Owner         string     `gorm:"column:owner"`
+	AssigneeID    *int64     `gorm:"column:assignee_id"`
+	AssigneeName  string     `gorm:"column:assignee_name"`
+	NextStep      string     `gorm:"column:next_step"`
+	Deadline      *time.Time `gorm:"column:follow_up_deadline"`
+	RecordURL     string     `gorm:"column:record_url"`
+	TagList       string     `gorm:"column:tag_list"`
+	Reviewed      bool       `gorm:"column:reviewed"`
+	CreatedAt     time.Time  `gorm:"column:created_at"`
+	Reasons       []string   `gorm:"-"`
+	// UrgencyWhy are the reasons that explain the urgency (triage's
+	// "urgency <level>: ..." lines), without their prefix.
+	UrgencyWhy     []string `gorm:"-"`
+	Tags           []string `gorm:"-"`
+	SuppressedJSON string   `gorm:"column:suppressed"`
+	CaptureJSON    string   `gorm:"column:capture"`
+	// Captured is the brief's capture list (triage.CaptureFields order) with the
+	// transcript line each value came from.
+	Captured []CapturedField `gorm:"-"`
 	// Suppressed counts the values redaction removed from the call, by kind.
 	Suppressed map[string]int `gorm:"-"`
 }
@@ -211,7 +219,7 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		c.reasons::text AS reasons, c.suspected_kind, c.amount_minor, c.currency, c.destination_type,
 		c.destination_ref, c.customer_label, c.owner, c.assignee_id,
 		coalesce(nullif(u.name, ''), u.email, '') AS assignee_name, c.next_step, c.follow_up_deadline,
-		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at,
+		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at, c.capture::text AS capture,
 		coalesce(cl.suppressed::text, '{}') AS suppressed, coalesce(cl.dialnexa_id, '') AS dialnexa_id,
 		coalesce(cl.direction, '') AS direction, coalesce(cl.status, '') AS call_status,
 		coalesce(cl.customer_number, '') AS customer_number, coalesce(cl.customer_name, '') AS customer_name,
@@ -235,6 +243,8 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		d.Call.Summary = CallRemovedNote
 	}
 	_ = json.Unmarshal([]byte(d.Case.ReasonsJSON), &d.Case.Reasons)
+	d.Case.UrgencyWhy = urgencyWhy(d.Case.Reasons)
+	d.Case.Captured = capturedFields(d.Case.CaptureJSON)
 	_ = json.Unmarshal([]byte(d.Case.SuppressedJSON), &d.Case.Suppressed)
 	if d.Case.TagList != "" {
 		d.Case.Tags = strings.Split(d.Case.TagList, ",")
@@ -361,6 +371,16 @@ type BillingFacts struct {
 	CheckedAt *time.Time
 	Facts     []Fact
 	Problem   string // set when facts exist but could not be read
+	// Score explains the claim check's confidence term by term.
+	Score []ScoreLine
+	// Route says why the claim check sent the case to review.
+	Route []string
+}
+
+// ScoreLine is one term of a claim check's confidence.
+type ScoreLine struct {
+	Points float64 `json:"points"`
+	Why    string  `json:"why"`
 }
 
 // Fact is one line of the billing panel: what the caller said beside what the
@@ -399,9 +419,17 @@ func loadBilling(db *gorm.DB, d *Detail) error {
 	err := db.Raw(`SELECT source, object, external_id, amount_minor, currency, status, refunded, amount_refunded,
 		disputed, looked_up_at FROM billing_facts WHERE case_id = ? ORDER BY looked_up_at DESC, id DESC LIMIT 20`,
 		d.Case.ID).Scan(&rows).Error
+	var check struct {
+		Mismatches string `gorm:"column:mismatches"`
+		Score      string `gorm:"column:score"`
+		Route      string `gorm:"column:route"`
+	}
 	var mismatches []string
 	if err == nil {
-		err = db.Raw("SELECT mismatches::text FROM claim_checks WHERE case_id = ?", d.Case.ID).Scan(&mismatches).Error
+		res := db.Raw("SELECT mismatches::text, score::text, route::text FROM claim_checks WHERE case_id = ?", d.Case.ID).Scan(&check)
+		if err = res.Error; res.RowsAffected > 0 {
+			mismatches = []string{check.Mismatches}
+		}
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -411,7 +439,46 @@ func loadBilling(db *gorm.DB, d *Detail) error {
 		return nil
 	}
 	d.Billing = billingFacts(d.Case, rows, mismatches)
+	_ = json.Unmarshal([]byte(check.Score), &d.Billing.Score)
+	_ = json.Unmarshal([]byte(check.Route), &d.Billing.Route)
+	if len(d.Billing.Score) > 0 {
+		d.Billing.LookedUp = true
+	}
 	return nil
+}
+
+// CapturedField is one captured value of the brief's list.
+type CapturedField struct {
+	Name, Label, Value, Passage string
+	Link                        bool // Value is an http(s) URL
+}
+
+func capturedFields(raw string) []CapturedField {
+	var m map[string]triage.Captured
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return nil
+	}
+	var out []CapturedField
+	for _, name := range triage.CaptureFields {
+		if c, ok := m[name]; ok {
+			out = append(out, CapturedField{Name: name, Label: triage.CaptureLabels[name], Value: c.Value, Passage: c.Passage,
+				Link: strings.HasPrefix(c.Value, "https://") || strings.HasPrefix(c.Value, "http://")})
+		}
+	}
+	return out
+}
+
+// urgencyWhy picks the reasons that explain a case's urgency.
+func urgencyWhy(reasons []string) []string {
+	var out []string
+	for _, r := range reasons {
+		if rest, ok := strings.CutPrefix(r, triage.UrgencyReasonPrefix); ok {
+			if _, why, ok := strings.Cut(rest, ": "); ok {
+				out = append(out, why)
+			}
+		}
+	}
+	return out
 }
 
 func billingFacts(c CaseInfo, rows []billingRow, mismatches []string) BillingFacts {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/textsafe"
 	"github.com/countersign/countersign/internal/triage"
 )
@@ -55,6 +56,7 @@ type Filter struct {
 	Deadline     string // overdue | today | week
 	Assignee     string // me | none | <user id>
 	LowConf      bool
+	Captured     string // a capture-list field the case has (triage.CaptureFields)
 	From, To     string // YYYY-MM-DD, received date (UTC), both inclusive
 	Q            string
 	Sort         string // one of Sorts
@@ -87,6 +89,9 @@ func ParseFilter(v url.Values) (Filter, []string) {
 	}
 	f.VIP = truthy(v.Get("vip"))
 	f.LowConf = v.Get("confidence") == "low"
+	if c := v.Get("captured"); slices.Contains(triage.CaptureFields, c) {
+		f.Captured = c
+	}
 	if d := v.Get("deadline"); d == "overdue" || d == "today" || d == "week" {
 		f.Deadline = d
 	}
@@ -99,6 +104,9 @@ func ParseFilter(v url.Values) (Filter, []string) {
 	if len(f.Q) > 200 {
 		f.Q = f.Q[:200]
 	}
+	// A search string is matched against redacted text and echoed into pages,
+	// links and saved views: a card typed into it is masked like anywhere else.
+	f.Q, _ = redact.String(f.Q)
 	msgs = f.parseAmounts(v, msgs)
 	f.parseOrder(v)
 	if c := v.Get("after"); c != "" {
@@ -190,6 +198,9 @@ func (f Filter) Values() url.Values {
 	}
 	if f.VIP {
 		v.Set("vip", "1")
+	}
+	if f.Captured != "" {
+		v.Set("captured", f.Captured)
 	}
 	if f.LowConf {
 		v.Set("confidence", "low")

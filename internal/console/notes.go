@@ -17,13 +17,15 @@ import (
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/textsafe"
+	"github.com/countersign/countersign/internal/tone"
 )
 
 // MaxNoteLength is the longest note accepted, in characters.
 const MaxNoteLength = 4000
 
 // ErrSensitiveNote is matched (errors.Is) by the refusal of a note that contains card,
-// bank or tax data; its message says what was found and how to write the note instead.
+// bank or tax data, or abusive or threatening wording (internal/tone); its message
+// says what was found and how to write the note instead.
 var ErrSensitiveNote = errors.New("console: note contains card, bank or tax data")
 
 // refusal is a sensitive-note refusal; it matches ErrSensitiveNote and apperr.ErrValidation.
@@ -56,6 +58,10 @@ func AddNote(ctx context.Context, db *gorm.DB, p *auth.Principal, caseID int64, 
 	if found := redact.Detect(body); found.Total() > 0 {
 		return 0, &refusal{msg: "The note was not saved: it contains " + describeFindings(found) +
 			". " + NoteGuidance + " Remove the numbers and save again."}
+	}
+	if found := tone.Check(body); len(found) > 0 {
+		return 0, &refusal{msg: "The note was not saved: it uses " + tone.Describe(found) +
+			". " + NoteGuidance + " Describe what was said and agreed, without insults or threats."}
 	}
 	var noteID int64
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -97,6 +97,9 @@ func base(ctx context.Context, db *gorm.DB, sc Scope, f Filter) *gorm.DB {
 	if f.VIP {
 		q = q.Where("c.vip")
 	}
+	if f.Captured != "" {
+		q = q.Where("jsonb_exists(c.capture, ?)", f.Captured)
+	}
 	if f.Currency != "" {
 		q = q.Where("c.currency = ?", f.Currency)
 	}

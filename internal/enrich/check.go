@@ -89,6 +89,12 @@ func (s *Service) checkStripe(ctx context.Context, c Claim) (Result, error) {
 		}
 		if primary != nil && s.InvoiceCharge != nil {
 			if ch, _ := s.InvoiceCharge(ctx, primary.ID); ch != "" {
+				// A duplicate-charge dispute names the second charge, which by
+				// definition did not pay the invoice.
+				if strings.HasPrefix(c.PaymentID, "ch_") && c.PaymentID != ch && c.Kind != "dispute" {
+					res.Mismatches = append(res.Mismatches, Mismatch{"invoice", "paid by " + c.PaymentID, "paid by " + ch})
+					res.route(-0.25, "invoice does not match: "+ref+" was paid by charge "+ch+", not "+c.PaymentID)
+				}
 				if _, err := l.get("get charge", ch, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetCharge(ctx, ch)) }); err != nil {
 					return res, err
 				}
@@ -137,62 +143,147 @@ func (s *Service) checkStripe(ctx context.Context, c Claim) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	score(&res, c, primary, refs)
+	s.score(&res, c, primary, refs)
 	return res, nil
 }
 
-// score turns what was found into a confidence and mismatches.
-func score(res *Result, c Claim, primary *stripe.Fact, refs int) {
-	conf := 0.0
+// score turns what was found into a confidence (each point explained), the
+// mismatches, and the reasons that route the case to review (see doc.go).
+func (s *Service) score(res *Result, c Claim, primary *stripe.Fact, refs int) {
+	add := func(points float64, why string) {
+		res.Score = append(res.Score, ScoreLine{Points: points, Why: why})
+	}
 	switch {
 	case primary != nil:
-		conf = 0.5
+		add(0.5, "ledger record found: "+primary.Object+" "+primary.ID)
 	case refs > 0:
-		conf = 0.1 // the caller named something the billing system does not know
+		add(0.1, "the call names a record the billing system does not have")
+		res.Route = append(res.Route, "no ledger record for "+c.named())
+	case len(res.Facts) == 0:
+		add(0.2, "the call names no invoice, charge or subscription")
+		if s.Stripe != nil && c.Email != "" {
+			res.Route = append(res.Route, "no ledger record: no customer with the caller's email")
+		}
 	default:
-		conf = 0.2
+		add(0.2, "the call names no invoice, charge or subscription")
 	}
 	if primary != nil && c.AmountMinor != nil && primary.AmountMinor > 0 {
-		if *c.AmountMinor == primary.AmountMinor {
-			conf += 0.25
-		} else {
-			res.Mismatches = append(res.Mismatches, Mismatch{"amount", stripe.FormatMinor(*c.AmountMinor, c.Currency),
-				stripe.FormatMinor(primary.AmountMinor, primary.Currency)})
-		}
+		s.scoreAmount(res, c, primary, add)
 	}
 	if primary != nil && c.Currency != "" && primary.Currency != "" {
 		if strings.EqualFold(c.Currency, primary.Currency) {
-			conf += 0.1
+			add(0.1, "currency matches ("+strings.ToUpper(primary.Currency)+")")
 		} else {
 			res.Mismatches = append(res.Mismatches, Mismatch{"currency", c.Currency, primary.Currency})
+			res.route(-0.1, "currency "+c.Currency+" claimed, the ledger has "+strings.ToUpper(primary.Currency))
 		}
 	}
-	emailOK := false
-	if c.Email != "" {
-		for _, f := range res.Facts {
-			if f.CustomerEmail == "" {
-				continue
-			}
-			if strings.EqualFold(f.CustomerEmail, c.Email) {
-				emailOK = true
-			}
-		}
-		if emailOK {
-			conf += 0.15
-			if primary == nil {
-				conf += 0.2 // the customer is known, even without a matching object
-			}
-		} else if len(res.Facts) > 0 {
-			res.Mismatches = append(res.Mismatches, Mismatch{Field: "email", Claimed: "as given on the call", Found: "a different billing email on file"})
-		}
-	}
+	emailOK := scoreCustomer(res, c, primary, add)
 	for _, f := range res.Facts {
 		if f.Object == "charge" && (f.Refunded || (f.AmountMinor > 0 && f.AmountRefunded >= f.AmountMinor)) {
 			res.AlreadyRefunded = f.ID
 		}
 	}
-	res.Confidence = math.Round(math.Min(conf, 1)*100) / 100
-	res.Verified = res.Confidence >= 0.9 && emailOK
+	conf := 0.0
+	for _, l := range res.Score {
+		conf += l.Points
+	}
+	res.Confidence = math.Round(math.Max(0, math.Min(conf, 1))*100) / 100
+	res.Verified = res.Confidence >= 0.9 && emailOK && len(res.Route) == 0
+}
+
+// scoreAmount compares the claimed amount with the ledger's within the
+// tolerance; a refund, dispute or promise for less than the ledger amount is a
+// partial one, not a mismatch.
+func (s *Service) scoreAmount(res *Result, c Claim, primary *stripe.Fact, add func(float64, string)) {
+	claimed, found := *c.AmountMinor, primary.AmountMinor
+	tol := max(found*s.toleranceBPS()/10_000, 1)
+	claimedText, foundText := stripe.FormatMinor(claimed, c.Currency), stripe.FormatMinor(found, primary.Currency)
+	switch {
+	case claimed == found:
+		add(0.25, "amount matches ("+foundText+")")
+	case claimed < found && partialKinds[c.Kind]:
+		add(0.15, "partial amount: "+claimedText+" of "+foundText)
+	case abs(claimed-found) <= tol:
+		add(0.2, "amount within tolerance: "+claimedText+" claimed, "+foundText+" on the ledger")
+	default:
+		res.Mismatches = append(res.Mismatches, Mismatch{"amount", claimedText, foundText})
+		res.route(-0.25, fmt.Sprintf("amount %s claimed, the ledger has %s (outside the %s tolerance)",
+			claimedText, foundText, bpsText(s.toleranceBPS())))
+	}
+}
+
+// partialKinds may claim less than the ledger amount without a mismatch.
+var partialKinds = map[string]bool{"refund": true, "dispute": true, "collections": true}
+
+// scoreCustomer checks that the records found belong to the caller: the email
+// on file and the customer id the call named.
+func scoreCustomer(res *Result, c Claim, primary *stripe.Fact, add func(float64, string)) bool {
+	emailOK := false
+	if c.Email != "" {
+		var caller *Fact // the customer found by the caller's email
+		for i, f := range res.Facts {
+			if f.Object == "customer" && strings.EqualFold(f.CustomerEmail, c.Email) {
+				caller = &res.Facts[i]
+			}
+		}
+		switch {
+		case primary == nil && caller != nil:
+			emailOK = true
+			add(0.35, "the caller's email is a known customer (no record to match)")
+		case primary == nil:
+		case primary.CustomerEmail != "" && strings.EqualFold(primary.CustomerEmail, c.Email),
+			primary.CustomerEmail == "" && caller != nil && primary.CustomerID == caller.ID:
+			emailOK = true
+			add(0.15, "the caller's email is the billing email of "+primary.Object+" "+primary.ID)
+		case primary.CustomerEmail != "" || (caller != nil && primary.CustomerID != ""):
+			res.Mismatches = append(res.Mismatches, Mismatch{Field: "email", Claimed: "as given on the call", Found: "a different billing email on file"})
+			res.route(-0.15, "customer does not match: "+primary.Object+" "+primary.ID+" belongs to a customer with another billing email")
+		}
+	}
+	if primary != nil && strings.HasPrefix(c.CustomerID, "cus_") && primary.CustomerID != "" && primary.CustomerID != c.CustomerID {
+		res.Mismatches = append(res.Mismatches, Mismatch{"customer", c.CustomerID, primary.CustomerID})
+		res.route(-0.25, "customer does not match: "+primary.Object+" "+primary.ID+" belongs to "+primary.CustomerID+", not "+c.CustomerID)
+	}
+	owners := map[string]string{}
+	for _, f := range res.Facts {
+		if f.CustomerID != "" && (f.Object == "invoice" || f.Object == "charge" || f.Object == "subscription") {
+			owners[f.CustomerID] = f.Object + " " + f.ID
+		}
+	}
+	if len(owners) > 1 {
+		res.Mismatches = append(res.Mismatches, Mismatch{"invoice", "one customer's records", "records of different customers"})
+		res.route(-0.25, "invoice does not match: the records the call names belong to different customers")
+	}
+	return emailOK
+}
+
+// route records a reason to send the case to review, and what it costs the score.
+func (r *Result) route(points float64, why string) {
+	r.Score = append(r.Score, ScoreLine{Points: points, Why: why})
+	r.Route = append(r.Route, why)
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func bpsText(bps int64) string {
+	return strconv.FormatFloat(float64(bps)/100, 'f', -1, 64) + "%"
+}
+
+// named says which records the claim names, for a routing reason.
+func (c Claim) named() string {
+	var parts []string
+	for _, p := range []struct{ what, ref string }{{"invoice", c.InvoiceNumber}, {"payment", c.PaymentID}, {"subscription", c.SubscriptionID}} {
+		if p.ref != "" {
+			parts = append(parts, p.what+" "+p.ref)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // distinctTokens counts the different token ids among tokens.

@@ -7,8 +7,18 @@
 //     one transaction; a look-up failure writes nothing and the job retries.
 //   - A refund whose charge is already refunded never reaches an approver as a
 //     normal case: it moves to review / needs_info with the reason.
+//   - A claim the billing system contradicts moves to the review queue with the
+//     reason, whatever its confidence: an amount outside the tolerance
+//     (COUNTERSIGN_CLAIM_TOLERANCE_BPS, 1% of the ledger amount by default; a
+//     refund, dispute or promise for less than the ledger amount is partial,
+//     not a mismatch), another currency, a customer or invoice that does not
+//     match (another billing email, another customer id, records of different
+//     customers, an invoice paid by another charge), or no ledger record for
+//     what the call names (or, naming nothing, no customer with its email).
 //   - A claim the billing system does not confirm (confidence < 0.6) moves to the
 //     review queue; the suspected kind is kept.
+//   - The confidence is the sum of its score lines (claim_checks.score), so the
+//     case page can show every point and penalty.
 //   - Only cases nobody has decided on yet (new, triaged) are re-routed.
 package enrich
 
@@ -67,6 +77,20 @@ type Service struct {
 	// BeforeLookup lets the dev sandbox learn a demo call's references.
 	BeforeLookup func(c Claim)
 	Source       string // billing_facts.source: "stripe" or "sandbox"
+	// AmountToleranceBPS is how far, in basis points of the ledger amount (at
+	// least one minor unit), a claimed amount may differ and still match
+	// (COUNTERSIGN_CLAIM_TOLERANCE_BPS); 0 means DefaultToleranceBPS.
+	AmountToleranceBPS int64
+}
+
+// DefaultToleranceBPS is the amount tolerance of a claim check: 1%.
+const DefaultToleranceBPS = 100
+
+func (s *Service) toleranceBPS() int64 {
+	if s.AmountToleranceBPS > 0 {
+		return s.AmountToleranceBPS
+	}
+	return DefaultToleranceBPS
 }
 
 // Fact is one billing-system fact gathered for a claim.
@@ -82,13 +106,23 @@ type Mismatch struct {
 	Found   string `json:"found"`
 }
 
+// ScoreLine is one term of the confidence, shown on the case.
+type ScoreLine struct {
+	Points float64 `json:"points"`
+	Why    string  `json:"why"`
+}
+
 // Result is the outcome of a check.
 type Result struct {
 	Facts      []Fact
-	Confidence float64
+	Confidence float64 // the sum of Score, within [0, 1]
+	Score      []ScoreLine
 	Verified   bool
 	Mismatches []Mismatch
-	Notes      []string
+	// Route lists why the case must go to review whatever its confidence: an
+	// amount outside tolerance, another customer's records, no ledger record.
+	Route []string
+	Notes []string
 	// AlreadyRefunded names the refunded charge when a refund was claimed for one.
 	AlreadyRefunded string
 	// Review, when set, sends the case to review with this reason whatever the
@@ -203,10 +237,13 @@ func (s *Service) store(ctx context.Context, c Claim, r Result) error {
 			}
 		}
 		mm, _ := json.Marshal(nonNil(r.Mismatches))
-		err = tx.Exec(`INSERT INTO claim_checks (case_id, checked_at, confidence, verified, mismatches, note)
-			VALUES (?, now(), ?, ?, ?::jsonb, ?) ON CONFLICT (case_id) DO UPDATE SET checked_at = now(),
-			confidence = EXCLUDED.confidence, verified = EXCLUDED.verified, mismatches = EXCLUDED.mismatches, note = EXCLUDED.note`,
-			c.CaseID, r.Confidence, r.Verified, string(mm), strings.Join(r.Notes, "; ")).Error
+		sc, _ := json.Marshal(nonNilScore(r.Score))
+		rt, _ := json.Marshal(nonNilStrings(r.Route))
+		err = tx.Exec(`INSERT INTO claim_checks (case_id, checked_at, confidence, verified, mismatches, note, score, route)
+			VALUES (?, now(), ?, ?, ?::jsonb, ?, ?::jsonb, ?::jsonb) ON CONFLICT (case_id) DO UPDATE SET checked_at = now(),
+			confidence = EXCLUDED.confidence, verified = EXCLUDED.verified, mismatches = EXCLUDED.mismatches,
+			note = EXCLUDED.note, score = EXCLUDED.score, route = EXCLUDED.route`,
+			c.CaseID, r.Confidence, r.Verified, string(mm), strings.Join(r.Notes, "; "), string(sc), string(rt)).Error
 		if err != nil {
 			return fmt.Errorf("enrich: claim check of case %d: %w", c.CaseID, err)
 		}
@@ -238,6 +275,8 @@ func reroute(ctx context.Context, tx *gorm.DB, c Claim, from models.CaseStatus, 
 		reason, status = "claim check: charge "+r.AlreadyRefunded+" is already refunded", models.StatusNeedsInfo
 	case r.Review != "":
 		reason, status = r.Review, models.StatusNew
+	case len(r.Route) > 0 && c.Kind != "review":
+		reason, status = "claim check: "+strings.Join(r.Route, "; "), models.StatusNew
 	case r.Confidence < ReviewThreshold && c.Kind != "review":
 		reason, status = fmt.Sprintf("claim check: low confidence %.2f", r.Confidence), models.StatusNew
 		if len(r.Mismatches) > 0 {
@@ -297,6 +336,20 @@ func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
 		return fmt.Errorf("enrich: store %s fact: %w", f.Object, err)
 	}
 	return nil
+}
+
+func nonNilScore(s []ScoreLine) []ScoreLine {
+	if s == nil {
+		return []ScoreLine{}
+	}
+	return s
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func nonNil(m []Mismatch) []Mismatch {

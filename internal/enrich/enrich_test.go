@@ -97,4 +97,62 @@ func TestClaimChecks(t *testing.T) {
 			t.Errorf("case %s confidence %.2f, want review < %.1f", kind, conf, enrich.ReviewThreshold)
 		}
 	})
+
+	routed := func(t *testing.T, call, replace string, with ...string) (kind string, reasons, route, score string, conf float64) {
+		t.Helper()
+		pairs := append([]string{"call_rf7k2m9q4xbt", call, "INV-20931", replace}, with...)
+		id := caseOf([]byte(strings.NewReplacer(pairs...).Replace(string(sample(t, "refund-request.json")))))
+		if err := svc.Check(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		db.Gorm.Raw(`SELECT k.kind, k.reasons::text, c.route::text, c.score::text, c.confidence FROM cases k
+			JOIN claim_checks c ON c.case_id = k.id WHERE k.id = ?`, id).Row().Scan(&kind, &reasons, &route, &score, &conf)
+		return
+	}
+
+	t.Run("500 USD claimed on a 50.00 USD charge goes to review", func(t *testing.T) {
+		sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50050", Email: "jordan.lee@example.com", AmountMinor: 5000, Currency: "USD"})
+		kind, reasons, route, score, conf := routed(t, "call_rf_fifty", "INV-50050", `"amount": 249.0`, `"amount": 500.0`)
+		if kind != "review" || !strings.Contains(reasons, "amount 500.00 USD claimed, the ledger has 50.00 USD (outside the 1% tolerance)") {
+			t.Errorf("case %s reasons %s", kind, reasons)
+		}
+		if !strings.Contains(route, "amount 500.00 USD claimed") || conf >= enrich.ReviewThreshold {
+			t.Errorf("route %s confidence %.2f", route, conf)
+		}
+		if !strings.Contains(score, `"why": "ledger record found: invoice in_SandboxINV50050", "points": 0.5`) ||
+			!strings.Contains(score, `"points": -0.25`) {
+			t.Errorf("score %s", score)
+		}
+	})
+
+	t.Run("a smaller refund is partial and stays", func(t *testing.T) {
+		sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50051", Email: "jordan.lee@example.com", AmountMinor: 50000, Currency: "USD"})
+		kind, _, route, score, _ := routed(t, "call_rf_partial", "INV-50051")
+		if kind != "refund" || route != "[]" || !strings.Contains(score, "partial amount: 249.00 USD of 500.00 USD") {
+			t.Errorf("case %s route %s score %s", kind, route, score)
+		}
+	})
+
+	t.Run("within tolerance stays", func(t *testing.T) {
+		sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50052", Email: "jordan.lee@example.com", AmountMinor: 24700, Currency: "USD"})
+		kind, _, route, score, _ := routed(t, "call_rf_tol", "INV-50052")
+		if kind != "refund" || route != "[]" || !strings.Contains(score, "amount within tolerance") {
+			t.Errorf("case %s route %s score %s", kind, route, score)
+		}
+	})
+
+	t.Run("another customer's invoice goes to review", func(t *testing.T) {
+		sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50053", Email: "someone.else@example.com", AmountMinor: 24900, Currency: "USD"})
+		kind, reasons, _, score, _ := routed(t, "call_rf_other", "INV-50053", `"currency": "USD",`, `"currency": "USD", "customer_email": "jordan.lee@example.com",`)
+		if kind != "review" || !strings.Contains(reasons, "customer does not match") {
+			t.Errorf("case %s reasons %s score %s", kind, reasons, score)
+		}
+	})
+
+	t.Run("no ledger record goes to review with the reason", func(t *testing.T) {
+		kind, reasons, _, _, _ := routed(t, "call_rf_none", "INV-77777")
+		if kind != "review" || !strings.Contains(reasons, "no ledger record for invoice INV-77777") {
+			t.Errorf("case %s reasons %s", kind, reasons)
+		}
+	})
 }

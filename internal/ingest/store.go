@@ -39,35 +39,25 @@ type redactedCall struct {
 	suppressed redact.Counts
 }
 
-func redactCall(c *dialnexa.Call) (redactedCall, error) {
-	r := redactedCall{c: c, turns: make([]turnJSON, 0, len(c.Transcript))}
-	var counts redact.Counts
-	r.summary, counts = redact.String(c.Summary)
-	r.suppressed = r.suppressed.Add(counts)
-	masked := make([]dialnexa.Turn, 0, len(c.Transcript))
+// redactCall shapes a call decoded from an already redacted delivery (whose
+// suppression counts are counts) for storage. It redacts nothing itself.
+func redactCall(c *dialnexa.Call, counts redact.Counts) (redactedCall, error) {
+	r := redactedCall{c: c, summary: c.Summary, turns: make([]turnJSON, 0, len(c.Transcript)), suppressed: counts}
 	for _, t := range c.Transcript {
-		text, n := redact.String(t.Text)
-		r.suppressed = r.suppressed.Add(n)
-		r.turns = append(r.turns, turnJSON{Speaker: t.Speaker, Text: text, At: t.At})
-		masked = append(masked, dialnexa.Turn{Speaker: t.Speaker, Text: text, At: t.At})
+		r.turns = append(r.turns, turnJSON{Speaker: t.Speaker, Text: t.Text, At: t.At})
 	}
-	r.text = dialnexa.TranscriptText(masked)
+	r.text = dialnexa.TranscriptText(c.Transcript)
 	r.fields = json.RawMessage("{}")
 	if len(c.Analysis) > 0 {
 		raw, err := json.Marshal(c.Analysis)
 		if err != nil {
 			return r, fmt.Errorf("encode analysis: %w", err)
 		}
-		red, n, err := redact.JSON(raw)
-		if err != nil {
-			return r, fmt.Errorf("redact analysis: %w", err)
-		}
-		r.suppressed = r.suppressed.Add(n)
-		r.fields = red
-		dec := json.NewDecoder(bytes.NewReader(red))
+		r.fields = raw
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&r.analysis); err != nil {
-			return r, fmt.Errorf("decode redacted analysis: %w", err)
+			return r, fmt.Errorf("decode analysis: %w", err)
 		}
 	}
 	return r, nil
@@ -96,8 +86,14 @@ func (c storedCall) bare() bool {
 
 // callEvent is one verified call event on its way into the database.
 type callEvent struct {
-	raw, digest []byte
-	ev          dialnexa.Event
+	body   json.RawMessage // the delivery after redact.JSON
+	counts redact.Counts   // what redact.JSON suppressed in it, documents named included
+	// found are the originals of its restricted values, for the vault; restricted
+	// says it named a private document (passport, tax return, bank statement).
+	found      []redact.Finding
+	restricted bool
+	digest     []byte
+	ev         dialnexa.Event
 }
 
 // storeCalls writes call events in one transaction of three round trips on a
@@ -121,12 +117,11 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 	}
 	ps := make([]prepared, len(evs))
 	for i, e := range evs {
-		body, text, bodyCounts := redactedBody(e.raw)
-		rc, err := redactCall(e.ev.Call)
+		rc, err := redactCall(e.ev.Call, e.counts)
 		if err != nil {
 			return nil, err
 		}
-		ps[i] = prepared{rc: rc, args: s.storeCallArgs(e.ev, rc, e.digest, body, text, bodyCounts)}
+		ps[i] = prepared{rc: rc, args: s.storeCallArgs(e.ev, rc, e.digest, e.body, "", e.counts)}
 	}
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
@@ -182,8 +177,9 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 	var rows caseRows
 	for i := range ps {
 		if res[i].Outcome == Stored {
-			specs[i] = s.classify(ps[i].call)
-			s.addCases(&rows, ps[i].call, specs[i])
+			var captured map[string]triage.Captured
+			specs[i], captured = s.classify(ps[i].call)
+			s.addCases(&rows, ps[i].call, specs[i], captured)
 		}
 	}
 	type caseKey struct {
@@ -230,6 +226,9 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 			}
 		}
 		res[i].Queued = len(res[i].CaseIDs)
+		if err := s.queueSuppression(b, call.ID, evs[i]); err != nil {
+			return nil, err
+		}
 		if call.bare() {
 			b.Queue(`INSERT INTO job_outbox (kind, call_id) VALUES ('backfill', $1)`, call.ID)
 			res[i].Queued++
@@ -366,37 +365,45 @@ func analysisBool(m map[string]any, key string) bool {
 	return false
 }
 
-// classify runs triage over the merged call.
-func (s *Service) classify(call storedCall) []triage.Spec {
+// classify runs triage over the merged call: its case specs and the brief's
+// capture list.
+func (s *Service) classify(call storedCall) ([]triage.Spec, map[string]triage.Captured) {
 	var analysis map[string]any
 	if len(call.Fields) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(call.Fields))
 		dec.UseNumber()
 		_ = dec.Decode(&analysis)
 	}
-	return triage.Classify(triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
+	in := triage.Input{CallID: strconv.FormatInt(call.ID, 10), Status: call.Status,
 		Summary: call.Summary, Transcript: call.TranscriptText, Analysis: analysis, ReceivedAt: call.ReceivedAt,
-		PriorCalls: call.PriorCalls}, s.Mapping).Specs
+		PriorCalls: call.PriorCalls, CriticalAmounts: s.CriticalAmounts}
+	res := triage.Classify(in, s.Mapping)
+	if len(res.Specs) == 0 {
+		return nil, nil
+	}
+	return res.Specs, triage.Capture(in, res.Fields)
 }
 
 // insertCasesSQL inserts the cases a call does not have yet (one per kind), each
-// with its record URL and an outbox row for its claim check, and returns the new
-// ones. Rows come from parallel arrays, so the statement's shape never depends on
+// with its record URL, an outbox row for its claim check and, for a case that may
+// need a finance alert (a VIP, a dispute, a payment blocker), one for its alert
+// check, and returns the new ones. Rows come from parallel arrays, so the statement's shape never depends on
 // the values or their count.
 const insertCasesSQL = `WITH c AS (INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons,
 			suspected_kind, amount_minor, currency, destination_type, destination_ref, customer_label, owner,
-			next_step, follow_up_deadline, record_url, created_at, updated_at)
+			next_step, follow_up_deadline, record_url, capture, created_at, updated_at)
 		SELECT s.id, s.call_id, s.kind, 'new', s.urgency, s.vip, s.confidence, s.reasons::jsonb, s.suspected, s.amount,
 			s.currency, s.dtype, s.dref, s.label, s.owner, s.next_step, s.deadline,
-			CASE WHEN $1 = '' THEN '' ELSE $1 || '/cases/' || s.id END, $2, $2
+			CASE WHEN $1 = '' THEN '' ELSE $1 || '/cases/' || s.id END, s.capture::jsonb, $2, $2
 		FROM (SELECT nextval('cases_id_seq') AS id, u.* FROM unnest($3::bigint[], $4::text[], $5::text[],
 			$6::smallint[], $7::bool[], $8::real[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[],
-			$14::text[], $15::text[], $16::text[], $17::timestamptz[]) WITH ORDINALITY
+			$14::text[], $15::text[], $16::text[], $17::timestamptz[], $18::text[]) WITH ORDINALITY
 			AS u(call_id, label, kind, urgency, vip, confidence, reasons, suspected, amount, currency, dtype, dref,
-				owner, next_step, deadline, ord)
+				owner, next_step, deadline, capture, ord)
 			ORDER BY u.ord) s
-		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, call_id, kind),
-	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c)
+		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, call_id, kind, vip),
+	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c
+		UNION ALL SELECT 'alerts', id FROM c WHERE c.vip OR c.kind IN ('dispute', 'payment_blocker', 'review'))
 	SELECT id, call_id, kind FROM c`
 
 // caseRows are the cases of a batch, as the parallel arrays insertCasesSQL takes.
@@ -409,10 +416,16 @@ type caseRows struct {
 	confidences                                                  []float32
 	amounts                                                      []*int64
 	deadlines                                                    []*time.Time
+	captures                                                     []string
 }
 
-func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec) {
+func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec, captured map[string]triage.Captured) {
 	label := firstNonEmpty(call.CustomerName, call.CustomerEmail, call.CustomerNumber)
+	capture := "{}"
+	if len(captured) > 0 {
+		b, _ := json.Marshal(captured)
+		capture = string(b)
+	}
 	for _, spec := range specs {
 		rs := append([]string(nil), spec.Reasons...)
 		currency := strings.ToUpper(strings.TrimSpace(spec.Currency))
@@ -430,10 +443,8 @@ func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec) {
 			suspected = suspectedKind(rs)
 		}
 		rj, _ := json.Marshal(rs)
-		owner := s.Owners[spec.Kind]
-		if owner == "" {
-			owner = DefaultOwners[spec.Kind]
-		}
+		owner := s.owner(routeCase{kind: spec.Kind, amount: amount, currency: currency,
+			region: captured[triage.FieldTaxRegion].Value, vip: spec.VIP})
 		r.callIDs = append(r.callIDs, call.ID)
 		r.labels = append(r.labels, label)
 		r.kinds = append(r.kinds, string(spec.Kind))
@@ -449,12 +460,38 @@ func (s *Service) addCases(r *caseRows, call storedCall, specs []triage.Spec) {
 		r.confidences = append(r.confidences, float32(spec.Confidence))
 		r.amounts = append(r.amounts, amount)
 		r.deadlines = append(r.deadlines, spec.FollowUpDeadline)
+		r.captures = append(r.captures, capture)
 	}
+}
+
+// owner is the first matching route's owner, else the queue's.
+func (s *Service) owner(c routeCase) string {
+	for _, r := range s.Routes {
+		if r.matches(c, majorUnits) {
+			return r.Owner
+		}
+	}
+	if o := s.Owners[c.kind]; o != "" {
+		return o
+	}
+	return DefaultOwners[c.kind]
+}
+
+// majorUnits is the whole-unit part of a minor amount.
+func majorUnits(minor int64, currency string) int64 {
+	exp, ok := money.Exponent(currency)
+	if !ok {
+		exp = 2
+	}
+	for range exp {
+		minor /= 10
+	}
+	return minor
 }
 
 func (r *caseRows) args(baseURL string, now time.Time) []any {
 	return []any{baseURL, now, r.callIDs, r.labels, r.kinds, r.urgencies, r.vips, r.confidences, r.reasons,
-		r.suspected, r.amounts, r.currencies, r.dtypes, r.drefs, r.owners, r.steps, r.deadlines}
+		r.suspected, r.amounts, r.currencies, r.dtypes, r.drefs, r.owners, r.steps, r.deadlines, r.captures}
 }
 
 // suspectedKind finds the kind a review case was suspected to be, from triage's
@@ -483,4 +520,28 @@ func firstNonEmpty(v ...string) string {
 func entry(action, objType string, objID int64, summary map[string]any) audit.Entry {
 	return audit.Entry{Actor: "dialnexa", Action: action, ObjectType: objType,
 		ObjectID: strconv.FormatInt(objID, 10), Outcome: "ok", Summary: summary}
+}
+
+// queueSuppression adds to b what a call event's suppression needs: its restricted
+// originals sealed into the vault, the call flagged for restricted handling when a
+// private document was named, and the flag (kinds and counts) copied onto the
+// call's cases.
+func (s *Service) queueSuppression(b *pgx.Batch, callID int64, e callEvent) error {
+	if s.Vault != nil && len(e.found) > 0 {
+		q, args, err := s.Vault.InsertStatement(callID, e.found)
+		if err != nil {
+			return err
+		}
+		if q != "" {
+			b.Queue(q, args...)
+		}
+	}
+	if e.restricted {
+		b.Queue(`UPDATE calls SET restricted = true WHERE id = $1 AND NOT restricted`, callID)
+	}
+	if len(e.counts) > 0 || e.restricted {
+		b.Queue(`UPDATE cases SET suppressed = suppressed || $2::jsonb, restricted = restricted OR $3
+			WHERE call_id = $1`, callID, string(countsJSON(e.counts)), e.restricted)
+	}
+	return nil
 }

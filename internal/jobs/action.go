@@ -256,6 +256,9 @@ func (s *Service) complete(ctx context.Context, a *action, rc connector.Receipt)
 		if err != nil {
 			return fmt.Errorf("jobs: complete action %d: %w", a.ID, err)
 		}
+		if err := s.pointRecordURL(tx, a, rc); err != nil {
+			return err
+		}
 		var left int64
 		if err := tx.Raw(`SELECT count(*) FROM actions WHERE case_id = ? AND status NOT IN ('done', 'cancelled')`, a.CaseID).Scan(&left).Error; err != nil {
 			return fmt.Errorf("jobs: actions left on case %d: %w", a.CaseID, err)

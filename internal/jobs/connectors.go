@@ -55,15 +55,19 @@ type Connectors struct {
 	// SlackChannels is COUNTERSIGN_SLACK_CHANNELS: alert kind -> "#name" or id.
 	SlackChannels map[string]string
 	Zendesk       *zendesk.Client
-	Email         email.Sender
-	EmailKind     string // gmail | smtp
-	MailFrom      string
-	Drive         *gdrive.Client
-	DriveFolder   string
-	Sheets        *gsheets.Client
-	SheetsID      string
-	TokenMetrics  *tokenmetrics.Client
-	DialNexa      *dialnexaapi.Client
+	// ZendeskURL and StripeDashboard make the links a case's record URL becomes
+	// once its ticket or Stripe object exists.
+	ZendeskURL      string
+	StripeDashboard string
+	Email           email.Sender
+	EmailKind       string // gmail | smtp
+	MailFrom        string
+	Drive           *gdrive.Client
+	DriveFolder     string
+	Sheets          *gsheets.Client
+	SheetsID        string
+	TokenMetrics    *tokenmetrics.Client
+	DialNexa        *dialnexaapi.Client
 	// Modes holds every connector's mode; Recorder the requests sent to sandboxes.
 	Modes    map[string]Mode
 	Recorder *connector.Recorder
@@ -97,6 +101,10 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 		}
 	}
 	var errs []error
+	c.ZendeskURL, c.StripeDashboard = strings.TrimRight(k.ZendeskURL, "/"), "https://dashboard.stripe.com"
+	if sandboxed[Stripe] || strings.Contains(k.StripeKey, "_test_") {
+		c.StripeDashboard += "/test"
+	}
 	mode(Stripe, k.StripeKey != "")
 	if k.StripeKey != "" {
 		c.Stripe = stripe.New(stripe.Config{BaseURL: k.StripeURL, Key: k.StripeKey, HTTPClient: hc(Stripe),

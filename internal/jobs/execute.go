@@ -207,7 +207,7 @@ func (s *Service) upload(ctx context.Context, a *action) (connector.Receipt, err
 		return connector.Receipt{}, &connector.Error{Connector: "countersign", Op: "upload", Code: "no_file_id",
 			Message: "no Drive file id was reserved yet"}
 	}
-	name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case)
+	name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case, p.Description)
 	return s.conns.Drive.Upload(ctx, gdrive.File{ID: a.DriveFileID, Name: name, MimeType: "text/plain",
 		Data: []byte(content), FolderID: s.conns.DriveFolder, ActionID: actionRef(a)})
 }

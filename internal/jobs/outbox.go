@@ -50,6 +50,8 @@ func (s *Service) DispatchOutbox(ctx context.Context, limit int) (int, error) {
 		switch kind {
 		case "enrich":
 			params = append(params, river.InsertManyParams{Args: EnrichArgs{CaseID: caseID}})
+		case "alerts":
+			params = append(params, river.InsertManyParams{Args: CaseAlertsArgs{CaseID: caseID}})
 		case "backfill":
 			if s.conns.DialNexa != nil {
 				params = append(params, river.InsertManyParams{Args: BackfillArgs{CallID: callID}})

@@ -86,6 +86,8 @@ type EmailParams struct {
 	Case         string `json:"case,omitempty"`
 	Subject      string `json:"subject,omitempty"` // overrides the rendered subject
 	Text         string `json:"text,omitempty"`    // overrides the rendered body
+	// Summary is the customer-facing handoff (internal/handoff), added to the body.
+	Summary string `json:"summary,omitempty"`
 }
 
 // UploadParams: drive/upload. Folder is a label ("Countersign/resends"); the file
@@ -95,6 +97,9 @@ type UploadParams struct {
 	DocumentRef  string `json:"document_ref"`
 	Folder       string `json:"folder,omitempty"`
 	Case         string `json:"case,omitempty"`
+	// Description is the internal handoff summary (internal/handoff), written
+	// into the stored file beside the document.
+	Description string `json:"description,omitempty"`
 }
 
 // RowParams: sheets/append_row. The action id is column A; Values follow.

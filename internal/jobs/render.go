@@ -23,7 +23,7 @@ func renderEmail(p EmailParams) email.Message {
 			doc := strings.ReplaceAll(p.DocumentType, "_", " ")
 			subject = "Your " + doc + " " + p.DocumentRef
 			text = "Hello,\n\nAs requested on your call, attached is your " + doc + " " + p.DocumentRef + ".\n\nBilling team"
-			name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case)
+			name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case, "")
 			m.Attachments = []email.Attachment{{Name: name, ContentType: "text/plain", Data: []byte(content)}}
 		}
 		if m.Subject == "" {
@@ -33,17 +33,24 @@ func renderEmail(p EmailParams) email.Message {
 			m.Text = text
 		}
 	}
+	if p.Summary != "" {
+		m.Text += "\n\n" + p.Summary
+	}
 	return m
 }
 
 // renderDocument is the file sent or stored for a document reference. The billing
 // system's own PDF is not fetched yet: the file names the document.
-func renderDocument(docType, ref, caseID string) (name, content string) {
+func renderDocument(docType, ref, caseID, description string) (name, content string) {
 	safe := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
 			return r
 		}
 		return '-'
 	}, docType+"-"+ref)
-	return safe + ".txt", strings.ReplaceAll(docType, "_", " ") + " " + ref + "\nCountersign case " + caseID + "\n"
+	content = strings.ReplaceAll(docType, "_", " ") + " " + ref + "\nCountersign case " + caseID + "\n"
+	if description != "" {
+		content += "\n" + description + "\n"
+	}
+	return safe + ".txt", content
 }

@@ -86,6 +86,13 @@ type Options struct {
 	Busy func() bool
 	// BusyEvery is the dispatcher's wait between rounds while busy; 1 s when 0.
 	BusyEvery time.Duration
+	// AlertApprovalWithin: a case waiting on approval this close to its deadline
+	// raises an alert (DefaultAlertApprovalWithin when 0).
+	AlertApprovalWithin time.Duration
+	// AlertApprovalAmounts: from this amount (major units per currency, "" for
+	// any other) a case waiting on approval raises an alert; nil keeps
+	// DefaultAlertApprovalAmounts.
+	AlertApprovalAmounts map[string]int64
 }
 
 // Service owns the two River clients and runs the workers.
@@ -150,6 +157,11 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	river.AddWorker(workers, &backfillWorker{s: s})
 	river.AddWorker(workers, &reconcileWorker{s: s})
 	river.AddWorker(workers, &pruneWorker{s: s})
+	river.AddWorker(workers, &caseAlertsWorker{s: s})
+	river.AddWorker(workers, &postCaseAlertWorker{s: s})
+	river.AddWorker(workers, &postAlertUpdateWorker{s: s})
+	river.AddWorker(workers, &alertSweepWorker{s: s})
+	river.AddWorker(workers, &syncExceptionWorker{s: s})
 	n := opts.MaxWorkers
 	timeout, rescue := config.JobTimeout(opts.RescueAfter), RescueStuckJobsAfter
 	if opts.RescueAfter > 0 {
@@ -178,6 +190,8 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, nil }, nil),
 			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil }, nil),
+			river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+				func() (river.JobArgs, *river.InsertOpts) { return AlertSweepArgs{}, nil }, nil),
 		}
 	}
 	s.work, err = river.NewClient(riverpgxv5.New(db.Pool), cfg)

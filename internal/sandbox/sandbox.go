@@ -161,7 +161,7 @@ func (s *Sandbox) startGoogle(opt Options, want func(string) bool, errs []error)
 		c.DriveURL, errs = s.serve(Drive, s.Drive.Handler(), errs)
 		c.SheetsID = SheetID
 		s.Sheets = sheetsfake.New(s.GoogleAuth)
-		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections")
+		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections", "Exceptions")
 		c.SheetsURL, errs = s.serve(Sheets, s.Sheets.Handler(), errs)
 	}
 	return errs

@@ -27,6 +27,9 @@ type Input struct {
 	Analysis   map[string]any // post-call analysis; numbers as json.Number or float64
 	ReceivedAt time.Time
 	PriorCalls int // calls from the same number in the last 30 days
+	// CriticalAmounts overrides DefaultCriticalAmounts (major units per
+	// currency, "" for any other); nil keeps the defaults.
+	CriticalAmounts map[string]int64
 }
 
 // Spec describes one case to open.
@@ -75,7 +78,7 @@ func Classify(in Input, m Mapping) Result {
 	ev := scan(t, f.isTrue(FieldVIP))
 	cands := candidates(f, m, ev)
 	cands = markSensitive(cands, f, t)
-	res.Specs = buildSpecs(cands, in, f, refNotes)
+	res.Specs = buildSpecs(cands, in, f, readSignals(t), refNotes)
 	return res
 }
 

@@ -270,7 +270,7 @@ func TestClassify(t *testing.T) {
 				if s.AmountText != "1500" || s.Confidence < 0.9 || r.Fields[FieldIntent] != "CHARGEBACK" {
 					t.Errorf("spec = %+v fields = %v", s, r.Fields)
 				}
-				if !hasReason(s, "urgency +1: large amount") {
+				if !hasReason(s, "urgency high: chargeback or duplicate charge") || !hasReason(s, "urgency high: large amount (1000 or more)") {
 					t.Errorf("reasons = %q", s.Reasons)
 				}
 			},

@@ -20,6 +20,10 @@ type Mapping struct {
 	PromiseToPayDate, PromiseToPayAmount, ApprovalRequired, IssueResolved,
 	CustomerEmailVerified, CustomerEmail, CustomerName, VIP, SubscriptionID,
 	CustomerID string
+
+	// The brief's capture list (see capture.go).
+	TaxRegion, FinanceOwner, EscalationReason, CreditRequest, CallbackExpected,
+	CRMLink, SupportTicketLink, PaymentLink string
 }
 
 // Our field names: the keys of [Result.Fields] and of [ParseMapping] entries.
@@ -45,6 +49,14 @@ const (
 	FieldVIP                   = "vip"
 	FieldSubscriptionID        = "subscription_id"
 	FieldCustomerID            = "customer_id"
+	FieldTaxRegion             = "tax_region"
+	FieldFinanceOwner          = "finance_owner"
+	FieldEscalationReason      = "escalation_reason"
+	FieldCreditRequest         = "credit_request"
+	FieldCallbackExpected      = "callback_expected"
+	FieldCRMLink               = "crm_link"
+	FieldSupportTicketLink     = "support_ticket_link"
+	FieldPaymentLink           = "payment_link"
 )
 
 // valueType says how a mapped field's value is normalised.
@@ -86,6 +98,14 @@ var fieldSpecs = []fieldSpec{
 	{FieldVIP, boolValue, func(m *Mapping) *string { return &m.VIP }},
 	{FieldSubscriptionID, textValue, func(m *Mapping) *string { return &m.SubscriptionID }},
 	{FieldCustomerID, textValue, func(m *Mapping) *string { return &m.CustomerID }},
+	{FieldTaxRegion, textValue, func(m *Mapping) *string { return &m.TaxRegion }},
+	{FieldFinanceOwner, textValue, func(m *Mapping) *string { return &m.FinanceOwner }},
+	{FieldEscalationReason, textValue, func(m *Mapping) *string { return &m.EscalationReason }},
+	{FieldCreditRequest, textValue, func(m *Mapping) *string { return &m.CreditRequest }},
+	{FieldCallbackExpected, boolValue, func(m *Mapping) *string { return &m.CallbackExpected }},
+	{FieldCRMLink, textValue, func(m *Mapping) *string { return &m.CRMLink }},
+	{FieldSupportTicketLink, textValue, func(m *Mapping) *string { return &m.SupportTicketLink }},
+	{FieldPaymentLink, textValue, func(m *Mapping) *string { return &m.PaymentLink }},
 }
 
 // defaultIntentValues matches the samples' call_intent enum plus the values

@@ -10,7 +10,7 @@ import (
 // of their kind. Everything that must go to a human (contradictions,
 // sensitive requests, and weak suspicions when nothing else is confident)
 // is merged into a single Review spec, so one call opens at most one review.
-func buildSpecs(cs []candidate, in Input, f fields, refNotes []string) []Spec {
+func buildSpecs(cs []candidate, in Input, f fields, sig signals, refNotes []string) []Spec {
 	var specs []Spec
 	var forced, weakCs []candidate
 	for _, c := range cs {
@@ -20,7 +20,7 @@ func buildSpecs(cs []candidate, in Input, f fields, refNotes []string) []Spec {
 		case c.conf < ReviewThreshold:
 			weakCs = append(weakCs, c)
 		default:
-			specs = append(specs, newSpec(c.kind, c.kind, c.conf, c.reasons, in, f))
+			specs = append(specs, newSpec(c.kind, c.kind, c.conf, c.reasons, in, f, sig))
 		}
 	}
 	if len(specs) > 0 {
@@ -31,7 +31,7 @@ func buildSpecs(cs []candidate, in Input, f fields, refNotes []string) []Spec {
 		forced = append(forced, weakCs...)
 	}
 	if len(forced) > 0 || len(specs) == 0 {
-		specs = append(specs, reviewSpec(forced, in, f))
+		specs = append(specs, reviewSpec(forced, in, f, sig))
 	}
 	for i := range specs {
 		specs[i].Reasons = append(specs[i].Reasons, refNotes...)
@@ -47,7 +47,7 @@ func suspicion(c candidate) []string {
 	return append([]string{head}, c.reasons...)
 }
 
-func reviewSpec(cs []candidate, in Input, f fields) Spec {
+func reviewSpec(cs []candidate, in Input, f fields, sig signals) Spec {
 	var reasons []string
 	conf, suspected := 0.0, Review
 	for _, c := range cs {
@@ -60,12 +60,12 @@ func reviewSpec(cs []candidate, in Input, f fields) Spec {
 	if len(cs) == 0 {
 		reasons = []string{"unclassified: no mapped intent and no rule matched"}
 	}
-	return newSpec(Review, suspected, conf, reasons, in, f)
+	return newSpec(Review, suspected, conf, reasons, in, f, sig)
 }
 
 // newSpec fills a spec of kind; like is the kind whose destination and next
 // step apply (the suspected kind for a Review spec).
-func newSpec(kind, like Kind, conf float64, reasons []string, in Input, f fields) Spec {
+func newSpec(kind, like Kind, conf float64, reasons []string, in Input, f fields, sig signals) Spec {
 	s := Spec{
 		Kind:       kind,
 		Confidence: min(1, max(0, conf)),
@@ -80,7 +80,7 @@ func newSpec(kind, like Kind, conf float64, reasons []string, in Input, f fields
 		s.Reasons = append(s.Reasons, note)
 	}
 	var why []string
-	s.Urgency, why = urgency(like, s, f, in)
+	s.Urgency, why = urgency(like, s, f, sig, in)
 	s.Reasons = append(s.Reasons, why...)
 	s.NextStep = nextStep(kind, like, s, f)
 	return s

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,53 +47,106 @@ func TestDeadlineFields(t *testing.T) {
 }
 
 func TestUrgency(t *testing.T) {
-	base := func() Input {
+	refund := func() Input {
 		return call("", "User: I want a refund.", map[string]any{"call_intent": "refund_request"})
 	}
 	tests := []struct {
 		name string
+		in   func() Input
 		edit func(in *Input)
 		want int
+		why  string // a reason the spec must carry
 	}{
-		{"normal", func(*Input) {}, UrgencyNormal},
-		{"resolved without approval is low", func(in *Input) { in.Analysis["issue_resolved"] = true }, UrgencyLow},
-		{"resolved but awaiting approval stays normal", func(in *Input) {
+		{"normal", refund, func(*Input) {}, UrgencyNormal, "urgency normal: no rule"},
+		{"resolved without approval is low", refund, func(in *Input) { in.Analysis["issue_resolved"] = true }, UrgencyLow, "urgency low: resolved"},
+		{"resolved VIP without approval is still low", refund, func(in *Input) {
+			in.Analysis["issue_resolved"], in.Analysis["vip"] = true, true
+		}, UrgencyLow, "urgency low"},
+		{"resolved but awaiting approval stays normal", refund, func(in *Input) {
 			in.Analysis["issue_resolved"] = true
 			in.Analysis["approval_required"] = true
-		}, UrgencyNormal},
-		{"VIP", func(in *Input) { in.Analysis["vip"] = true }, UrgencyHigh},
-		{"large USD amount", func(in *Input) {
+		}, UrgencyNormal, ""},
+		{"VIP refund is high, not critical", refund, func(in *Input) { in.Analysis["vip"] = true }, UrgencyHigh, "urgency high: VIP customer"},
+		{"large USD amount is high", refund, func(in *Input) {
 			in.Analysis["amount"], in.Analysis["currency"] = num("1000.00"), "USD"
-		}, UrgencyHigh},
-		{"small USD amount", func(in *Input) {
+		}, UrgencyHigh, "urgency high: large amount (1000 USD or more)"},
+		{"small USD amount", refund, func(in *Input) {
 			in.Analysis["amount"], in.Analysis["currency"] = num("999.99"), "USD"
-		}, UrgencyNormal},
-		{"5000 JPY is not large", func(in *Input) {
-			in.Analysis["amount"], in.Analysis["currency"] = num("5000"), "JPY"
-		}, UrgencyNormal},
-		{"deadline within 48h", func(in *Input) { in.Analysis["follow_up_deadline"] = "2026-11-25" }, UrgencyHigh},
-		{"deadline already past", func(in *Input) { in.Analysis["follow_up_deadline"] = "2026-11-20" }, UrgencyHigh},
-		{"deadline in 3 days", func(in *Input) { in.Analysis["follow_up_deadline"] = "2026-11-27" }, UrgencyNormal},
-		{"deadline without receive time", func(in *Input) {
-			in.Analysis["follow_up_deadline"] = "2026-11-25"
-			in.ReceivedAt = time.Time{}
-		}, UrgencyNormal},
-		{"repeat caller", func(in *Input) { in.PriorCalls = 1 }, UrgencyHigh},
-		{"frequent caller", func(in *Input) { in.PriorCalls = 3 }, UrgencyCritical},
-		{"capped at critical", func(in *Input) {
-			in.PriorCalls = 5
-			in.Analysis["vip"] = true
+		}, UrgencyNormal, ""},
+		{"amount at the critical line", refund, func(in *Input) {
+			in.Analysis["amount"], in.Analysis["currency"] = num("10000.00"), "USD"
+		}, UrgencyCritical, "urgency critical: amount at or above the critical line of 10000 USD"},
+		{"configured critical line", refund, func(in *Input) {
+			in.Analysis["amount"], in.Analysis["currency"] = num("2500"), "USD"
+			in.CriticalAmounts = map[string]int64{"USD": 2500}
+		}, UrgencyCritical, "critical line of 2500 USD"},
+		{"configured line for another currency keeps the default", refund, func(in *Input) {
+			in.Analysis["amount"], in.Analysis["currency"] = num("2500"), "USD"
+			in.CriticalAmounts = map[string]int64{"EUR": 2500}
+		}, UrgencyHigh, ""},
+		{"98000 JPY is neither large nor critical", refund, func(in *Input) {
+			in.Analysis["amount"], in.Analysis["currency"] = num("98000"), "JPY"
+		}, UrgencyNormal, ""},
+		{"deadline within 24h is critical", refund, func(in *Input) { in.Analysis["follow_up_deadline"] = "2026-11-24" }, UrgencyCritical,
+			"urgency critical: deadline within 24 hours"},
+		{"deadline already past is critical", refund, func(in *Input) { in.Analysis["follow_up_deadline"] = "2026-11-20" }, UrgencyCritical, ""},
+		{"deadline within 48h is high", refund, func(in *Input) { in.Analysis["follow_up_deadline"] = "2026-11-25" }, UrgencyHigh,
+			"urgency high: deadline within 48 hours"},
+		{"deadline in 3 days", refund, func(in *Input) { in.Analysis["follow_up_deadline"] = "2026-11-27" }, UrgencyNormal, ""},
+		{"deadline without receive time", refund, func(in *Input) {
 			in.Analysis["follow_up_deadline"] = "2026-11-24"
-		}, UrgencyCritical},
+			in.ReceivedAt = time.Time{}
+		}, UrgencyNormal, ""},
+		{"repeat calls alone are not urgent", refund, func(in *Input) { in.PriorCalls = 3 }, UrgencyNormal, ""},
+		{"VIP, repeat caller and large amount stay high", refund, func(in *Input) {
+			in.PriorCalls, in.Analysis["vip"] = 5, true
+			in.Analysis["amount"], in.Analysis["currency"] = num("2499.99"), "USD"
+		}, UrgencyHigh, "urgency high: large amount"},
+		{"VIP payment blocker is critical", func() Input {
+			return call("", "User: Our renewal failed and our payment is blocked.", map[string]any{"call_intent": "payment_blocked", "vip": true})
+		}, func(*Input) {}, UrgencyCritical, "urgency critical: VIP customer cannot pay"},
+		{"failed renewal without VIP is high", func() Input {
+			return call("", "User: Our renewal failed.", map[string]any{"call_intent": "payment_blocked"})
+		}, func(*Input) {}, UrgencyHigh, "urgency high: payment blocker"},
+		{"duplicate charge is high", func() Input {
+			return call("", "User: I was charged twice.", map[string]any{"call_intent": "charge_dispute"})
+		}, func(*Input) {}, UrgencyHigh, "urgency high: chargeback or duplicate charge"},
+		{"chargeback due in 3 days is critical", func() Input {
+			return call("", "User: I filed a chargeback with my bank.", map[string]any{"call_intent": "charge_dispute", "follow_up_deadline": "2026-11-26"})
+		}, func(*Input) {}, UrgencyCritical, "urgency critical: chargeback with a response due within 72 hours"},
+		{"chargeback due in a week is high", func() Input {
+			return call("", "User: I filed a chargeback with my bank.", map[string]any{"call_intent": "charge_dispute", "follow_up_deadline": "2026-12-01"})
+		}, func(*Input) {}, UrgencyHigh, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := base()
+			in := tt.in()
 			tt.edit(&in)
 			s := Classify(in, DefaultMapping()).Specs[0]
-			if s.Urgency != tt.want {
-				t.Errorf("urgency = %d, want %d; reasons %q", s.Urgency, tt.want, s.Reasons)
+			if s.Urgency != tt.want || (tt.why != "" && !hasReason(s, tt.why)) {
+				t.Errorf("urgency = %d, want %d with %q; reasons %q", s.Urgency, tt.want, tt.why, s.Reasons)
+			}
+			n := 0
+			for _, r := range s.Reasons {
+				if strings.HasPrefix(r, UrgencyReasonPrefix+UrgencyNames[s.Urgency]+": ") {
+					n++
+				}
+			}
+			if n == 0 {
+				t.Errorf("no reason explains urgency %d: %q", s.Urgency, s.Reasons)
 			}
 		})
+	}
+}
+
+func TestParseAmountLines(t *testing.T) {
+	got, err := ParseAmountLines(" usd=5000, default=8000 ,JPY=900000")
+	if err != nil || got["USD"] != 5000 || got[""] != 8000 || got["JPY"] != 900000 || len(got) != 3 {
+		t.Fatalf("ParseAmountLines = %v, %v", got, err)
+	}
+	for _, bad := range []string{"USD", "USD=ten", "USD=-5", "DOLLARS=5", "USD=1.5"} {
+		if _, err := ParseAmountLines(bad); err == nil {
+			t.Errorf("ParseAmountLines(%q) accepted", bad)
+		}
 	}
 }

@@ -76,6 +76,40 @@ func (c *Client) AppendRow(ctx context.Context, spreadsheetID, sheetRange, actio
 	return c.append(ctx, spreadsheetID, sheetRange, actionID, cells)
 }
 
+// UpsertRow writes [key, cells...] over the row whose column A holds key, or
+// appends it when there is none: the row of a case and reason changes in place
+// (spreadsheets.values.update, valueInputOption RAW) as the case moves on.
+func (c *Client) UpsertRow(ctx context.Context, spreadsheetID, sheetRange, key string, cells []string) (connector.Receipt, error) {
+	const op = "update row"
+	if spreadsheetID == "" || sheetRange == "" || key == "" {
+		return connector.Receipt{}, &connector.Error{Connector: name, Op: op, Code: "invalid_arguments",
+			Message: "spreadsheet id, range and key are required", Permanent: true}
+	}
+	r, found, err := c.FindRow(ctx, spreadsheetID, sheetRange, key)
+	if err != nil {
+		return connector.Receipt{}, err
+	}
+	if !found {
+		return c.append(ctx, spreadsheetID, sheetRange, key, cells)
+	}
+	body, _ := json.Marshal(map[string]any{"majorDimension": "ROWS", "values": [][]string{append([]string{key}, cells...)}})
+	var out struct {
+		UpdatedRange string `json:"updatedRange"`
+	}
+	path := c.valuesPath(spreadsheetID, r.ExternalID, "") + "?valueInputOption=RAW"
+	if err := c.do(ctx, op, http.MethodPut, path, body, &out); err != nil {
+		return connector.Receipt{}, err
+	}
+	return receipt(spreadsheetID, firstOf(out.UpdatedRange, r.ExternalID), key, "updated"), nil
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // FindRow looks for actionID in column A of the sheet sheetRange names.
 func (c *Client) FindRow(ctx context.Context, spreadsheetID, sheetRange, actionID string) (connector.Receipt, bool, error) {
 	const op = "read column A"

@@ -54,6 +54,9 @@ type Alert struct {
 	Channel  string
 	Text     string
 	ActionID string // put into message metadata; required
+	// ThreadTS, when set, posts the alert as a reply in the thread of that
+	// message (a root message's ts; Slack refuses a reply's ts).
+	ThreadTS string
 }
 
 // New returns a Client. The slack-go client's own retries stay off: the job
@@ -138,10 +141,11 @@ func (c *Client) PostAlert(ctx context.Context, a Alert) (connector.Receipt, err
 			Message: "channel, text and action id are required", Permanent: true}
 	}
 	meta := slackapi.SlackMetadata{EventType: EventType, EventPayload: map[string]any{"action_id": a.ActionID}}
-	channel, ts, err := c.api.PostMessageContext(ctx, a.Channel,
-		slackapi.MsgOptionText(a.Text, false),
-		slackapi.MsgOptionMetadata(meta),
-	)
+	opts := []slackapi.MsgOption{slackapi.MsgOptionText(a.Text, false), slackapi.MsgOptionMetadata(meta)}
+	if a.ThreadTS != "" {
+		opts = append(opts, slackapi.MsgOptionTS(a.ThreadTS))
+	}
+	channel, ts, err := c.api.PostMessageContext(ctx, a.Channel, opts...)
 	if err != nil {
 		return connector.Receipt{}, classify(op, err)
 	}

@@ -91,6 +91,8 @@ func (f *Fake) Handler() http.Handler {
 			f.append(w, r, id, rng)
 		case !isAppend && r.Method == http.MethodGet:
 			f.get(w, id, rng)
+		case !isAppend && r.Method == http.MethodPut:
+			f.update(w, r, id, rng)
 		default:
 			googleError(w, http.StatusNotFound, "Method not found.", "NOT_FOUND")
 		}
@@ -177,6 +179,50 @@ func (f *Fake) append(w http.ResponseWriter, r *http.Request, id, rng string) {
 	writeJSON(w, http.StatusOK, map[string]any{"spreadsheetId": id, "tableRange": a1(title, g.c1, 1, g.c2, start-1),
 		"updates": map[string]any{"spreadsheetId": id, "updatedRange": updated, "updatedRows": len(body.Values),
 			"updatedColumns": width, "updatedCells": width * len(body.Values)}})
+}
+
+// update writes rows over the range (spreadsheets.values.update).
+func (f *Fake) update(w http.ResponseWriter, r *http.Request, id, rng string) {
+	if v := r.URL.Query().Get("valueInputOption"); v != "RAW" && v != "USER_ENTERED" {
+		googleError(w, http.StatusBadRequest, "'valueInputOption' is required but not specified", "INVALID_ARGUMENT")
+		return
+	}
+	var body struct {
+		Range  string  `json:"range"`
+		Values [][]any `json:"values"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 8<<20)).Decode(&body); err != nil {
+		googleError(w, http.StatusBadRequest, "Invalid JSON payload received.", "INVALID_ARGUMENT")
+		return
+	}
+	if body.Range != "" && body.Range != rng {
+		googleError(w, http.StatusBadRequest, "Requested writing within range ["+rng+"], but tried writing to ["+body.Range+"]", "INVALID_ARGUMENT")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, title, g, ok := f.resolve(w, id, rng)
+	if !ok {
+		return
+	}
+	width := 0
+	for i, in := range body.Values {
+		n := g.r1 + i
+		for len(s.rows[title]) < n {
+			s.rows[title] = append(s.rows[title], nil)
+		}
+		row := make([]string, g.c1, g.c1+len(in))
+		for _, v := range in {
+			row = append(row, fmt.Sprint(v))
+		}
+		s.rows[title][n-1] = row
+		width = max(width, len(in))
+	}
+	if f.DropReply(w) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"spreadsheetId": id, "updatedRange": a1(title, g.c1, g.r1, g.c1+max(width, 1)-1, g.r1+max(len(body.Values), 1)-1),
+		"updatedRows": len(body.Values), "updatedColumns": width, "updatedCells": width * len(body.Values)})
 }
 
 // grid is a parsed range: 0-based columns c1..c2, 1-based rows r1..r2.

@@ -24,6 +24,7 @@ import (
 type Message struct {
 	Channel  string
 	TS       string
+	ThreadTS string // the root message's ts for a reply in a thread
 	Text     string
 	Metadata *Metadata
 }
@@ -123,7 +124,11 @@ func (f *Fake) postMessage(w http.ResponseWriter, r *http.Request) {
 		apiError(w, "no_text")
 		return
 	}
-	msg := Message{Channel: id, Text: text}
+	msg := Message{Channel: id, Text: text, ThreadTS: r.PostFormValue("thread_ts")}
+	if msg.ThreadTS != "" && !f.isRoot(id, msg.ThreadTS) {
+		apiError(w, "invalid_thread_ts") // Slack: not a root message of this channel
+		return
+	}
 	if raw := r.PostFormValue("metadata"); raw != "" {
 		msg.Metadata = &Metadata{}
 		if err := json.Unmarshal([]byte(raw), msg.Metadata); err != nil || msg.Metadata.EventType == "" {
@@ -183,6 +188,18 @@ func (f *Fake) history(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "messages": msgs, "has_more": next != "",
 		"response_metadata": map[string]string{"next_cursor": next}})
+}
+
+// isRoot reports whether ts is a message of channel that is not itself a reply.
+func (f *Fake) isRoot(channel, ts string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range f.messages {
+		if m.Channel == channel && m.TS == ts {
+			return m.ThreadTS == ""
+		}
+	}
+	return false
 }
 
 func (f *Fake) isOutside(id string) bool {
@@ -249,7 +266,8 @@ func (f *Fake) inChannel(channel, oldest, latest string) []Message {
 	var out []Message
 	for _, m := range f.messages {
 		ts := tsMicros(m.TS)
-		if m.Channel == channel && ts >= lo && ts <= hi {
+		// conversations.history lists a channel's root messages, not thread replies.
+		if m.Channel == channel && m.ThreadTS == "" && ts >= lo && ts <= hi {
 			out = append(out, m)
 		}
 	}

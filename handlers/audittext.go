@@ -20,7 +20,7 @@ var auditVerbs = map[string]string{
 	"approval.approved": "approved", "approval.rejected": "rejected the case", "approval.needs_info": "sent the case back for information",
 	"approval.refused": "was refused a decision", "approval.auto_approved": "approved automatically",
 	"action.executed": "ran a connector action", "action.retried": "retried a failed action",
-	"recipient.verified": "verified a recipient", "restricted.revealed": "revealed restricted values",
+	"recipient.verified": "verified a recipient", "restricted.revealed": "revealed restricted values", "restricted.reveal_refused": "was refused a reveal of restricted values",
 	"policy.changed": "changed the approval policy", "audit.exported": "exported the audit log",
 	"audit.bundle_exported": "downloaded the evidence bundle", "audit.retention": "dropped old months by retention",
 	"audit.verified": "verified the audit chain", "access.refused": "was refused access",

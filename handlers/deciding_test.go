@@ -117,8 +117,15 @@ func TestFourEyesCoversVerification(t *testing.T) {
 	if rec := c.do("POST", "/cases/"+id+"/reveal", lead, url.Values{"ref": {"all"}, "reason": {"curious about it"}}); rec.Code != http.StatusForbidden {
 		t.Fatalf("lead reveal: %d", rec.Code)
 	}
-	if n := c.count(`SELECT count(*) FROM audit_log WHERE action = 'access.refused' AND summary->>'path' = ?`, "/cases/"+id+"/reveal"); n != 1 {
-		t.Errorf("access.refused entries for the reveal: %d", n)
+	if n := c.count(`SELECT count(*) FROM audit_log WHERE action = 'restricted.reveal_refused' AND object_id = ?`, id); n != 1 {
+		t.Errorf("reveal_refused entries: %d", n)
+	}
+	// Any other refused change is audited by the route guard.
+	if rec := c.do("POST", "/admin/policy", lead, url.Values{"mode": {"json"}}); rec.Code != http.StatusForbidden {
+		t.Fatalf("lead policy: %d", rec.Code)
+	}
+	if n := c.count(`SELECT count(*) FROM audit_log WHERE action = 'access.refused' AND summary->>'path' = '/admin/policy'`); n != 1 {
+		t.Errorf("access.refused entries for the policy: %d", n)
 	}
 }
 

@@ -142,10 +142,14 @@ func timelineView(d *console.Detail) []views.EventView {
 	var out []views.EventView
 	for _, e := range d.Timeline {
 		text, ok := actionText[e.Action]
-		if !ok {
-			text = e.Action
+		if ok {
+			text += eventDetail(e, names)
+		} else {
+			text = auditVerb(e.Action)
+			if d := auditDetail(e.Summary); d != "" {
+				text += ": " + d
+			}
 		}
-		text += eventDetail(e, names)
 		actor := e.Actor
 		if i := strings.IndexByte(actor, ' '); i > 0 && strings.HasPrefix(actor, "user:") {
 			actor = actor[i+1:]

@@ -30,6 +30,9 @@ func TestAlertRules(t *testing.T) {
 		{"large amount waiting", alertCase{Kind: "refund", Status: "awaiting_approval", AmountMinor: amount(500000), Currency: "USD"}, []string{AlertAwaitingApproval}},
 		{"small amount waiting", alertCase{Kind: "refund", Status: "awaiting_approval", AmountMinor: amount(499999), Currency: "USD"}, nil},
 		{"JPY line", alertCase{Kind: "refund", Status: "awaiting_approval", AmountMinor: amount(98000), Currency: "JPY"}, nil},
+		{"promise date come", alertCase{Kind: "collections", Status: "new", ApprovalDeadline: at(-time.Hour)}, []string{AlertPromiseDue}},
+		{"promise date ahead", alertCase{Kind: "collections", Status: "new", ApprovalDeadline: at(time.Hour)}, nil},
+		{"promise of a closed case", alertCase{Kind: "collections", Status: "done", ApprovalDeadline: at(-time.Hour)}, nil},
 		{"large amount not yet waiting", alertCase{Kind: "refund", Status: "new", AmountMinor: amount(900000), Currency: "USD"}, nil},
 	}
 	for _, tt := range tests {

@@ -95,8 +95,19 @@ func (c alertCase) amount() string {
 	return money.Amount{Minor: *c.AmountMinor, Currency: strings.ToUpper(c.Currency)}.String()
 }
 
+// says reports whether the call's fields or the triage reasons (what the caller
+// and the summary said; not the urgency explanations, which name rules) carry
+// one of the phrases.
 func (c alertCase) says(phrases ...string) bool {
-	text := strings.ToLower(c.Reasons + " " + c.Fields)
+	var reasons []string
+	_ = json.Unmarshal([]byte(c.Reasons), &reasons)
+	var said []string
+	for _, r := range reasons {
+		if !strings.HasPrefix(r, triage.UrgencyReasonPrefix) {
+			said = append(said, r)
+		}
+	}
+	text := strings.ToLower(strings.Join(said, " ") + " " + c.Fields)
 	for _, p := range phrases {
 		if strings.Contains(text, p) {
 			return true

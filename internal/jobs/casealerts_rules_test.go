@@ -23,6 +23,8 @@ func TestAlertRules(t *testing.T) {
 		{"calm renewal failure", alertCase{Kind: "payment_blocker", Urgency: 1}, nil},
 		{"duplicate charge", alertCase{Kind: "dispute", Fields: `{"dispute_reason": "Duplicate charge"}`}, []string{AlertDuplicateCharge}},
 		{"chargeback", alertCase{Kind: "dispute", Reasons: `["transcript mentions 'chargeback'"]`}, []string{AlertChargeback}},
+		{"the urgency rule's name is not a chargeback", alertCase{Kind: "dispute",
+			Reasons: `["transcript mentions 'duplicate charge'", "urgency high: chargeback or duplicate charge"]`}, []string{AlertDuplicateCharge}},
 		{"plain dispute", alertCase{Kind: "dispute", Reasons: `["transcript mentions 'dispute'"]`}, nil},
 		{"VIP refund is no alert", alertCase{Kind: "refund", VIP: true}, nil},
 		{"deadline within 4h", alertCase{Kind: "refund", Status: "awaiting_approval", ApprovalDeadline: at(3 * time.Hour)}, []string{AlertApprovalDeadline}},

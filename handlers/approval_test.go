@@ -21,7 +21,9 @@ import (
 	"github.com/countersign/countersign/internal/auth/authtest"
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/testdb"
+	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/web"
 )
 
@@ -38,6 +40,11 @@ func newDecConsole(t *testing.T) *decConsole {
 	t.Helper()
 	db := testdb.New(t)
 	cfg := authtest.Config(t)
+	keys, err := vault.ParseKeys(vault.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.VaultKeys = keys
 	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(decLogOut, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +196,41 @@ func TestRevealAudited(t *testing.T) {
 	c.db.Gorm.Raw(`SELECT summary::text FROM audit_log WHERE action = 'restricted.revealed' AND object_id = ?`, id).Scan(&summary)
 	if !strings.Contains(summary, "customer asked us") || !strings.Contains(summary, "ssn-1") {
 		t.Fatalf("reveal audit summary %q", summary)
+	}
+	var refused int64
+	c.db.Gorm.Raw(`SELECT count(*) FROM audit_log WHERE action = 'restricted.reveal_refused' AND object_id = ?`, id).Scan(&refused)
+	if refused != 2 {
+		t.Errorf("refused reveals audited: %d, want 2 (wrong role, no reason)", refused)
+	}
+}
+
+// A VAT id kept in the vault: the page shows its kind only; an allowed reveal
+// shows the original, decrypted, and is audited.
+func TestRevealOpensTheVault(t *testing.T) {
+	c := newDecConsole(t)
+	fin := c.login(time.Time{}, auth.FinanceApprover)
+	id := c.newCase(100)
+	var callID int64
+	c.db.Gorm.Raw(`SELECT call_id FROM cases WHERE id = ?`, id).Scan(&callID)
+	q, args, err := c.cfg.VaultKeys.InsertStatement(callID, []redact.Finding{{Kind: redact.VAT, Value: "DE 978 401 563"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.db.Pool.Exec(context.Background(), q, args...); err != nil {
+		t.Fatal(err)
+	}
+	rec := c.do("GET", "/cases/"+id+"/decision", fin, nil)
+	if rec.Code != 200 || strings.Contains(rec.Body.String(), "978") || !strings.Contains(rec.Body.String(), "vault (encrypted)") {
+		t.Fatalf("decision page before reveal: %d\n%s", rec.Code, rec.Body)
+	}
+	rec = c.do("POST", "/cases/"+id+"/reveal", fin, url.Values{"ref": {"all"}, "reason": {"apply the caller's new VAT id to the invoice"}})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "DE 978 401 563") {
+		t.Fatalf("reveal: %d\n%s", rec.Code, rec.Body)
+	}
+	var n int64
+	c.db.Gorm.Raw(`SELECT count(*) FROM audit_log WHERE action = 'restricted.revealed' AND object_id = ? AND summary::text LIKE '%vat-%'`, id).Scan(&n)
+	if n != 1 {
+		t.Errorf("vault reveal audited %d times, want 1", n)
 	}
 }
 

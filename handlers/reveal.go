@@ -33,3 +33,15 @@ func (a *App) Reveal(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	Render(w, r, http.StatusOK, views.DecisionPage(a.Page(r, "Decision for case "+sid), d))
 }
+
+// RevealRefused answers a reveal by a user without a reveal role: approval.Reveal
+// audits the attempt and refuses it, and the answer is a plain 403 (no case page).
+func (a *App) RevealRefused(w http.ResponseWriter, r *http.Request) {
+	id, _, err := decisionCaseID(r)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	_, err = a.Approvals.Reveal(r.Context(), auth.FromContext(r.Context()), id, r.PostFormValue("ref"), r.PostFormValue("reason"))
+	Fail(w, r, err)
+}

@@ -80,7 +80,7 @@ func (a *authenticator) optional(next http.Handler) http.Handler {
 // require lets through requests whose principal holds one of roles. Anonymous page
 // requests (GET/HEAD accepting HTML) are sent to sign in and come back; anything else
 // gets a plain 401. A principal without the role gets a 403 page naming the roles.
-func (a *authenticator) require(roles []string, next http.Handler) http.Handler {
+func (a *authenticator) require(roles []string, next, refused http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, p, present := a.session(r)
 		if p == nil {
@@ -90,6 +90,10 @@ func (a *authenticator) require(roles []string, next http.Handler) http.Handler 
 		r = a.withPrincipal(w, r, p)
 		if !p.HasAny(roles...) {
 			reqlog.Logger(r.Context()).Info("forbidden", "route", r.Pattern, "needs", strings.Join(roles, ","))
+			if refused != nil {
+				refused.ServeHTTP(w, r)
+				return
+			}
 			a.s.app.Forbidden(w, r, roles)
 			return
 		}

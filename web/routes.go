@@ -15,6 +15,9 @@ type Access struct {
 	Public  bool     // no login: health, login flow, static files
 	Webhook bool     // no login, no CSRF: the request signature is the only gate
 	Roles   []string // signed-in users holding at least one of these roles
+	// Refused, when set, answers a signed-in user without the roles instead of the
+	// generic 403 page; it must answer 403 itself (reveal audits refusals this way).
+	Refused http.Handler
 }
 
 // Route is one entry of the route table.
@@ -94,7 +97,8 @@ func (s *Server) routeTable() []Route {
 		{"POST /cases/{id}/reject", finance, h(a.Reject)},
 		{"POST /cases/{id}/needs-info", finance, h(a.NeedsInfo)},
 		{"POST /cases/{id}/recipients", Access{Roles: []string{auth.SupportLead}}, h(a.VerifyRecipient)},
-		{"POST /cases/{id}/reveal", Access{Roles: auth.Revealers}, h(a.Reveal)},
+		// A refused reveal goes to the handler too: approval.Reveal audits it, then answers 403.
+		{"POST /cases/{id}/reveal", Access{Roles: auth.Revealers, Refused: h(a.RevealRefused)}, h(a.Reveal)},
 		{"GET /cases/{id}/evidence.jsonl", auditing, h(a.EvidenceBundle)},
 		{"GET /audit", auditing, h(a.AuditLog)},
 		{"GET /audit/export", auditing, h(a.AuditExport)},
@@ -133,5 +137,5 @@ func (s *Server) guard(rt Route) http.Handler {
 			http.Error(w, "This route has no access rule and is closed.", http.StatusForbidden)
 		})
 	}
-	return s.auth.require(rt.Access.Roles, rt.Handler)
+	return s.auth.require(rt.Access.Roles, rt.Handler, rt.Access.Refused)
 }

@@ -91,9 +91,10 @@ func New(d Deps) (*Server, error) {
 		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) },
 		DialNexaSecrets: d.Config.DialNexaSecrets,
 		Ingest: &ingest.Service{Pool: d.DB.Pool, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
-			Owners: ingest.DefaultOwners, Routes: routes, Load: s.load, CriticalAmounts: d.Config.CriticalAmounts},
+			Owners: ingest.DefaultOwners, Routes: routes, Load: s.load, CriticalAmounts: d.Config.CriticalAmounts,
+			Vault: d.Config.VaultKeys},
 		// OnApproved (the connector jobs' enqueuer) is set by the lead when jobs land.
-		Approvals: &approval.Service{DB: d.DB.Gorm},
+		Approvals: &approval.Service{DB: d.DB.Gorm, Vault: d.Config.VaultKeys},
 	}
 	s.app.Nav = s.app.ConsoleNav
 	s.app.Counts = console.NewCountCache()

@@ -13,6 +13,7 @@ import (
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/pgembed"
+	"github.com/countersign/countersign/internal/vault"
 )
 
 // TestDialNexaSecret is the secret the shared sample webhooks are signed with; dev
@@ -25,6 +26,7 @@ type devSecrets struct {
 	SessionKey       string `json:"session_key"`
 	DialNexaSecret   string `json:"dialnexa_secret"`
 	OIDCClientSecret string `json:"oidc_client_secret"`
+	VaultKey         string `json:"vault_key"`
 }
 
 func loadDevSecrets(dir string) (devSecrets, error) {
@@ -32,13 +34,20 @@ func loadDevSecrets(dir string) (devSecrets, error) {
 	var s devSecrets
 	if b, err := os.ReadFile(path); err == nil {
 		if err := json.Unmarshal(b, &s); err == nil && s.SessionKey != "" && s.DialNexaSecret != "" && s.OIDCClientSecret != "" {
-			return s, nil
+			if s.VaultKey != "" {
+				return s, nil
+			}
+			// A data dir from before the vault: add its key, keep the rest.
+			s.VaultKey = vault.NewKey()
+			b, _ := json.MarshalIndent(s, "", "  ")
+			return s, os.WriteFile(path, b, 0o600)
 		}
 	}
 	s = devSecrets{
 		SessionKey:       base64.StdEncoding.EncodeToString(randBytes(32)),
 		DialNexaSecret:   "whsec_dev_" + hex.EncodeToString(randBytes(24)),
 		OIDCClientSecret: hex.EncodeToString(randBytes(24)),
+		VaultKey:         vault.NewKey(),
 	}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -64,6 +73,10 @@ func devEnv(secrets devSecrets) config.Getenv {
 			return secrets.SessionKey
 		case "COUNTERSIGN_DIALNEXA_SECRETS":
 			return secrets.DialNexaSecret + "," + TestDialNexaSecret
+		case "COUNTERSIGN_VAULT_KEY":
+			if os.Getenv("COUNTERSIGN_VAULT_KEY_FILE") == "" {
+				return secrets.VaultKey
+			}
 		}
 		return ""
 	}

@@ -1,7 +1,9 @@
 package approval
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/redact"
 )
 
 // Action is one planned connector call: exactly what an approval will run.
@@ -71,8 +74,34 @@ func buildPlan(in planInput) ([]Action, error) {
 	}
 	for i := range acts {
 		acts[i].Position = i + 1
+		if e := redactAction(&acts[i]); e != nil && err == nil {
+			err = e
+		}
 	}
 	return acts, err
+}
+
+// redactAction masks card, bank and tax data in what an action will send, before
+// the plan is fingerprinted, stored, shown or queued. Params are re-decoded only
+// when something was masked, so the usual plan keeps its Go types.
+func redactAction(a *Action) error {
+	a.Description, _ = redact.String(a.Description)
+	raw, err := json.Marshal(a.Params)
+	if err != nil {
+		return fmt.Errorf("approval: encode params: %w", err)
+	}
+	red, counts, err := redact.JSON(raw)
+	if err != nil || counts == nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(red))
+	dec.UseNumber()
+	var p map[string]any
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("approval: decode redacted params: %w", err)
+	}
+	a.Params = p
+	return nil
 }
 
 func amountText(minor int64, cur string) string {

@@ -15,17 +15,18 @@ import (
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/internal/vault"
 )
 
-// RestrictedValue is what Countersign keeps of a tax identifier or bank detail a
-// caller said: the mask left at ingest. Raw values are never stored, so a reveal
-// shows the mask token, its kind, where it appeared and its last four digits, and
-// nothing more exists to show.
+// RestrictedValue is a tax identifier or bank detail a caller said. Pages show its
+// ref, kind and where it was kept; Token (the original, or for calls stored
+// before the vault the mask) and Last4 are filled only by a reveal.
 type RestrictedValue struct {
-	Ref   string // "ssn-1": stable within the case
+	Ref   string // "vat-12": stable within the case
 	Kind  string // ssn, ein, itin, vat, iban, routing, bank_account
-	Where string // "call summary", "transcript", "field tax_id"
-	Token string // "[ssn •••• 6789]"
+	Where string // "vault (encrypted)", or for older calls "call summary", "transcript", "field tax_id"
+	Token string
 	Last4 string
 }
 
@@ -33,8 +34,45 @@ type RestrictedValue struct {
 // Card masks are not restricted values: nothing of a card is revealed, ever.
 var restrictedMask = regexp.MustCompile(`\[(iban|routing|bank account|ssn|ein|itin|vat) •••• ([0-9]{4})\]`)
 
-// restrictedValues lists the masks in the case's call, in a stable order.
-func restrictedValues(ctx context.Context, db *gorm.DB, callID int64) ([]RestrictedValue, error) {
+// restrictedValues lists the restricted values of a call: its vault entries (opened
+// when keys is set), then the masks with last four that calls stored before the
+// vault carry.
+func restrictedValues(ctx context.Context, db *gorm.DB, keys *vault.Keyring, callID int64) ([]RestrictedValue, error) {
+	var entries []vault.Entry
+	var err error
+	if keys != nil {
+		entries, err = keys.Open(ctx, db, callID)
+	} else {
+		entries, err = vault.Refs(ctx, db, callID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("approval: %w", err)
+	}
+	out := make([]RestrictedValue, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, RestrictedValue{Ref: e.Ref, Kind: e.Kind, Where: "vault (encrypted)", Token: e.Value, Last4: lastFour(e.Value)})
+	}
+	masks, err := maskedValues(ctx, db, callID)
+	return append(out, masks...), err
+}
+
+// lastFour is the last four digits of v, or "".
+func lastFour(v string) string {
+	var d []byte
+	for i := len(v) - 1; i >= 0 && len(d) < 4; i-- {
+		if v[i] >= '0' && v[i] <= '9' {
+			d = append([]byte{v[i]}, d...)
+		}
+	}
+	if len(d) < 4 {
+		return ""
+	}
+	return string(d)
+}
+
+// maskedValues lists the masks with last four left by the redactor before the
+// vault (calls stored by earlier versions), in a stable order.
+func maskedValues(ctx context.Context, db *gorm.DB, callID int64) ([]RestrictedValue, error) {
 	var row struct {
 		Summary    string `gorm:"column:summary"`
 		Transcript string `gorm:"column:transcript_text"`
@@ -78,7 +116,7 @@ func RestrictedRefs(ctx context.Context, db *gorm.DB, caseID int64) ([]Restricte
 	if err != nil {
 		return nil, err
 	}
-	vals, err := restrictedValues(ctx, db, c.CallID)
+	vals, err := restrictedValues(ctx, db, nil, c.CallID)
 	for i := range vals {
 		vals[i].Token, vals[i].Last4 = "", ""
 	}
@@ -86,16 +124,28 @@ func RestrictedRefs(ctx context.Context, db *gorm.DB, caseID int64) ([]Restricte
 }
 
 // Reveal shows p the restricted values of a case (ref "all" or one Ref) for a stated
-// reason, and audits who, when, why and which values in the same transaction.
+// reason, and audits who, when, why and which values in the same transaction. A
+// refused reveal (role, reason) is audited too, before the refusal is returned.
 func (s *Service) Reveal(ctx context.Context, p *auth.Principal, caseID int64, ref, reason string) ([]RestrictedValue, error) {
-	reason = strings.TrimSpace(reason)
+	reason, _ = redact.String(strings.TrimSpace(reason))
+	var refused error
 	switch {
 	case !p.HasAny(s.revealRoles()...):
-		return nil, apperr.Forbiddenf("Revealing restricted values needs one of the roles %s.", strings.Join(s.revealRoles(), ", "))
+		refused = apperr.Forbiddenf("Revealing restricted values needs one of the roles %s.", strings.Join(s.revealRoles(), ", "))
 	case len(reason) < 10:
-		return nil, apperr.Invalidf("State why you need to see these values (at least 10 characters).")
+		refused = apperr.Invalidf("State why you need to see these values (at least 10 characters).")
 	case len(reason) > 1000:
-		return nil, apperr.Invalidf("Keep the reason under 1000 characters.")
+		refused = apperr.Invalidf("Keep the reason under 1000 characters.")
+	}
+	if refused != nil {
+		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return appendAll(ctx, tx, []audit.Entry{entry(ctx, p, "restricted.reveal_refused", caseID,
+				map[string]any{"ref": truncate(ref, 40), "reason": truncate(reason, 200), "refusal": refused.Error()})})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("approval: audit refused reveal of case %d: %w", caseID, err)
+		}
+		return nil, refused
 	}
 	var out []RestrictedValue
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -103,7 +153,7 @@ func (s *Service) Reveal(ctx context.Context, p *auth.Principal, caseID int64, r
 		if err != nil {
 			return err
 		}
-		vals, err := restrictedValues(ctx, tx, c.CallID)
+		vals, err := restrictedValues(ctx, tx, s.Vault, c.CallID)
 		if err != nil {
 			return err
 		}
@@ -119,4 +169,15 @@ func (s *Service) Reveal(ctx context.Context, p *auth.Principal, caseID int64, r
 			map[string]any{"reason": reason, "values": which})})
 	})
 	return out, err
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/reqlog"
+	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/models"
 )
 
@@ -24,6 +25,9 @@ type Service struct {
 	OnApproved func(ctx context.Context, tx *gorm.DB, caseID int64, fingerprint string) error
 	// RevealRoles may reveal restricted values (default: admin, finance_approver).
 	RevealRoles []string
+	// Vault opens the restricted values kept for a call; nil: only their kinds
+	// (and, for calls stored before the vault, their masks) can be shown.
+	Vault *vault.Keyring
 	// Slack resolves the channel of each alert kind when a plan is made; nil leaves
 	// it to the worker (tests).
 	Slack SlackRouter

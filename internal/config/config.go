@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/countersign/countersign/internal/vault"
 )
 
 // Config is everything the binary reads from its environment.
@@ -40,6 +42,10 @@ type Config struct {
 	SessionKeys     [][]byte // first signs, all verify (rotation)
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
+
+	// VaultKeys seals restricted values (tax ids, bank details) kept for finance;
+	// nil: they are masked and not kept.
+	VaultKeys *vault.Keyring
 
 	DialNexaSecrets      []string // current first, previous ones during a rotation
 	FieldMapping         string   // overrides of the post-call analysis field mapping
@@ -142,6 +148,7 @@ var Vars = []Var{
 	{"COUNTERSIGN_SESSION_IDLE", "30m", "Idle timeout of a console session.", false},
 	{"COUNTERSIGN_SESSION_LIFETIME", "12h", "Absolute lifetime of a console session.", false},
 	{"COUNTERSIGN_DIALNEXA_SECRETS", "(dev: generated, plus the test secret)", "Comma-separated webhook secrets, current first. Required by serve.", true},
+	{"COUNTERSIGN_VAULT_KEY", "(dev: generated and kept in the data dir)", "Keys sealing the restricted values (tax ids, bank details) finance may reveal: comma-separated id:base64 entries of 32 random bytes (`openssl rand -base64 32`), the first seals, all open (rotation). Or _FILE. Unset in serve: such values are masked and not kept.", true},
 	{"COUNTERSIGN_FIELD_MAPPING", "", "Overrides of the post-call analysis field names, e.g. intent=my_intent,amount=claimed_amount.", false},
 	{"COUNTERSIGN_CRITICAL_AMOUNTS", "default=10000,JPY=1500000,KRW=15000000", "Amount in whole units, per currency (default: any other), from which a case is critical by its amount alone, e.g. USD=5000,EUR=5000,default=10000 (internal/triage doc.go lists every urgency rule).", false},
 	{"COUNTERSIGN_CLAIM_TOLERANCE_BPS", "100", "How far, in basis points of the billing system's amount (100 = 1%, at least one cent), a claimed amount may differ and still match; outside it the claim check sends the case to review. 0 to 5000.", false},
@@ -288,6 +295,13 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	}
 	if mode == Serve && len(c.DialNexaSecrets) == 0 {
 		l.fail("COUNTERSIGN_DIALNEXA_SECRETS", "required: the webhook secret configured in DialNexa")
+	}
+	if spec := l.str("COUNTERSIGN_VAULT_KEY", ""); spec != "" {
+		k, err := vault.ParseKeys(spec)
+		if err != nil {
+			l.fail("COUNTERSIGN_VAULT_KEY", "%v", err)
+		}
+		c.VaultKeys = k
 	}
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
 	l.loadWorkflow(c)

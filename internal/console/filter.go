@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/textsafe"
 	"github.com/countersign/countersign/internal/triage"
 )
@@ -103,6 +104,9 @@ func ParseFilter(v url.Values) (Filter, []string) {
 	if len(f.Q) > 200 {
 		f.Q = f.Q[:200]
 	}
+	// A search string is matched against redacted text and echoed into pages,
+	// links and saved views: a card typed into it is masked like anywhere else.
+	f.Q, _ = redact.String(f.Q)
 	msgs = f.parseAmounts(v, msgs)
 	f.parseOrder(v)
 	if c := v.Get("after"); c != "" {

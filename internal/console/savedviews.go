@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/apperr"
+	"github.com/countersign/countersign/internal/redact"
 )
 
 // SavedView is a named queue URL of one user.
@@ -36,7 +37,7 @@ func SavedViews(ctx context.Context, db *gorm.DB, userID int64) ([]SavedView, er
 // SaveView stores the queue URL query under name, replacing a view of the same name.
 // Only queue URLs are accepted, so a saved view can never point off the console.
 func SaveView(ctx context.Context, db *gorm.DB, userID int64, name, query string) (SavedView, error) {
-	name = strings.TrimSpace(name)
+	name, _ = redact.String(strings.TrimSpace(name))
 	if name == "" || utf8.RuneCountInString(name) > 60 {
 		return SavedView{}, apperr.Invalidf("Give the view a name of 1 to 60 characters.")
 	}

@@ -5,8 +5,10 @@
 // (group commit, batch.go); a delivery's outcome is the one it would have alone.
 //
 // Invariants:
-//   - Nothing unredacted is written: transcripts, summaries, extracted strings and the
-//     stored body pass through internal/redact first.
+//   - Nothing unredacted is written, logged or queued: the whole delivery (every key,
+//     string and number) passes redact.JSON before it is decoded, and everything
+//     after that reads only the redacted document. A body that is not JSON is kept
+//     only as redacted, truncated text.
 //   - Deduplication is permanent and enforced by a unique index on
 //     (source, dedup_key), where the key is the call id, the normalised event kind and
 //     the call status. A repeat changes nothing and is answered as a duplicate.
@@ -30,6 +32,7 @@ import (
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/textsafe"
 	"github.com/countersign/countersign/internal/triage"
+	"github.com/countersign/countersign/internal/vault"
 )
 
 // Outcome says what a delivery did.
@@ -76,7 +79,10 @@ type Service struct {
 	// Load, when set, counts every delivery Ingest is given, so that background
 	// maintenance can slow down during a burst (internal/load).
 	Load *load.Gauge
-	Now  func() time.Time
+	// Vault, when set, keeps the originals of restricted values (tax ids, bank
+	// details) encrypted with the call; without it they are only masked.
+	Vault *vault.Keyring
+	Now   func() time.Time
 
 	batchOnce sync.Once
 	batch     *batcher
@@ -112,15 +118,28 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		if serr != nil {
 			return Result{}, serr
 		}
-		return Result{Outcome: Rejected, DeliveryID: id}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return Result{Outcome: Rejected, DeliveryID: id}, malformed(err)
 	}
-	ev, decErr := dialnexa.Decode(raw)
-	if decErr != nil {
-		id, err := s.storeRejected(ctx, raw, digest[:], decErr)
+	// Suppression is a property of the whole document: every key, string and
+	// number is redacted here, once, and nothing after this line sees raw.
+	doc, rerr := redact.JSONDocument(raw)
+	if rerr != nil {
+		id, err := s.storeRejected(ctx, raw, digest[:], rerr)
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{Outcome: Rejected, DeliveryID: id}, fmt.Errorf("%w: %v", ErrMalformed, decErr)
+		return Result{Outcome: Rejected, DeliveryID: id}, malformed(rerr)
+	}
+	body := doc.Body
+	// The suppression flag lists what was masked and the private documents named.
+	counts := redact.Counts(nil).Add(doc.Counts).Add(doc.Mentions)
+	ev, decErr := dialnexa.Decode(body)
+	if decErr != nil {
+		id, err := s.storeRejected(ctx, body, digest[:], decErr)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Outcome: Rejected, DeliveryID: id}, malformed(decErr)
 	}
 	switch ev.Kind {
 	case dialnexa.KindVerification, dialnexa.KindIgnored:
@@ -128,10 +147,11 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		if ev.Kind == dialnexa.KindVerification {
 			outcome = Verification
 		}
-		id, err := s.storePlain(ctx, raw, digest[:], ev.EventType, outcome)
-		return Result{Outcome: outcome, DeliveryID: id}, err
+		id, err := s.storePlain(ctx, body, counts, digest[:], ev.EventType, outcome)
+		return Result{Outcome: outcome, DeliveryID: id, Suppressed: counts}, err
 	}
-	res, err := s.store(ctx, callEvent{raw: raw, digest: digest[:], ev: ev})
+	res, err := s.store(ctx, callEvent{body: body, counts: counts, found: doc.Restricted,
+		restricted: len(doc.Mentions) > 0, digest: digest[:], ev: ev})
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}
@@ -139,6 +159,13 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		s.Queued()
 	}
 	return res, nil
+}
+
+// malformed wraps a decoding failure in ErrMalformed with its message redacted:
+// the webhook handler logs it and answers it to the sender.
+func malformed(err error) error {
+	msg, _ := redact.String(err.Error())
+	return fmt.Errorf("%w: %s", ErrMalformed, msg)
 }
 
 // DedupKey is the permanent replay key of a call event.
@@ -188,13 +215,13 @@ func (s *Service) storeRejected(ctx context.Context, raw, digest []byte, decErr 
 	return id, nil
 }
 
-func (s *Service) storePlain(ctx context.Context, raw, digest []byte, eventType string, outcome Outcome) (int64, error) {
-	body, text, counts := redactedBody(raw)
+// storePlain records a delivery that is no call event; body is already redacted.
+func (s *Service) storePlain(ctx context.Context, body json.RawMessage, counts redact.Counts, digest []byte, eventType string, outcome Outcome) (int64, error) {
 	var id int64
 	err := s.Pool.QueryRow(ctx, `INSERT INTO webhook_deliveries
 		(source, raw_sha256, event_type, outcome, body, body_text, suppressed)
-		VALUES ('dialnexa', $1, $2, $3, $4::jsonb, $5, $6::jsonb) RETURNING id`,
-		digest, truncateUTF8(eventType, 200), string(outcome), nullJSON(body), text, string(countsJSON(counts))).Scan(&id)
+		VALUES ('dialnexa', $1, $2, $3, $4::jsonb, '', $5::jsonb) RETURNING id`,
+		digest, truncateUTF8(eventType, 200), string(outcome), nullJSON(body), string(countsJSON(counts))).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("ingest: store %s delivery: %w", outcome, err)
 	}

@@ -39,35 +39,25 @@ type redactedCall struct {
 	suppressed redact.Counts
 }
 
-func redactCall(c *dialnexa.Call) (redactedCall, error) {
-	r := redactedCall{c: c, turns: make([]turnJSON, 0, len(c.Transcript))}
-	var counts redact.Counts
-	r.summary, counts = redact.String(c.Summary)
-	r.suppressed = r.suppressed.Add(counts)
-	masked := make([]dialnexa.Turn, 0, len(c.Transcript))
+// redactCall shapes a call decoded from an already redacted delivery (whose
+// suppression counts are counts) for storage. It redacts nothing itself.
+func redactCall(c *dialnexa.Call, counts redact.Counts) (redactedCall, error) {
+	r := redactedCall{c: c, summary: c.Summary, turns: make([]turnJSON, 0, len(c.Transcript)), suppressed: counts}
 	for _, t := range c.Transcript {
-		text, n := redact.String(t.Text)
-		r.suppressed = r.suppressed.Add(n)
-		r.turns = append(r.turns, turnJSON{Speaker: t.Speaker, Text: text, At: t.At})
-		masked = append(masked, dialnexa.Turn{Speaker: t.Speaker, Text: text, At: t.At})
+		r.turns = append(r.turns, turnJSON{Speaker: t.Speaker, Text: t.Text, At: t.At})
 	}
-	r.text = dialnexa.TranscriptText(masked)
+	r.text = dialnexa.TranscriptText(c.Transcript)
 	r.fields = json.RawMessage("{}")
 	if len(c.Analysis) > 0 {
 		raw, err := json.Marshal(c.Analysis)
 		if err != nil {
 			return r, fmt.Errorf("encode analysis: %w", err)
 		}
-		red, n, err := redact.JSON(raw)
-		if err != nil {
-			return r, fmt.Errorf("redact analysis: %w", err)
-		}
-		r.suppressed = r.suppressed.Add(n)
-		r.fields = red
-		dec := json.NewDecoder(bytes.NewReader(red))
+		r.fields = raw
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&r.analysis); err != nil {
-			return r, fmt.Errorf("decode redacted analysis: %w", err)
+			return r, fmt.Errorf("decode analysis: %w", err)
 		}
 	}
 	return r, nil
@@ -96,8 +86,14 @@ func (c storedCall) bare() bool {
 
 // callEvent is one verified call event on its way into the database.
 type callEvent struct {
-	raw, digest []byte
-	ev          dialnexa.Event
+	body   json.RawMessage // the delivery after redact.JSON
+	counts redact.Counts   // what redact.JSON suppressed in it, documents named included
+	// found are the originals of its restricted values, for the vault; restricted
+	// says it named a private document (passport, tax return, bank statement).
+	found      []redact.Finding
+	restricted bool
+	digest     []byte
+	ev         dialnexa.Event
 }
 
 // storeCalls writes call events in one transaction of three round trips on a
@@ -121,12 +117,11 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 	}
 	ps := make([]prepared, len(evs))
 	for i, e := range evs {
-		body, text, bodyCounts := redactedBody(e.raw)
-		rc, err := redactCall(e.ev.Call)
+		rc, err := redactCall(e.ev.Call, e.counts)
 		if err != nil {
 			return nil, err
 		}
-		ps[i] = prepared{rc: rc, args: s.storeCallArgs(e.ev, rc, e.digest, body, text, bodyCounts)}
+		ps[i] = prepared{rc: rc, args: s.storeCallArgs(e.ev, rc, e.digest, e.body, "", e.counts)}
 	}
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
@@ -231,6 +226,9 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 			}
 		}
 		res[i].Queued = len(res[i].CaseIDs)
+		if err := s.queueSuppression(b, call.ID, evs[i]); err != nil {
+			return nil, err
+		}
 		if call.bare() {
 			b.Queue(`INSERT INTO job_outbox (kind, call_id) VALUES ('backfill', $1)`, call.ID)
 			res[i].Queued++
@@ -522,4 +520,28 @@ func firstNonEmpty(v ...string) string {
 func entry(action, objType string, objID int64, summary map[string]any) audit.Entry {
 	return audit.Entry{Actor: "dialnexa", Action: action, ObjectType: objType,
 		ObjectID: strconv.FormatInt(objID, 10), Outcome: "ok", Summary: summary}
+}
+
+// queueSuppression adds to b what a call event's suppression needs: its restricted
+// originals sealed into the vault, the call flagged for restricted handling when a
+// private document was named, and the flag (kinds and counts) copied onto the
+// call's cases.
+func (s *Service) queueSuppression(b *pgx.Batch, callID int64, e callEvent) error {
+	if s.Vault != nil && len(e.found) > 0 {
+		q, args, err := s.Vault.InsertStatement(callID, e.found)
+		if err != nil {
+			return err
+		}
+		if q != "" {
+			b.Queue(q, args...)
+		}
+	}
+	if e.restricted {
+		b.Queue(`UPDATE calls SET restricted = true WHERE id = $1 AND NOT restricted`, callID)
+	}
+	if len(e.counts) > 0 || e.restricted {
+		b.Queue(`UPDATE cases SET suppressed = suppressed || $2::jsonb, restricted = restricted OR $3
+			WHERE call_id = $1`, callID, string(countsJSON(e.counts)), e.restricted)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -35,4 +36,51 @@ func BenchmarkString20KB(b *testing.B) {
 			}
 		})
 	}
+}
+
+// corpusTranscript builds a transcript of about 20 kB from the labelled
+// corpus (every line of it in turn: a third carry a card, bank or tax value),
+// as turns of a DialNexa-style webhook body.
+func corpusTranscript(b *testing.B) (text string, body []byte) {
+	rows := readLabelledB(b)
+	var sb strings.Builder
+	type turn struct {
+		Role string `json:"role"`
+		Text string `json:"text"`
+	}
+	var turns []turn
+	for i := 0; sb.Len() < 20<<10; i++ {
+		t := rows[(i*37)%len(rows)].text
+		sb.WriteString(t)
+		sb.WriteByte('\n')
+		turns = append(turns, turn{Role: "user", Text: t})
+	}
+	body, err := json.Marshal(map[string]any{"event_type": "call_ended", "call": map[string]any{"id": "call_1", "transcript": turns}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sb.String(), body
+}
+
+// BenchmarkRedactTranscript20KB is the cost of redacting one 20 kB transcript
+// drawn from the corpus: as one text (String) and as a whole webhook body
+// whose turns are redacted together (JSON).
+func BenchmarkRedactTranscript20KB(b *testing.B) {
+	text, body := corpusTranscript(b)
+	b.Run("String", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		b.ReportAllocs()
+		for b.Loop() {
+			String(text)
+		}
+	})
+	b.Run("JSON", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := JSON(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

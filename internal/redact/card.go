@@ -9,7 +9,8 @@ const (
 // (units joined per joins). Within it, a window of whole units holding
 // 13–19 digits that pass Luhn is a card when it is one of:
 //
-//   - a maximal run of written digit groups (the invariant's own definition);
+//   - a maximal run of written digit groups joined by one separator byte
+//     (the invariant's own definition: see tight);
 //   - grouped like a card inside a longer run: one group, 4-4-4-…, 4-6-5, 4-6-4;
 //   - a window containing at least one spoken digit.
 //
@@ -45,7 +46,7 @@ func cardWindow(s string, seq []unit, i int) (int, [4]byte) {
 	var sums [2]int
 	n, best := 0, 0
 	hasWord, allFour := false, true // allFour: every unit before j has 4 digits
-	maximalStart := i == 0 || seq[i-1].word
+	maximalStart := i == 0 || !tight(s, seq[i-1], seq[i])
 	for j := i; j < len(seq); j++ {
 		u := seq[j]
 		if n+u.n > maxPAN {
@@ -66,7 +67,7 @@ func cardWindow(s string, seq []unit, i int) (int, [4]byte) {
 		hasWord = hasWord || u.word
 		shaped := hasWord ||
 			j == i || // one written group
-			maximalStart && (j+1 == len(seq) || seq[j+1].word) || // a maximal written run
+			maximalStart && (j+1 == len(seq) || !tight(s, u, seq[j+1])) || // a maximal written run
 			allFour && u.n <= 4 || // 4-4-4-…
 			j == i+2 && seq[i].n == 4 && seq[i+1].n == 6 && (u.n == 5 || u.n == 4) // 4-6-5, 4-6-4
 		allFour = allFour && u.n == 4
@@ -95,4 +96,17 @@ func luhn(d []byte) bool {
 		double = !double
 	}
 	return sum%10 == 0
+}
+
+// tight reports two written digit groups joined by exactly one space, dash,
+// dot, slash or underscore: the separators of the invariant's runs.
+func tight(s string, a, b unit) bool {
+	if a.word || b.word || b.start-a.end != 1 {
+		return false
+	}
+	switch s[a.end] {
+	case ' ', '-', '.', '/', '_':
+		return true
+	}
+	return false
 }

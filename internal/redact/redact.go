@@ -5,6 +5,10 @@ import (
 	"strings"
 )
 
+// RulesVersion names the detection rules. `countersign redact rescan` re-applies
+// them to stored rows and resumes per version: change it when the rules change.
+const RulesVersion = "2026-12-issue13"
+
 // Kind names one class of suppressed data. The values are stable: they are
 // stored in audit rows and metrics labels.
 type Kind string
@@ -44,6 +48,17 @@ func (k Kind) priority() int {
 	default: // BankAccount: the weakest claim, it only rests on wording.
 		return 8
 	}
+}
+
+// Restricted reports the kinds finance may need back (tax ids and bank
+// details): their masks show the kind only ("[vat]"), and their originals can
+// be kept, encrypted, in the vault. Cards never are (PCI DSS: last four only).
+func (k Kind) Restricted() bool {
+	switch k {
+	case IBAN, Routing, BankAccount, SSN, EIN, ITIN, VAT:
+		return true
+	}
+	return false
 }
 
 // label is the word shown inside the mask token.
@@ -95,17 +110,35 @@ const maxPasses = 16
 //
 // The result is a fixpoint: String(String(s)) == String(s), and it never
 // contains a Luhn-valid run of 13–19 digits (see doc.go for the exact rule).
-func String(s string) (string, Counts) {
+func String(s string) (string, Counts) { return redactString(s, nil) }
+
+// Finding is the original text of one restricted value (Kind.Restricted), as
+// it was said, for the vault. Nothing else may keep it.
+type Finding struct {
+	Kind  Kind
+	Value string
+}
+
+// StringVault is String that also returns the originals of the restricted
+// values it masked, in order.
+func StringVault(s string) (string, Counts, []Finding) {
+	var found []Finding
+	out, c := redactString(s, &found)
+	return out, c, found
+}
+
+func redactString(s string, found *[]Finding) (string, Counts) {
 	var counts Counts
 	for range maxPasses {
-		spans := find(s)
+		n, off := normalize(s)
+		spans := find(n)
 		if len(spans) == 0 {
 			break
 		}
 		if counts == nil {
 			counts = make(Counts, 2)
 		}
-		s = apply(s, spans, counts)
+		s = apply(s, off, spans, counts, found)
 	}
 	return s, counts
 }
@@ -114,7 +147,8 @@ func String(s string) (string, Counts) {
 // refuse input (a free-text note) rather than silently rewrite it. Text with
 // no findings is answered from a single scan without building any output.
 func Detect(s string) Counts {
-	if len(find(s)) == 0 {
+	n, _ := normalize(s)
+	if len(find(n)) == 0 {
 		return nil
 	}
 	_, c := String(s)
@@ -158,19 +192,25 @@ func find(s string) []span {
 
 const (
 	bullets4 = "••••"
-	// maxMaskLen is the length of the longest mask token, "[bank account •••• 1234]".
+	// maxMaskLen bounds the length of a mask token ("[card •••• 1234]" is the longest).
 	maxMaskLen = len("[bank account ") + len(bullets4) + len(" 1234]")
 )
 
-func apply(s string, spans []span, counts Counts) string {
+// apply replaces the spans, found in the normal form whose offsets into s
+// are off, by their masks in s itself.
+func apply(s string, off []int, spans []span, counts Counts, found *[]Finding) string {
 	var b strings.Builder
 	b.Grow(len(s) + len(spans)*maxMaskLen)
 	prev := 0
 	for _, sp := range spans {
-		b.WriteString(s[prev:sp.start])
+		start, end := origSpan(off, sp.start, sp.end)
+		b.WriteString(s[prev:start])
 		writeMask(&b, sp)
 		counts[sp.kind]++
-		prev = sp.end
+		if found != nil && sp.kind.Restricted() {
+			*found = append(*found, Finding{Kind: sp.kind, Value: s[start:end]})
+		}
+		prev = end
 	}
 	b.WriteString(s[prev:])
 	return b.String()
@@ -179,6 +219,10 @@ func apply(s string, spans []span, counts Counts) string {
 func writeMask(b *strings.Builder, sp span) {
 	b.WriteByte('[')
 	b.WriteString(sp.kind.label())
+	if sp.kind.Restricted() {
+		b.WriteByte(']')
+		return
+	}
 	if sp.kind == CVV {
 		b.WriteString(" •••]")
 		return
@@ -197,13 +241,124 @@ func isMaskTail(s string, i, j int) bool {
 		i >= len(pre)-1 && s[i-len(pre)+1:i] == pre[1:]
 }
 
-// maskLabelEnd returns the end of "[label •" when a mask token starts at i, or 0.
+// maskLabelEnd returns the end of "[label •" or of "[label]" when a mask
+// token starts at i, or 0.
 func maskLabelEnd(s string, i int) int {
 	for _, k := range [...]Kind{Card, CVV, IBAN, Routing, BankAccount, SSN, EIN, ITIN, VAT} {
 		l := k.label()
-		if e := i + 1 + len(l) + len(" •"); e <= len(s) && s[i+1:i+1+len(l)] == l && s[i+1+len(l):e] == " •" {
-			return e
+		e := i + 1 + len(l)
+		if e > len(s) || s[i+1:e] != l {
+			continue
+		}
+		if e < len(s) && s[e] == ']' {
+			return e + 1
+		}
+		if e+len(" •") <= len(s) && s[e:e+len(" •")] == " •" {
+			return e + len(" •")
 		}
 	}
 	return 0
+}
+
+// Strings redacts texts as one document, joined by line breaks, so that a
+// number split across two of them (a card read over two transcript turns) is
+// found; each text gets back its own part of every mask. A value split across
+// texts is masked in each of them and counted once. texts is not modified;
+// when nothing is found it is returned as is.
+func Strings(texts []string) ([]string, Counts) { return redactStrings(texts, nil) }
+
+func redactStrings(texts []string, found *[]Finding) ([]string, Counts) {
+	if len(texts) < 2 {
+		if len(texts) == 1 {
+			s, c := redactString(texts[0], found)
+			if c == nil {
+				return texts, nil
+			}
+			return []string{s}, c
+		}
+		return texts, nil
+	}
+	var counts Counts
+	out := texts
+	for range maxPasses {
+		joined := strings.Join(out, "\n")
+		n, off := normalize(joined)
+		spans := find(n)
+		if len(spans) == 0 {
+			break
+		}
+		if counts == nil {
+			counts = make(Counts, 2)
+		}
+		for _, sp := range spans {
+			counts[sp.kind]++
+			if found != nil && sp.kind.Restricted() {
+				a, z := origSpan(off, sp.start, sp.end)
+				*found = append(*found, Finding{Kind: sp.kind, Value: joined[a:z]})
+			}
+		}
+		out = splitApply(out, off, spans)
+	}
+	return out, counts
+}
+
+// splitApply masks, in each text, the part of every span that falls in it.
+func splitApply(texts []string, off []int, spans []span) []string {
+	res := make([]string, len(texts))
+	base := 0
+	k := 0 // first span that may still reach the current text
+	for i, t := range texts {
+		end := base + len(t)
+		var b strings.Builder
+		prev := base
+		for j := k; j < len(spans); j++ {
+			a, z := origSpan(off, spans[j].start, spans[j].end)
+			if a >= end {
+				break
+			}
+			if z <= base {
+				k = j + 1
+				continue
+			}
+			a, z = max(a, base), min(z, end)
+			if a == z || !holdsNumber(texts[i][a-base:z-base]) {
+				continue // only the line break, or a turn of fillers ("uh-huh")
+			}
+			if b.Len() == 0 {
+				b.Grow(len(t) + maxMaskLen)
+			}
+			b.WriteString(texts[i][prev-base : a-base])
+			writeMask(&b, spans[j])
+			prev = z
+		}
+		if prev == base && b.Len() == 0 {
+			res[i] = t
+		} else {
+			b.WriteString(t[prev-base:])
+			res[i] = b.String()
+		}
+		base = end + 1 // the joining line break
+	}
+	return res
+}
+
+// holdsNumber reports a digit (of any script) or a spoken number in piece.
+func holdsNumber(piece string) bool {
+	for i := 0; i < len(piece); i++ {
+		c := piece[i]
+		if isDigit(c) || c >= 0x80 {
+			return true
+		}
+		if isAlpha(c) && (i == 0 || !isAlpha(piece[i-1])) {
+			e := i
+			for e < len(piece) && isAlpha(piece[e]) {
+				e++
+			}
+			if _, ok := spokenAt(piece, i, e); ok {
+				return true
+			}
+			i = e - 1
+		}
+	}
+	return false
 }

@@ -5,8 +5,8 @@ package redact
 type unit struct {
 	start, end int
 	n          int  // digits it stands for
-	word       bool // spoken digit(s); d holds the digit, repeated n times
-	d          byte
+	word       bool // spoken digit(s); dd holds them
+	dd         [4]byte
 	attached   bool // digit run touching a letter or '_' (CVV2, call_8f2c)
 	mask       bool // the last four of a mask token: opaque
 }
@@ -14,7 +14,7 @@ type unit struct {
 // digitAt returns the k-th digit (0-based) of u.
 func (u unit) digitAt(s string, k int) byte {
 	if u.word {
-		return u.d
+		return u.dd[k]
 	}
 	return s[u.start+k]
 }
@@ -61,48 +61,6 @@ func nextUnit(s string, i int) (unit, bool) {
 		i = j
 	}
 	return unit{}, false
-}
-
-// spokenAt recognises the letter run s[i:j] as a spoken digit, including
-// "double"/"triple" followed by one. Words glued to digits or '_' are not
-// spoken digits.
-func spokenAt(s string, i, j int) (unit, bool) {
-	if (i > 0 && isWordByte(s[i-1])) || (j < len(s) && (isDigit(s[j]) || s[j] == '_')) {
-		return unit{}, false
-	}
-	if d, ok := digitWord(s[i:j]); ok {
-		return unit{start: i, end: j, n: 1, word: true, d: d}, true
-	}
-	rep := 0
-	switch {
-	case j-i != 6:
-		return unit{}, false
-	case equalFold(s[i:j], "double"):
-		rep = 2
-	case equalFold(s[i:j], "triple"):
-		rep = 3
-	default:
-		return unit{}, false
-	}
-	k := j
-	for k < len(s) && k-j < 3 && (s[k] == ' ' || s[k] == '-') {
-		k++
-	}
-	if k == j {
-		return unit{}, false
-	}
-	e := k
-	for e < len(s) && isAlpha(s[e]) {
-		e++
-	}
-	if e == k || (e < len(s) && (isDigit(s[e]) || s[e] == '_')) {
-		return unit{}, false
-	}
-	d, ok := digitWord(s[k:e])
-	if !ok {
-		return unit{}, false
-	}
-	return unit{start: i, end: e, n: rep, word: true, d: d}, true
 }
 
 func digitWord(w string) (byte, bool) {
@@ -165,25 +123,6 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// joins reports whether b continues the number that a belongs to. Written
-// digit groups join only across exactly one space or dash (the same rule the
-// invariant uses); spoken digits also join across up to three of " ,-".
-func joins(s string, a, b unit) bool {
-	gap := s[a.end:b.start]
-	if !a.word && !b.word {
-		return gap == " " || gap == "-"
-	}
-	if len(gap) == 0 || len(gap) > 3 {
-		return false
-	}
-	for i := 0; i < len(gap); i++ {
-		if c := gap[i]; c != ' ' && c != ',' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
 const uuidLen = 36
 
 // isUUIDAt reports whether a canonical 8-4-4-4-12 hex UUID starts at i and is
@@ -229,7 +168,7 @@ func findNumbers(s string, spans []span) []span {
 			v.prevEnd = u.end
 			continue
 		}
-		if len(cards) > 0 && !joins(s, cards[len(cards)-1], u) {
+		if len(cards) > 0 && !joins(s, cards[len(cards)-1], u, true) {
 			spans = cardsInSeq(s, cards, spans)
 			cards = cards[:0]
 		}
@@ -239,7 +178,7 @@ func findNumbers(s string, spans []span) []span {
 			vals = vals[:0]
 			continue
 		}
-		if len(vals) > 0 && !joins(s, vals[len(vals)-1], u) {
+		if len(vals) > 0 && !joins(s, vals[len(vals)-1], u, false) {
 			spans = v.flush(vals, spans)
 			vals = vals[:0]
 		}

@@ -11,68 +11,208 @@ const (
 	kwNone kwClass = iota
 	kwCVV
 	kwRouting
-	kwAccount
+	kwAccount     // "account number": bank or customer account, decided by context
+	kwBankAccount // wording that can only mean a bank account
 	kwSSN
 	kwITIN
 	kwEIN
 	kwTaxID // ambiguous "tax id": ITIN when in ITIN ranges, else EIN
 	kwVAT
+	kwBusiness // invoice, order, ticket…: the number is ours, not the caller's
 )
 
-// keywords are matched case-insensitively at word boundaries. They name the
-// value that follows; the nearest one before a value decides its kind.
-var keywords = [...]struct {
+type keyword struct {
 	text  string
 	class kwClass
-}{
-	{"cvv", kwCVV}, {"cvv2", kwCVV}, {"cvc", kwCVV}, {"cvc2", kwCVV}, {"cid", kwCVV},
-	{"csc", kwCVV}, {"security code", kwCVV}, {"card verification", kwCVV},
-	{"card security", kwCVV},
-	{"routing", kwRouting}, {"aba", kwRouting}, {"rtn", kwRouting},
-	{"account number", kwAccount}, {"account no", kwAccount}, {"account num", kwAccount},
-	{"account #", kwAccount}, {"account:", kwAccount}, {"acct", kwAccount},
-	{"a/c", kwAccount}, {"bank account", kwAccount}, {"checking account", kwAccount},
-	{"savings account", kwAccount},
-	{"ssn", kwSSN}, {"social security", kwSSN}, {"social", kwSSN},
-	{"itin", kwITIN}, {"individual taxpayer", kwITIN},
-	{"ein", kwEIN}, {"fein", kwEIN}, {"employer identification", kwEIN}, {"employer id", kwEIN},
-	{"tax id", kwTaxID}, {"taxpayer id", kwTaxID}, {"tin", kwTaxID},
-	{"vat", kwVAT}, {"tva", kwVAT}, {"ust", kwVAT}, {"ustid", kwVAT}, {"ust-idnr", kwVAT},
-	{"mwst", kwVAT}, {"iva", kwVAT},
+	weak  bool // a common word too ("tin", "social"): a business word in the sentence overrides it
 }
 
-const (
-	keywordWindow = 48 // bytes before a value searched for its keyword
-	nearAccount   = 40 // bytes between a routing number and its account number
-	maxValue      = 17 // longest account number; nothing here is longer
+// keywords are matched case-insensitively at word boundaries. They name the
+// value next to them; the nearest one before a value decides its kind, or
+// failing that the first one after it in the same sentence.
+var keywords = [...]keyword{
+	{"cvv", kwCVV, false}, {"cvv2", kwCVV, false}, {"cvc", kwCVV, false}, {"cvc2", kwCVV, false},
+	{"cid", kwCVV, true}, {"csc", kwCVV, true}, {"security code", kwCVV, false},
+	{"card verification", kwCVV, false}, {"card security", kwCVV, false}, {"three digit code", kwCVV, false},
+	{"routing", kwRouting, false}, {"aba", kwRouting, true}, {"rtn", kwRouting, true},
+	{"sort code", kwRouting, false}, {"transit number", kwRouting, false},
+	{"account number", kwAccount, false}, {"account no", kwAccount, false}, {"account num", kwAccount, false},
+	{"account #", kwAccount, false}, {"account:", kwAccount, false}, {"acct", kwAccount, false},
+	{"a/c", kwAccount, false}, {"bank account", kwBankAccount, false}, {"checking account", kwBankAccount, false},
+	{"savings account", kwBankAccount, false}, {"checking", kwBankAccount, true}, {"savings", kwBankAccount, true},
+	{"ssn", kwSSN, false}, {"social security", kwSSN, false}, {"social", kwSSN, true}, {"socials", kwSSN, true},
+	{"itin", kwITIN, false}, {"individual taxpayer", kwITIN, false},
+	{"ein", kwEIN, false}, {"fein", kwEIN, false}, {"employer identification", kwEIN, false}, {"employer id", kwEIN, false},
+	{"tax id", kwTaxID, false}, {"taxpayer id", kwTaxID, false}, {"tin", kwTaxID, true},
+	{"tax identification", kwTaxID, false}, {"taxpayer identification", kwTaxID, false},
+	{"vat", kwVAT, false}, {"tva", kwVAT, false}, {"ust", kwVAT, true}, {"ustid", kwVAT, false},
+	{"ust-idnr", kwVAT, false}, {"mwst", kwVAT, false}, {"iva", kwVAT, true}, {"btw", kwVAT, false},
+	{"moms", kwVAT, true}, {"mva", kwVAT, true}, {"nip", kwVAT, true},
+	{"invoice", kwBusiness, false}, {"inv", kwBusiness, false}, {"order", kwBusiness, false},
+	{"ticket", kwBusiness, false}, {"receipt", kwBusiness, false}, {"tracking", kwBusiness, false},
+	{"reference", kwBusiness, false}, {"ref", kwBusiness, false}, {"confirmation", kwBusiness, false},
+	{"case", kwBusiness, false}, {"sku", kwBusiness, false}, {"po", kwBusiness, false},
+	{"purchase order", kwBusiness, false}, {"quote", kwBusiness, false}, {"booking", kwBusiness, false},
+	{"claim", kwBusiness, false}, {"shipment", kwBusiness, false}, {"parcel", kwBusiness, false},
+	{"serial", kwBusiness, false}, {"part number", kwBusiness, false}, {"item", kwBusiness, false},
+	{"product", kwBusiness, false}, {"phone", kwBusiness, false}, {"fax", kwBusiness, false},
+	{"extension", kwBusiness, false}, {"ext", kwBusiness, false}, {"zip", kwBusiness, false},
+	{"postal", kwBusiness, false}, {"postcode", kwBusiness, false}, {"customer number", kwBusiness, false},
+	{"customer id", kwBusiness, false}, {"member", kwBusiness, false}, {"membership", kwBusiness, false},
+	{"client number", kwBusiness, false}, {"subscription", kwBusiness, false}, {"contract", kwBusiness, false},
+	{"policy", kwBusiness, false}, {"license", kwBusiness, false}, {"licence", kwBusiness, false},
+	{"statement number", kwBusiness, false}, {"credit note", kwBusiness, false}, {"rma", kwBusiness, false},
+	{"can", kwBusiness, false}, {"model", kwBusiness, false}, {"batch", kwBusiness, false},
+	{"exp", kwBusiness, false}, {"expiry", kwBusiness, false}, {"expires", kwBusiness, false},
+	{"expiration", kwBusiness, false}, {"valid thru", kwBusiness, false}, {"date", kwBusiness, false},
+	{"dated", kwBusiness, false}, {"transaction id", kwBusiness, false}, {"charge id", kwBusiness, false}, {"payment id", kwBusiness, false},
+}
+
+// kwByLetter is keywords by their first letter.
+var kwByLetter [26][]keyword
+
+func init() {
+	for _, k := range keywords {
+		kwByLetter[k.text[0]-'a'] = append(kwByLetter[k.text[0]-'a'], k)
+	}
+}
+
+// customerWords before "account number", or after the value, make it the
+// caller's account with us; bankWords anywhere around make it a bank's.
+var (
+	customerWords = [...]string{"customer", "billing", "client", "member", "subscriber", "loyalty",
+		"with us", "with you", "on our", "in our system", "portal", "login", "username", "our records"}
+	bankWords = [...]string{"bank", "routing", "sort code", "iban", "swift", "bic", "wire", "ach",
+		"direct debit", "deposit", "checking", "savings", "credit union", "building society", "transit"}
 )
 
-// nearestKeyword returns the class of the keyword ending last within s[from:to].
-func nearestKeyword(s string, from, to int) kwClass {
-	best, bestEnd := kwNone, -1
+const (
+	keywordWindow = 120 // bytes before a value searched for its keyword
+	rightWindow   = 80  // bytes after a value searched, within its sentence
+	nearAccount   = 40  // bytes between a routing number and its account number
+	maxValue      = 17  // longest account number; nothing here is longer
+)
+
+// kwHit is a keyword found in the text.
+type kwHit struct {
+	class      kwClass
+	weak       bool
+	start, end int
+}
+
+// nearestKeyword returns the keyword ending last within s[from:to].
+func nearestKeyword(s string, from, to int) kwHit {
+	best := kwHit{end: -1}
 	for i := max(from, 0); i < to; i++ {
 		if s[i] == '[' {
 			if e := maskLabelEnd(s, i); e > 0 {
 				// A mask stands where a number stood: keywords before it
 				// named that number, not ours. It is not a keyword itself.
-				best, bestEnd, i = kwNone, -1, e
+				best, i = kwHit{end: -1}, e
 			}
 			continue
 		}
-		if !isAlpha(s[i]) || (i > 0 && isAlpha(s[i-1])) {
-			continue
-		}
-		for _, k := range keywords {
-			e := i + len(k.text)
-			if e > to || (e < len(s) && isAlpha(s[e])) || !equalFold(s[i:e], k.text) {
-				continue
-			}
-			if e >= bestEnd {
-				best, bestEnd = k.class, e
-			}
+		if k, e := keywordAt(s, i, to); e > 0 && e >= best.end {
+			best = kwHit{class: k.class, weak: k.weak, start: i, end: e}
 		}
 	}
 	return best
+}
+
+// keywordAt returns the longest keyword starting at i and ending by to.
+func keywordAt(s string, i, to int) (keyword, int) {
+	if !isAlpha(s[i]) || (i > 0 && isAlpha(s[i-1])) {
+		return keyword{}, 0
+	}
+	var best keyword
+	bestEnd := 0
+	for _, k := range kwByLetter[s[i]|0x20-'a'] {
+		e := i + len(k.text)
+		if e > to || e <= bestEnd || (e < len(s) && isAlpha(s[e])) || !equalFold(s[i:e], k.text) {
+			continue
+		}
+		best, bestEnd = k, e
+	}
+	return best, bestEnd
+}
+
+// keywordAfter returns the first keyword after a value that ends at from, in
+// the same sentence (up to . ! ? ; or a line break) and before the next digit.
+func keywordAfter(s string, from int) kwHit {
+	to := min(len(s), from+rightWindow)
+	for i := from; i < to; i++ {
+		c := s[i]
+		if isDigit(c) || c == '\n' || c == ';' || c == '!' || c == '?' || c == '[' ||
+			c == '.' && (i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n') {
+			break
+		}
+		if k, e := keywordAt(s, i, to); e > 0 {
+			if k.class != kwBusiness && numberFollows(s, e) {
+				// "exp 1228 cvv 123": the keyword introduces its own value.
+				return kwHit{end: -1}
+			}
+			return kwHit{class: k.class, weak: k.weak, start: i, end: e}
+		}
+	}
+	return kwHit{end: -1}
+}
+
+// numberFollows reports a written or spoken number after i in its sentence.
+func numberFollows(s string, i int) bool {
+	to := min(len(s), i+rightWindow)
+	for j := i; j < to; j++ {
+		c := s[j]
+		if c == '\n' || c == ';' || c == '!' || c == '?' || c == ',' || c == '.' && (j+1 == len(s) || s[j+1] == ' ') {
+			return false
+		}
+		if isDigit(c) {
+			return true
+		}
+		if isAlpha(c) && (j == 0 || !isAlpha(s[j-1])) {
+			e := j
+			for e < len(s) && isAlpha(s[e]) {
+				e++
+			}
+			if _, ok := spokenAt(s, j, e); ok {
+				return true
+			}
+			j = e - 1
+		}
+	}
+	return false
+}
+
+// businessInSentence reports a business keyword after from in its sentence.
+func businessInSentence(s string, from int) bool {
+	for from < len(s) {
+		h := keywordAfter(s, from)
+		if h.end < 0 {
+			return false
+		}
+		if h.class == kwBusiness {
+			return true
+		}
+		from = h.end
+	}
+	return false
+}
+
+// containsFold reports whether any of words occurs, case-insensitively and at
+// word boundaries, in s[from:to].
+func containsFold(s string, from, to int, words []string) bool {
+	from, to = max(from, 0), min(to, len(s))
+	for i := from; i < to; i++ {
+		if !isAlpha(s[i]) || (i > 0 && isAlpha(s[i-1])) {
+			continue
+		}
+		for _, w := range words {
+			e := i + len(w)
+			if e <= to && (e == len(s) || !isAlpha(s[e])) && equalFold(s[i:e], w) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type valueScan struct {
@@ -107,7 +247,7 @@ func (v *valueScan) flush(seq []unit, spans []span) []span {
 			k++
 		}
 	}
-	kind := v.classify(seq, d[:n], spoken, max(prevEnd, start-keywordWindow), start, end)
+	kind := v.classify(seq, d[:n], max(prevEnd, start-keywordWindow), start, end)
 	if kind == "" {
 		return spans
 	}
@@ -121,28 +261,38 @@ func (v *valueScan) flush(seq []unit, spans []span) []span {
 	return append(spans, sp)
 }
 
-func (v *valueScan) classify(seq []unit, d []byte, spoken bool, from, start, end int) Kind {
+func (v *valueScan) classify(seq []unit, d []byte, from, start, end int) Kind {
 	s, n := v.s, len(d)
-	if n == 9 && !spoken && dashed(s, seq) {
-		switch {
-		case groups(seq, 3, 2, 4) && itinRange(d):
-			return ITIN
-		case groups(seq, 3, 2, 4) && ssnValid(d):
-			return SSN
-		case groups(seq, 2, 7) && einPrefix(d):
-			return EIN
+	left := nearestKeyword(s, from, start)
+	right := keywordAfter(s, end)
+	if left.class == kwBusiness ||
+		(left.class == kwNone || left.weak) && right.class == kwBusiness ||
+		left.weak && businessInSentence(s, end) {
+		return ""
+	}
+	ctx := left
+	if ctx.class == kwNone {
+		ctx = right
+	}
+	if n == 9 {
+		if k := taxShape(s, seq, d); k != "" {
+			return k
 		}
 	}
-	switch nearestKeyword(s, from, start) {
+	switch ctx.class {
 	case kwCVV:
 		if n == 3 || n == 4 {
 			return CVV
 		}
 	case kwRouting:
-		if n == 9 && abaValid(d) {
+		if n == 9 && abaValid(d) || n == 6 {
 			return Routing
 		}
 	case kwAccount:
+		if n >= 6 && v.bankAccount(ctx, end) {
+			return BankAccount
+		}
+	case kwBankAccount:
 		if n >= 6 {
 			return BankAccount
 		}
@@ -177,11 +327,82 @@ func (v *valueScan) classify(seq []unit, d []byte, spoken bool, from, start, end
 		if v.lastAccount >= 0 && start-v.lastAccount <= nearAccount {
 			return Routing
 		}
-		if nearestKeyword(s, end, min(len(s), end+nearAccount)) == kwAccount {
+		if h := nearestKeyword(s, end, min(len(s), end+nearAccount)); h.class == kwAccount || h.class == kwBankAccount {
 			return Routing
 		}
 	}
 	return ""
+}
+
+// taxShape classifies nine digits written in the SSN (3-2-4) or EIN (2-7)
+// grouping with dashes or dots, digits or spoken ("one two three dash …").
+func taxShape(s string, seq []unit, d []byte) Kind {
+	var sizes [4]int
+	g, sep := 0, byte(0)
+	for k, u := range seq {
+		if k > 0 {
+			c := gapSep(s[seq[k-1].end:u.start])
+			switch {
+			case c == '-' || c == '.':
+				if sep != 0 && sep != c || g == 3 {
+					return ""
+				}
+				sep = c
+				g++
+			case c != ' ' || !u.word && !seq[k-1].word:
+				return "" // written groups split by spaces: context decides
+			}
+		}
+		sizes[g] += u.n
+	}
+	switch {
+	case g == 2 && sizes[0] == 3 && sizes[1] == 2 && sizes[2] == 4 && itinRange(d):
+		return ITIN
+	case g == 2 && sizes[0] == 3 && sizes[1] == 2 && sizes[2] == 4 && ssnValid(d):
+		return SSN
+	case g == 1 && sizes[0] == 2 && sizes[1] == 7 && einPrefix(d):
+		return EIN
+	}
+	return ""
+}
+
+// gapSep names the separator a gap between two units stands for: '-' for a
+// dash (written or spoken), '.' for a dot, ' ' for spaces, fillers and commas.
+func gapSep(gap string) byte {
+	sep := byte(' ')
+	for i := 0; i < len(gap); i++ {
+		switch c := gap[i]; {
+		case c == '-' || c == '.':
+			sep = c
+		case c == '/':
+			return '/'
+		case isAlpha(c):
+			e := i
+			for e < len(gap) && isAlpha(gap[e]) {
+				e++
+			}
+			if sepWordOnly(gap[i:e]) {
+				sep = '-'
+			}
+			i = e - 1
+		}
+	}
+	return sep
+}
+
+// bankAccount decides whether the number named by "account number" (h) is a
+// bank account: "customer"/"billing" wording just before the keyword makes it
+// ours; then banking wording around it makes it a bank's; then "with us"
+// wording after it makes it ours; otherwise it is treated as a bank's.
+func (v *valueScan) bankAccount(h kwHit, end int) bool {
+	s := v.s
+	if containsFold(s, h.start-24, h.start, customerWords[:]) {
+		return false
+	}
+	if containsFold(s, h.start-160, min(len(s), end+80), bankWords[:]) {
+		return true
+	}
+	return !containsFold(s, end, min(len(s), end+40), customerWords[:])
 }
 
 // leftOK and rightOK reject numbers that are part of a larger token: amounts
@@ -208,27 +429,6 @@ func rightOK(s string, j int) bool {
 		return false
 	case c == '-', c == '/', c == '.', c == ',', c == ':':
 		return j+1 == len(s) || !isAlnum(s[j+1])
-	}
-	return true
-}
-
-func dashed(s string, seq []unit) bool {
-	for k := 1; k < len(seq); k++ {
-		if s[seq[k-1].end:seq[k].start] != "-" {
-			return false
-		}
-	}
-	return true
-}
-
-func groups(seq []unit, sizes ...int) bool {
-	if len(seq) != len(sizes) {
-		return false
-	}
-	for k, u := range seq {
-		if u.n != sizes[k] {
-			return false
-		}
 	}
 	return true
 }

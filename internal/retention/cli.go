@@ -267,7 +267,7 @@ func Apply(ctx context.Context, db *gorm.DB, opts Options, plan Plan, w io.Write
 			fmt.Fprintf(w, "%s: FAILED: %v\n", p.Name, err)
 		default:
 			res.CallsDropped++
-			fmt.Fprintf(w, "%s: dropped %d calls, %d call keys; %d closed cases stay\n", p.Name, d.Calls, d.CallKeys, d.Cases)
+			fmt.Fprintf(w, "%s: dropped %d calls, %d call keys, %d vault entries; %d closed cases stay\n", p.Name, d.Calls, d.CallKeys, d.VaultEntries, d.Cases)
 		}
 	}
 	for i, p := range auditParts {

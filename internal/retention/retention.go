@@ -49,6 +49,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/audit"
+	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/models"
 )
 
@@ -447,7 +448,7 @@ func attached(tx *gorm.DB, table, name string) (bool, error) {
 
 // CallsDrop is what dropping one calls month did.
 type CallsDrop struct {
-	Calls, CallKeys, Cases int64
+	Calls, CallKeys, Cases, VaultEntries int64
 }
 
 // dropCalls drops one calls month, in one transaction: re-checks its cases under a
@@ -469,6 +470,12 @@ func dropCalls(ctx context.Context, db *gorm.DB, p Partition, actor string) (Cal
 			return fmt.Errorf("delete call keys: %w", res.Error)
 		}
 		d.CallKeys = res.RowsAffected
+		// The vault's encrypted originals go with their calls.
+		res = tx.Exec(vault.DeleteForPartitionSQL(quote(p.Name)))
+		if res.Error != nil {
+			return fmt.Errorf("delete vault entries: %w", res.Error)
+		}
+		d.VaultEntries = res.RowsAffected
 		if err := tx.Exec("ALTER TABLE calls DETACH PARTITION " + quote(p.Name)).Error; err != nil {
 			return fmt.Errorf("detach: %w", err)
 		}
@@ -476,7 +483,7 @@ func dropCalls(ctx context.Context, db *gorm.DB, p Partition, actor string) (Cal
 			return fmt.Errorf("drop: %w", err)
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: CallsAction, ObjectType: "calls", ObjectID: p.Month,
-			Summary: map[string]any{"month": p.Month, "partition": p.Name, "calls": d.Calls, "call_keys": d.CallKeys,
+			Summary: map[string]any{"month": p.Month, "partition": p.Name, "calls": d.Calls, "call_keys": d.CallKeys, "vault_entries": d.VaultEntries,
 				"closed_cases_kept": d.Cases}})
 		return err
 	})

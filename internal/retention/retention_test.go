@@ -236,14 +236,19 @@ func TestPlanListsEveryPartitionAndWhy(t *testing.T) {
 func TestApplyDropsOldMonthsAndTheChainStillVerifies(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
+	// One vault entry per call: they must go with their calls.
+	if err := w.db.Exec(`INSERT INTO vault_entries (call_id, kind, key_id, nonce, sealed, fingerprint)
+		SELECT call_id, 'vat', 'k1', '\x00', '\x00', decode(md5(dialnexa_id), 'hex') FROM call_keys`).Error; err != nil {
+		t.Fatal(err)
+	}
 	r := w.apply(t)
 	// February's calls stay for their open case: apply says so with status 1.
 	if r.code != retention.ExitRefused || !strings.Contains(r.stdout, "dropped 2 partitions of calls and 2 of audit_log; 1 kept although older than the window, 0 failed") {
 		t.Fatalf("apply: %+v", r)
 	}
 	for _, want := range []string{
-		"calls_y2024m01: dropped 3 calls, 3 call keys; 3 closed cases stay",
-		"calls_y2024m03: dropped 1 calls, 1 call keys; 0 closed cases stay",
+		"calls_y2024m01: dropped 3 calls, 3 call keys, 3 vault entries; 3 closed cases stay",
+		"calls_y2024m03: dropped 1 calls, 1 call keys, 1 vault entries; 0 closed cases stay",
 		"audit_log_y2024m01: dropped 3 entries (seq 1..4)",
 		"audit_log_y2024m02: dropped 3 entries (seq 3..7)",
 		"audit_log: chain verifies: ",
@@ -261,6 +266,10 @@ func TestApplyDropsOldMonthsAndTheChainStillVerifies(t *testing.T) {
 	}
 	if keys := scalar[string](t, db, "SELECT string_agg(dialnexa_id, ',' ORDER BY dialnexa_id) FROM call_keys"); keys != "call_feb1,call_feb2,call_may1" {
 		t.Errorf("call keys left: %s", keys)
+	}
+	if n := scalar[int64](t, db, "SELECT count(*) FROM vault_entries v JOIN call_keys k USING (call_id)"); n != 3 ||
+		scalar[int64](t, db, "SELECT count(*) FROM vault_entries") != 3 {
+		t.Errorf("vault entries left: %d of the kept calls', want exactly those 3", n)
 	}
 	if n := scalar[int64](t, db, "SELECT count(*) FROM cases"); n != 6 {
 		t.Errorf("cases: %d, want all 6 kept", n)
@@ -542,7 +551,7 @@ func TestApplyAsksOnATerminal(t *testing.T) {
 		t.Fatal("dropped without confirmation")
 	}
 	r = runCLI(t, db, "y\n", true, args...)
-	if r.code != 0 || !strings.Contains(r.stdout, "calls_"+old.UTC().Format("y2006m01")+": dropped 1 calls, 1 call keys; 0 closed cases stay") {
+	if r.code != 0 || !strings.Contains(r.stdout, "calls_"+old.UTC().Format("y2006m01")+": dropped 1 calls, 1 call keys, 0 vault entries; 0 closed cases stay") {
 		t.Fatalf("answered y: %+v", r)
 	}
 	if n := scalar[int64](t, db, "SELECT count(*) FROM calls"); n != 0 {

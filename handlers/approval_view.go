@@ -65,7 +65,7 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 	}
 	for _, act := range o.Actions {
 		d.Actions = append(d.Actions, views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
-			Description: act.Description, Status: act.Status})
+			Description: act.Description, Status: act.Status, Mode: a.connectorMode(act.Connector)})
 	}
 	for _, ap := range o.Approvals {
 		d.Approvals = append(d.Approvals, views.ApprovalView{Who: ap.Label, When: decisionStamp(ap.At), Voided: ap.Voided, VoidReason: ap.VoidReason})

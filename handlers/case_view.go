@@ -12,6 +12,10 @@ import (
 	"github.com/countersign/countersign/views"
 )
 
+// documentKinds names the private documents a call can mention (redact.Mentions).
+var documentKinds = map[string]string{"passport": "passport", "tax_return": "tax return",
+	"bank_statement": "bank statement", "id_document": "ID document"}
+
 // caseView maps a loaded case onto the page's view model.
 func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now time.Time) views.CaseView {
 	c := d.Case
@@ -23,6 +27,9 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 		Summary: d.Call.Summary, RecordingRestricted: d.RecordingRestricted, Billing: billingView(d.Billing),
 		NoteGuidance: console.NoteGuidance, CanChange: canChange, Me: strconv.FormatInt(me, 10),
 		Links: caseLinks(d)}
+	if c.CallChangedAt != nil {
+		v.CallChanged, v.CallChangedFields = timeView(*c.CallChangedAt), strings.Join(c.CallChangedFields, ", ")
+	}
 	if c.Deadline != nil {
 		v.Deadline = timeView(*c.Deadline)
 		v.DeadlineLeft, v.Overdue = timeLeft(*c.Deadline, now)
@@ -33,10 +40,16 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		if n := c.Suppressed[k]; n > 0 {
+		n := c.Suppressed[k]
+		switch {
+		case n <= 0:
+		case documentKinds[k] != "":
+			v.Documents = strings.TrimPrefix(v.Documents+", "+documentKinds[k], ", ")
+		default:
 			v.Suppressed = append(v.Suppressed, console.SuppressedLabel(k, n))
 		}
 	}
+	v.Restricted = c.Restricted
 	if d.Recording != nil {
 		v.RecordingURL, v.RecordingExpires = d.Recording.URL, timePtrView(d.Recording.ExpiresAt)
 	}

@@ -106,12 +106,18 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.auth = a
+	inflight := d.Config.WebhookMaxInflight
+	if inflight == 0 {
+		inflight = DefaultWebhookInflight
+	}
 	mux := http.NewServeMux()
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		h := s.guard(rt)
 		if !rt.Access.Webhook { // webhook handlers set their own limit and answer 413
 			h = limitBody(maxFormBody, h)
+		} else if rt.Pattern == "POST /webhooks/dialnexa" {
+			h = admit(inflight, "dialnexa", h)
 		}
 		mux.Handle(rt.Pattern, h)
 	}
@@ -162,8 +168,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	maxConns := s.cfg.MaxConnections
+	if maxConns == 0 {
+		maxConns = config.DefaultMaxConnections
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limitConnections(ln, maxConns)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
@@ -185,7 +195,7 @@ func (s *Server) setupConnectors(d Deps) error {
 	sb := d.Sandbox
 	if sb == nil {
 		var err error
-		if sb, err = sandbox.Start(d.Config.Connectors, sandbox.Options{}); err != nil {
+		if sb, err = sandbox.Start(d.Config.Connectors, sandbox.Options{Names: d.Config.Sandbox}); err != nil {
 			return err
 		}
 		s.ownSandbox = true
@@ -199,9 +209,6 @@ func (s *Server) setupConnectors(d Deps) error {
 		DialNexa: conns.DialNexa, Ingest: s.app.Ingest, AmountToleranceBPS: d.Config.ClaimToleranceBPS}
 	if sb.Sandboxed[jobs.Stripe] {
 		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
-		if d.Sandbox != nil { // dev: demo calls carry made-up references
-			en.BeforeLookup = func(c enrich.Claim) { sb.EnsureClaim(sandboxClaim(c)) }
-		}
 	}
 	s.jobs, err = jobs.New(d.DB, conns, jobs.Options{Log: d.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String(), RescueAfter: d.Config.JobRescueAfter,
@@ -215,7 +222,12 @@ func (s *Server) setupConnectors(d Deps) error {
 	}
 	s.app.Ingest.Queued = s.jobs.WakeOutbox
 	s.app.Approvals.OnApproved = s.jobs.OnApproved
-	s.app.Approvals.Slack = conns
+	s.app.Approvals.ConnectorMode = func(name string) string { return string(conns.Modes[name]) }
+	if conns.Slack != nil {
+		// Plans store channel ids; with Slack off the alert stays by kind and the
+		// plan cannot be approved (ConnectorMode), so nothing asks Slack.
+		s.app.Approvals.Slack = conns
+	}
 	s.app.Jobs, s.app.Sandbox = s.jobs, sb
 	s.app.StripeWebhookSecrets = d.Config.StripeWebhookSecrets
 	if sb.StripeWebhookSecret != "" {
@@ -225,15 +237,6 @@ func (s *Server) setupConnectors(d Deps) error {
 	return nil
 }
 
-func sandboxClaim(c enrich.Claim) sandbox.Claim {
-	var amount int64
-	if c.AmountMinor != nil {
-		amount = *c.AmountMinor
-	}
-	return sandbox.Claim{InvoiceNumber: c.InvoiceNumber, PaymentID: c.PaymentID, Email: c.Email,
-		AmountMinor: amount, Currency: c.Currency}
-}
-
 // startWorkers runs the job workers until the returned stop is called; stop lets
 // running jobs finish for up to its context's deadline.
 func (s *Server) startWorkers(ctx context.Context) (stop func(context.Context) error, err error) {
@@ -241,10 +244,19 @@ func (s *Server) startWorkers(ctx context.Context) (stop func(context.Context) e
 		return nil, err
 	}
 	s.log.Info("job workers started", "sandboxed", s.sandbox.Names())
-	if names := s.sandbox.Names(); len(names) > 0 && !config.IsLoopback(s.cfg.BaseURL.Hostname()) {
-		// Outside dev a sandboxed connector means approved actions move no real money.
-		s.log.Warn("connectors without credentials run in the SANDBOX: their approved actions are recorded, not sent; set their credentials to make them real",
+	if names := s.sandbox.Names(); len(names) > 0 {
+		// A sandboxed connector means approved actions move no real money: say so.
+		s.log.Warn("COUNTERSIGN_SANDBOX: these connectors run against loopback fakes; their approved actions are recorded, not sent",
 			"connectors", names)
+	}
+	var off []string
+	for _, name := range jobs.AllConnectors {
+		if s.jobs.Connectors().Modes[name] == jobs.Off {
+			off = append(off, name)
+		}
+	}
+	if len(off) > 0 {
+		s.log.Warn("connectors without credentials are OFF: plans that need them cannot be approved", "connectors", off)
 	}
 	return s.jobs.Stop, nil
 }

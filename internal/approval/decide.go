@@ -158,7 +158,7 @@ func (s *Service) RequestApproval(ctx context.Context, p *auth.Principal, caseID
 			"fingerprint": ps.fp, "policy_version": pol.ID, "required_approvals": req.Approvals, "note": note,
 			"actions": actionSummary(ps.acts)})}
 		res = Result{Status: models.StatusAwaitingApproval, Required: req.Approvals, Fingerprint: ps.fp}
-		if req.Approvals == 0 {
+		if req.Approvals == 0 && s.offConnectors(ps.acts) == nil {
 			more, err := s.finalize(ctx, tx, c, ps.fp, nil, "auto_approved", req)
 			if err != nil {
 				return err
@@ -255,6 +255,9 @@ func (s *Service) approvable(ctx context.Context, tx *gorm.DB, p *auth.Principal
 		return nil, ps, Requirement{}, apperr.Conflictf("The planned actions of case %d changed since you opened it; review them again before approving.", caseID)
 	}
 	if ps.facts, ps.verified, err = loadFacts(ctx, tx, caseID); err != nil {
+		return nil, ps, Requirement{}, err
+	}
+	if err := s.offConnectors(ps.acts); err != nil {
 		return nil, ps, Requirement{}, err
 	}
 	to, err := emailUnverified(ctx, tx, c, ps.facts, ps.acts)

@@ -46,6 +46,7 @@ type caseData struct {
 	CallSummary   string `gorm:"column:call_summary"`
 	CheckScore    string `gorm:"column:check_score"` // claim_checks.score
 	CheckRoute    string `gorm:"column:check_route"` // claim_checks.route
+	RecordingURL  string `gorm:"column:recording_url"`
 }
 
 const caseColumns = `c.id, c.call_id, c.kind, c.status, c.vip, c.amount_minor, c.currency, c.destination_type,
@@ -54,7 +55,8 @@ const caseColumns = `c.id, c.call_id, c.kind, c.status, c.vip, c.amount_minor, c
 	cl.customer_number, cl.vip AS call_vip, cl.fields::text AS fields, cl.suppressed::text AS suppressed,
 	c.owner, c.next_step, c.record_url, c.suspected_kind, cl.summary AS call_summary,
 	(SELECT cc.score::text FROM claim_checks cc WHERE cc.case_id = c.id) AS check_score,
-	(SELECT cc.route::text FROM claim_checks cc WHERE cc.case_id = c.id) AS check_route`
+	(SELECT cc.route::text FROM claim_checks cc WHERE cc.case_id = c.id) AS check_route,
+	cl.recording_url`
 
 // loadCase reads case id; with lock it holds the case row until tx ends.
 func loadCase(ctx context.Context, tx *gorm.DB, id int64, lock bool) (*caseData, error) {

@@ -77,6 +77,14 @@ type CaseInfo struct {
 	// Captured is the brief's capture list (triage.CaptureFields order) with the
 	// transcript line each value came from.
 	Captured []CapturedField `gorm:"-"`
+	// Restricted says the call named a private document (passport, tax return,
+	// bank statement): the case is in restricted handling.
+	Restricted bool `gorm:"column:restricted"`
+	// CallChangedAt is when DialNexa last sent a change to what this decided case
+	// rests on (kept in call_versions, not applied); nil when it never did.
+	CallChangedAt *time.Time `gorm:"column:call_changed_at"`
+	// CallChangedFields names the fields those changes touched (amount, invoice...).
+	CallChangedFields []string `gorm:"-"`
 	// Suppressed counts the values redaction removed from the call, by kind.
 	Suppressed map[string]int `gorm:"-"`
 }
@@ -200,13 +208,31 @@ func LoadDetail(ctx context.Context, db *gorm.DB, p *auth.Principal, id int64) (
 		}
 	}
 	d.Call.RecordingURL = ""
-	loaders := []func(*gorm.DB, *Detail) error{loadNotes, loadTimeline, loadHistory, loadAssignees, loadBilling}
+	loaders := []func(*gorm.DB, *Detail) error{loadNotes, loadTimeline, loadHistory, loadAssignees, loadBilling, loadCallChanges}
 	for _, load := range loaders {
 		if err := load(db, d); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// loadCallChanges names the fields of the versions DialNexa sent after the case was
+// decided (only for a flagged case).
+func loadCallChanges(db *gorm.DB, d *Detail) error {
+	if d.Case.CallChangedAt == nil {
+		return nil
+	}
+	var names string
+	err := db.Raw(`SELECT coalesce(string_agg(DISTINCT key, ',' ORDER BY key), '') FROM call_versions v,
+		jsonb_object_keys(v.changed) key WHERE v.call_id = ?`, d.Case.CallID).Row().Scan(&names)
+	if err != nil {
+		return fmt.Errorf("console: load call versions of case %d: %w", d.Case.ID, err)
+	}
+	if names != "" {
+		d.Case.CallChangedFields = strings.Split(names, ",")
+	}
+	return nil
 }
 
 func loadCase(db *gorm.DB, id int64, d *Detail) error {
@@ -220,7 +246,9 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		c.destination_ref, c.customer_label, c.owner, c.assignee_id,
 		coalesce(nullif(u.name, ''), u.email, '') AS assignee_name, c.next_step, c.follow_up_deadline,
 		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at, c.capture::text AS capture,
-		coalesce(cl.suppressed::text, '{}') AS suppressed, coalesce(cl.dialnexa_id, '') AS dialnexa_id,
+		c.call_changed_at,
+		coalesce(cl.suppressed::text, '{}') AS suppressed, c.restricted OR coalesce(cl.restricted, false) AS restricted,
+		coalesce(cl.dialnexa_id, '') AS dialnexa_id,
 		coalesce(cl.direction, '') AS direction, coalesce(cl.status, '') AS call_status,
 		coalesce(cl.customer_number, '') AS customer_number, coalesce(cl.customer_name, '') AS customer_name,
 		coalesce(cl.customer_email, '') AS customer_email, coalesce(cl.customer_ref, '') AS customer_ref,

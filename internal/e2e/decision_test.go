@@ -136,4 +136,14 @@ func TestTwoApproverRefund(t *testing.T) {
 	if err := dbScalar(t, inst, `SELECT count(*) FROM actions WHERE case_id = $1 AND connector = 'stripe' AND status = 'done' AND receipt_id LIKE 're_%'`, &refunds, caseID); err != nil || refunds != 1 {
 		t.Errorf("done Stripe refunds with a receipt = %d (%v), want 1", refunds, err)
 	}
+	// The case moved to done: its Zendesk ticket follows through the outbox and its
+	// own job (a note, status solved for a refund).
+	var followed int64
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && followed == 0; time.Sleep(200 * time.Millisecond) {
+		_ = dbScalar(t, inst, `SELECT count(*) FROM audit_log WHERE action = 'ticket.updated' AND object_type = 'case'
+			AND object_id = $1 AND summary->>'event' = 'done' AND summary->>'status' = 'solved'`, &followed, itoa(caseID))
+	}
+	if followed != 1 {
+		t.Errorf("ticket updates after the case was done = %d, want 1", followed)
+	}
 }

@@ -62,7 +62,7 @@ func TestEveryKindHasATemplate(t *testing.T) {
 
 func TestNoRestrictedValueLeaves(t *testing.T) {
 	in := refund()
-	in.CallSummary = "Card 4242 4242 4242 4242, IBAN DE89370400440532013000"
+	in.CallSummary = "Card 4242 4242 4242 4242, IBAN DE89370400440532013000, VAT DE123456788"
 	in.Fields["refund_reason"] = "charged on 4242424242424242"
 	in.Problems = []string{"caller gave SSN [ssn •••• 6789]"}
 	s := Build(in)

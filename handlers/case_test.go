@@ -135,3 +135,27 @@ func TestCaseChanges(t *testing.T) {
 	wantStatus(t, h.get(auditor, path), http.StatusOK)
 	wantStatus(t, h.post(auditor, path+"/assign", url.Values{"assignee": {""}}), http.StatusForbidden)
 }
+
+// TestCasePageShowsCallChangedAfterDecision: a decided case whose call DialNexa
+// changed afterwards says so, naming the fields; an unflagged case says nothing.
+func TestCasePageShowsCallChangedAfterDecision(t *testing.T) {
+	h := newHarness(t)
+	fiona := h.user("Fiona Finance", "fiona@example.com", auth.FinanceApprover)
+	id := ct.Insert(t, h.db.Gorm, ct.Case{Kind: "refund"})
+	path := "/cases/" + strconv.FormatInt(id, 10)
+	if got := testid(h.get(fiona, path).Body.String(), "call-changed"); got != "" {
+		t.Fatalf("unflagged case shows %q", got)
+	}
+	h.db.Gorm.Exec(`INSERT INTO webhook_deliveries (source, raw_sha256, outcome) VALUES ('dialnexa', '\x00', 'stored')`)
+	if err := h.db.Gorm.Exec(`INSERT INTO call_versions (call_id, call_received_at, delivery_id, received_at, changed)
+		SELECT c.call_id, now(), (SELECT max(id) FROM webhook_deliveries), now(),
+			'{"amount": {"was": 249, "now": 9999}, "invoice_number": {"was": "INV-1", "now": "INV-2"}}'
+		FROM cases c WHERE c.id = ?`, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	h.db.Gorm.Exec(`UPDATE cases SET status = 'approved', call_changed_at = now() WHERE id = ?`, id)
+	got := testid(h.get(fiona, path).Body.String(), "call-changed")
+	if !strings.Contains(got, "DialNexa changed this call after it was decided") || !strings.Contains(got, "amount, invoice_number") {
+		t.Fatalf("flagged case shows %q", got)
+	}
+}

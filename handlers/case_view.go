@@ -27,6 +27,9 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 		Summary: d.Call.Summary, RecordingRestricted: d.RecordingRestricted, Billing: billingView(d.Billing),
 		NoteGuidance: console.NoteGuidance, CanChange: canChange, Me: strconv.FormatInt(me, 10),
 		Links: caseLinks(d)}
+	if c.CallChangedAt != nil {
+		v.CallChanged, v.CallChangedFields = timeView(*c.CallChangedAt), strings.Join(c.CallChangedFields, ", ")
+	}
 	if c.FollowUpDeadline != nil {
 		v.Deadline = timeView(*c.FollowUpDeadline)
 		v.DeadlineLeft, v.Overdue = timeLeft(*c.FollowUpDeadline, now)
@@ -139,10 +142,14 @@ func timelineView(d *console.Detail) []views.EventView {
 	var out []views.EventView
 	for _, e := range d.Timeline {
 		text, ok := actionText[e.Action]
-		if !ok {
-			text = e.Action
+		if ok {
+			text += eventDetail(e, names)
+		} else {
+			text = auditVerb(e.Action)
+			if d := auditDetail(e.Summary); d != "" {
+				text += ": " + d
+			}
 		}
-		text += eventDetail(e, names)
 		actor := e.Actor
 		if i := strings.IndexByte(actor, ' '); i > 0 && strings.HasPrefix(actor, "user:") {
 			actor = actor[i+1:]

@@ -6,6 +6,7 @@ import (
 
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/connector/slack"
+	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/views"
 )
@@ -31,7 +32,17 @@ func (a *App) AdminConnectors(w http.ResponseWriter, r *http.Request) {
 			rows[len(rows)-1].Help = slackHelp(a.Jobs.Connectors().SlackChannels)
 		}
 	}
-	Render(w, r, http.StatusOK, views.AdminConnectors(a.Page(r, "Connectors"), rows))
+	unlinked, err := jobs.UnlinkedDisputes(r.Context(), a.DB.Gorm)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	disputes := make([]views.UnlinkedDisputeRow, 0, len(unlinked))
+	for _, d := range unlinked {
+		disputes = append(disputes, views.UnlinkedDisputeRow{ID: d.ID, Charge: d.Charge, Status: d.Status,
+			Amount: stripe.FormatMinor(d.AmountMinor, d.Currency), DueBy: formatTime(d.DueBy)})
+	}
+	Render(w, r, http.StatusOK, views.AdminConnectors(a.Page(r, "Connectors"), rows, disputes))
 }
 
 // slackHelp lists the channel of each alert kind and what Slack's configuration

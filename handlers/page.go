@@ -15,6 +15,9 @@ type NavSource func(r *http.Request, p *auth.Principal) (nav, saved []views.NavI
 func (a *App) Page(r *http.Request, title string) views.Page {
 	p := auth.FromContext(r.Context())
 	pg := views.Page{Title: title}
+	if a.Sandbox != nil {
+		pg.Sandboxed = a.Sandbox.Names()
+	}
 	if p == nil {
 		return pg
 	}
@@ -28,4 +31,13 @@ func (a *App) Page(r *http.Request, title string) views.Page {
 		pg.Nav, pg.SavedNav = a.Nav(r, p)
 	}
 	return pg
+}
+
+// connectorMode is how a connector runs ("real", "sandbox", "off"); "" when the
+// job service is not wired.
+func (a *App) connectorMode(name string) string {
+	if a.Jobs == nil {
+		return ""
+	}
+	return string(a.Jobs.Connectors().Modes[name])
 }

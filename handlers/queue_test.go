@@ -107,7 +107,7 @@ func TestQueuePages(t *testing.T) {
 	b := ct.Insert(t, h.db.Gorm, ct.Case{Kind: "dispute", CustomerLabel: "Grace Hopper"})
 
 	rec := h.get(fiona, "/")
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/queues/open" {
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/approvals" {
 		t.Fatalf("home: %d %s", rec.Code, rec.Header().Get("Location"))
 	}
 	rec = h.get(fiona, "/queues/open")

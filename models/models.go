@@ -192,6 +192,10 @@ type Case struct {
 	// Capture is the brief's captured fields with their transcript passages
 	// (00022_billing_workflows.sql).
 	Capture json.RawMessage `gorm:"column:capture;type:jsonb"`
+	// CallChangedAt is when DialNexa last sent a change to what this decided case
+	// rests on (kept in call_versions, not applied); nil when it never did
+	// (00018_call_versions.sql).
+	CallChangedAt *time.Time `gorm:"column:call_changed_at"`
 }
 
 // TableName is the case table.

@@ -83,12 +83,18 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.auth = a
+	inflight := d.Config.WebhookMaxInflight
+	if inflight == 0 {
+		inflight = DefaultWebhookInflight
+	}
 	mux := http.NewServeMux()
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		h := s.guard(rt)
 		if !rt.Access.Webhook { // webhook handlers set their own limit and answer 413
 			h = limitBody(maxFormBody, h)
+		} else if rt.Pattern == "POST /webhooks/dialnexa" {
+			h = admit(inflight, "dialnexa", h)
 		}
 		mux.Handle(rt.Pattern, h)
 	}
@@ -139,8 +145,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	maxConns := s.cfg.MaxConnections
+	if maxConns == 0 {
+		maxConns = config.DefaultMaxConnections
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limitConnections(ln, maxConns)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)

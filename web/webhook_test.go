@@ -29,9 +29,17 @@ const sampleSecret = "whsec_test_dialnexa_fixture"
 
 func webhookServer(t *testing.T, db *database.DB) *httptest.Server {
 	t.Helper()
+	return webhookServerWith(t, db, nil)
+}
+
+func webhookServerWith(t *testing.T, db *database.DB, extra map[string]string) *httptest.Server {
+	t.Helper()
 	env := map[string]string{
 		"COUNTERSIGN_DIALNEXA_SECRETS": "whsec_current_secret_0123456789," + sampleSecret,
 		"COUNTERSIGN_SESSION_KEYS":     "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, config.Dev)
 	if err != nil {
@@ -234,5 +242,58 @@ func setConnections(t *testing.T, admin, dbname string, allow bool) {
 		if _, err := c.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbname); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestWebhookPoisonAndNUL: a signed body Postgres could never store (a lone surrogate
+// escape) is answered 400 with the reason, every time, and kept as rejected; the text
+// \\u0000 (backslash, then "u0000") is ordinary text and stored as sent; a real \u0000
+// escape is stored as U+FFFD.
+func TestWebhookPoisonAndNUL(t *testing.T) {
+	db := testdb.New(t)
+	ts := webhookServer(t, db)
+	base := readSample(t, "refund-request.json")
+	withSummary := func(id, summary string) []byte {
+		b := bytes.ReplaceAll(base, []byte("call_rf7k2m9q4xbt"), []byte(id))
+		return bytes.Replace(b, []byte(`"summary": "`), []byte(`"summary": "`+summary), 1)
+	}
+	if !bytes.Contains(withSummary("x", "y"), []byte(`"summary": "y`)) {
+		t.Fatal("the sample has no summary to put text into")
+	}
+	poison := withSummary("call_poison_1", `lone \ud800 here. `)
+	for i := range 2 {
+		req, _ := http.NewRequest("POST", ts.URL+"/webhooks/dialnexa", bytes.NewReader(poison))
+		req.Header.Set("X-DialNexa-Signature", dialnexa.Sign(poison, sampleSecret))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "surrogate") {
+			t.Errorf("poison attempt %d: %d %s, want 400 naming the lone surrogate", i, resp.StatusCode, msg)
+		}
+	}
+	var rejected int64
+	db.Gorm.Raw(`SELECT count(*) FROM webhook_deliveries WHERE outcome = 'rejected' AND error LIKE '%surrogate%'`).Scan(&rejected)
+	if rejected != 2 || rows(t, db, "calls") != 0 {
+		t.Errorf("rejected deliveries %d (want 2, one per attempt), calls %d (want 0)", rejected, rows(t, db, "calls"))
+	}
+
+	literal := withSummary("call_literal_nul", `path C:\\u0000 as typed. `)
+	escaped := withSummary("call_escaped_nul", `a\u0000b. `)
+	for name, b := range map[string][]byte{"literal": literal, "escaped": escaped} {
+		if resp := post(t, ts, b, map[string]string{"X-DialNexa-Signature": dialnexa.Sign(b, sampleSecret)}); resp.StatusCode != 200 {
+			t.Errorf("%s: %d, want 200", name, resp.StatusCode)
+		}
+	}
+	var lit, esc string
+	db.Gorm.Raw(`SELECT summary FROM calls WHERE dialnexa_id = 'call_literal_nul'`).Scan(&lit)
+	db.Gorm.Raw(`SELECT summary FROM calls WHERE dialnexa_id = 'call_escaped_nul'`).Scan(&esc)
+	if !strings.Contains(lit, `C:\u0000 as typed`) {
+		t.Errorf("literal summary = %q, want the text C:\\u0000 kept", lit)
+	}
+	if !strings.Contains(esc, "a\uFFFDb") {
+		t.Errorf("escaped summary = %q, want U+FFFD where the NUL was", esc)
 	}
 }

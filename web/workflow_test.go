@@ -110,7 +110,7 @@ func (w *workflow) await(what, q string, args ...any) {
 func TestClaimCheckRoutesThroughTheJobPath(t *testing.T) {
 	w := newWorkflow(t, nil)
 	// A 50.00 USD invoice on file; the caller claims 500 USD on it.
-	w.sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50050", Email: "jordan.lee@example.com", AmountMinor: 5000, Currency: "USD"})
+	w.sb.AddPaidInvoice("INV-50050", "jordan.lee@example.com", 5000, "USD")
 	w.call("refund-request.json", "call_rf7k2m9q4xbt", "call_wf_fifty", "INV-20931", "INV-50050", `"amount": 249.0`, `"amount": 500.0`)
 	w.await("claim checked", `SELECT EXISTS (SELECT 1 FROM claim_checks c JOIN cases k ON k.id = c.case_id
 		JOIN calls l ON l.id = k.call_id WHERE l.dialnexa_id = 'call_wf_fifty')`)

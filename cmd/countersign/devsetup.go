@@ -44,13 +44,17 @@ func setupDev(ctx context.Context, c *console, secrets devSecrets) error {
 	return setupSandbox(c)
 }
 
-// setupSandbox starts the connector fakes on loopback listeners for every connector
-// without credentials, seeded with the objects the demo calls refer to, and points
+// setupSandbox starts the connector fakes on loopback listeners for the connectors
+// COUNTERSIGN_SANDBOX names (dev's default "all": every one without credentials), seeded with the objects the demo calls refer to, and points
 // the connector configuration at them. Setting a connector's credentials makes that
 // one real.
 func setupSandbox(c *console) error {
-	sb, err := sandbox.Start(c.cfg.Connectors, sandbox.Options{Demo: true})
+	sb, err := sandbox.Start(c.cfg.Connectors, sandbox.Options{Demo: true, DemoSeed: demoSeed, DemoCalls: demoCalls, Names: c.cfg.Sandbox})
 	if err != nil {
+		return err
+	}
+	if err := sb.Persist(context.Background(), c.db.Gorm); err != nil {
+		sb.Close()
 		return err
 	}
 	c.sandbox = sb

@@ -34,6 +34,10 @@
 //	cancelled     ├──────────────┴──► needs_attention | failed ──► queued (retry) | done
 //	(final)       (plan changed, permanent error, attempts used up)
 //
+// A move to done or rejected also writes, in the same transaction, the job_outbox
+// row that makes the case's Zendesk ticket follow it ([QueueTicketUpdateTx];
+// [FollowUp] says what the ticket is told). No Zendesk call happens here.
+//
 // Any other move is illegal: the call answers an [IllegalMove] (matching
 // [ErrIllegalMove] and [apperr.ErrConflict]) and changes nothing.
 //

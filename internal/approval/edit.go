@@ -72,7 +72,7 @@ func (e Edit) apply(c *caseData) (editedCase, map[string]any, error) {
 		} else if !validEmail(r) {
 			return n, nil, apperr.Invalidf("The recipient must be one email address.")
 		}
-		changes["recipient"] = map[string]any{"before": n.recipient, "after": r}
+		changes["recipient"] = map[string]any{"before": MaskEmail(n.recipient), "after": MaskEmail(r)}
 		n.recipient = r
 	}
 	return n, changes, nil
@@ -185,6 +185,6 @@ func (s *Service) VerifyRecipient(ctx context.Context, p *auth.Principal, caseID
 			}
 		}
 		return appendAll(ctx, tx, []audit.Entry{entry(ctx, p, "recipient.verified", caseID, map[string]any{
-			"customer_key": key, "email": email, "method": method, "note": note})})
+			"customer_key": key, "email": MaskEmail(email), "method": method, "note": note})})
 	})
 }

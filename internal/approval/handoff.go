@@ -39,6 +39,14 @@ func handoffOf(in planInput) handoff.Summary {
 		}
 	}
 	_ = json.Unmarshal([]byte(c.CheckRoute), &hi.Problems)
+	if f := factOf(in.facts, "invoice"); f != nil && f.AmountMinor != nil && f.Status != "paid" {
+		line := "invoice " + f.ExternalID + " is " + orDash(f.Status) + " with " +
+			amountText(*f.AmountMinor, strings.ToUpper(f.Currency)) + " due"
+		if f.DueDate != nil {
+			line += " on " + f.DueDate.UTC().Format("2006-01-02")
+		}
+		hi.Verified = append(hi.Verified, line)
+	}
 	return handoff.Build(hi)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/connector"
@@ -155,6 +156,11 @@ func stripeRefund(in planInput, reason string) (Action, error) {
 	if err != nil {
 		return Action{}, err
 	}
+	for _, f := range in.facts {
+		if f.ExternalID == ref && f.Disputed {
+			return Action{}, apperr.Invalidf("%s is disputed at Stripe, which refuses refunds on a disputed charge: answer the dispute (a dispute case) instead.", ref)
+		}
+	}
 	return Action{Connector: "stripe", Operation: "refund",
 		Params: map[string]any{param: ref, "amount": a, "currency": cur, "reason": reason,
 			"metadata": map[string]any{"countersign_case": strconv.FormatInt(in.c.ID, 10), "dialnexa_call": in.c.Call.DialNexaID}},
@@ -184,8 +190,28 @@ func duplicateCharge(in planInput) bool {
 	return strings.Contains(r, "duplicate") || strings.Contains(r, "double") || strings.Contains(r, "charged twice")
 }
 
+// openDispute is the case's Stripe dispute while it is still open.
+func openDispute(in planInput) *models.BillingFact {
+	d := factOf(in.facts, "dispute")
+	if d == nil || d.Status == "won" || d.Status == "lost" {
+		return nil
+	}
+	return d
+}
+
 func planDispute(in planInput) ([]Action, error) {
 	var acts []Action
+	if d := openDispute(in); d != nil {
+		// Stripe refuses refunds on a charge with an open dispute (charge_disputed):
+		// the dispute is answered with evidence, or rejected here and accepted in Stripe.
+		acts = append(acts, disputeEvidence(in, d)...)
+		alert, err := slackAlert(in, AlertChargeback, "chargeback opened")
+		if err != nil {
+			return nil, err
+		}
+		acts = append(acts, alert)
+		return append(acts, zendesk(in, "high")...), nil
+	}
 	if duplicateCharge(in) {
 		refund, err := stripeRefund(in, "duplicate")
 		if err != nil {
@@ -193,12 +219,6 @@ func planDispute(in planInput) ([]Action, error) {
 		}
 		acts = append(acts, refund) // the duplicate was alerted in Slack at ingest
 	} else {
-		if d := factOf(in.facts, "dispute"); d != nil {
-			acts = append(acts, Action{Connector: "stripe", Operation: "stage_evidence",
-				Params: map[string]any{"dispute": d.ExternalID, "submit": false,
-					"evidence": map[string]any{"uncategorized_text": "Call " + in.c.Call.DialNexaID + " (Countersign case " + strconv.FormatInt(in.c.ID, 10) + ")"}},
-				Description: fmt.Sprintf("Stripe: stage evidence on dispute %s (not submitted)", d.ExternalID)})
-		}
 		alert, err := slackAlert(in, AlertChargeback, "charge disputed")
 		if err != nil {
 			return nil, err
@@ -206,6 +226,35 @@ func planDispute(in planInput) ([]Action, error) {
 		acts = append(acts, alert)
 	}
 	return append(acts, zendesk(in, "high")...), nil
+}
+
+// disputeEvidence stages the call as evidence (submit=false: summary, transcript
+// and recording links as text, the redacted transcript as an uploaded PDF) and,
+// while the due date is ahead, submits it as its own action: Stripe's submission
+// is final, so the approver sees it as a separate line.
+func disputeEvidence(in planInput, d *models.BillingFact) []Action {
+	c := in.c
+	text := "Customer call " + c.Call.DialNexaID + " (Countersign case " + strconv.FormatInt(c.ID, 10) + ")."
+	if c.Call.Summary != "" {
+		text += "\nCall summary: " + c.Call.Summary
+	}
+	if c.RecordURL != "" {
+		text += "\nTranscript: " + c.RecordURL
+	}
+	if c.Call.RecordingURL != "" {
+		text += "\nRecording: " + c.Call.RecordingURL
+	}
+	acts := []Action{{Connector: "stripe", Operation: "stage_evidence",
+		Params: map[string]any{"dispute": d.ExternalID, "submit": false, "documents": []any{"call_transcript"},
+			"evidence": map[string]any{"uncategorized_text": text}},
+		Description: fmt.Sprintf("Stripe: stage evidence on dispute %s: call summary, transcript and recording links, transcript PDF (not submitted)", d.ExternalID)}}
+	if d.DueDate != nil {
+		due := d.DueDate.UTC().Format(time.RFC3339)
+		acts = append(acts, Action{Connector: "stripe", Operation: "submit_evidence",
+			Params:      map[string]any{"dispute": d.ExternalID, "due_by": due},
+			Description: fmt.Sprintf("Stripe: SUBMIT the staged evidence on dispute %s to the card network (final; only before %s)", d.ExternalID, due)})
+	}
+	return acts
 }
 
 func planDocument(in planInput) ([]Action, error) {

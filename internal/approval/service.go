@@ -3,7 +3,9 @@ package approval
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -28,9 +30,30 @@ type Service struct {
 	// Vault opens the restricted values kept for a call; nil: only their kinds
 	// (and, for calls stored before the vault, their masks) can be shown.
 	Vault *vault.Keyring
+	// ConnectorMode says how a connector runs: "real", "sandbox" or "off" (no
+	// credentials and not sandboxed). A plan with an action for an off connector
+	// cannot be approved. nil: every connector counts as real.
+	ConnectorMode func(connector string) string
 	// Slack resolves the channel of each alert kind when a plan is made; nil leaves
 	// it to the worker (tests).
 	Slack SlackRouter
+}
+
+// offConnectors refuses a plan that needs a connector that is off.
+func (s *Service) offConnectors(acts []Action) error {
+	if s.ConnectorMode == nil {
+		return nil
+	}
+	var off []string
+	for _, a := range acts {
+		if a.Status != "cancelled" && s.ConnectorMode(a.Connector) == "off" && !slices.Contains(off, a.Connector) {
+			off = append(off, a.Connector)
+		}
+	}
+	if len(off) == 0 {
+		return nil
+	}
+	return apperr.Invalidf("This plan needs the %s connector, which is off: it has no credentials and is not sandboxed. An admin must configure it (or set COUNTERSIGN_SANDBOX) before the case can be approved.", strings.Join(off, ", "))
 }
 
 // Result says where a decision left the case.

@@ -31,12 +31,18 @@ var transitions = map[models.CaseStatus][]models.CaseStatus{
 // actionTransitions is the action lifecycle: from -> the statuses it may move to.
 var actionTransitions = map[models.ActionStatus][]models.ActionStatus{
 	models.ActionPlanned: {models.ActionQueued, models.ActionCancelled},
-	models.ActionQueued:  {models.ActionRunning, models.ActionNeedsAttention, models.ActionFailed},
+	// queued -> done: a refund waiting on Stripe (queued with its id) that
+	// charge.refund.updated or the reconciler reports succeeded.
+	// queued -> cancelled: a person cancelled the failed action this one waited behind.
+	models.ActionQueued: {models.ActionRunning, models.ActionDone, models.ActionNeedsAttention, models.ActionFailed,
+		models.ActionCancelled},
 	// running -> running: the job runs again after a worker crashed mid-attempt.
 	models.ActionRunning: {models.ActionRunning, models.ActionDone, models.ActionQueued, models.ActionNeedsAttention, models.ActionFailed},
 	// A call that finished after the action was flagged still happened: done wins.
-	models.ActionNeedsAttention: {models.ActionQueued, models.ActionDone},
-	models.ActionFailed:         {models.ActionQueued, models.ActionDone},
+	// A person may also resolve it outside Countersign (done, with their evidence as
+	// the receipt) or cancel it with a reason.
+	models.ActionNeedsAttention: {models.ActionQueued, models.ActionDone, models.ActionCancelled},
+	models.ActionFailed:         {models.ActionQueued, models.ActionDone, models.ActionCancelled},
 	// Stripe may report a refund failed or canceled after it was done: money did not
 	// move as approved, so the action goes back in front of a person.
 	models.ActionDone:      {models.ActionNeedsAttention},
@@ -93,7 +99,9 @@ func editable(s models.CaseStatus) bool {
 }
 
 // setStatus moves a locked case whose status the caller read under the lock; the
-// caller writes the decision's audit entry in the same transaction.
+// caller writes the decision's audit entry in the same transaction. A move its
+// Zendesk ticket follows (ticketMoves) queues the ticket update in the same
+// transaction.
 func setStatus(tx *gorm.DB, caseID int64, from, to models.CaseStatus) error {
 	if !Allowed(from, to) {
 		return &IllegalMove{Object: "case", ID: caseID, From: string(from), To: string(to)}
@@ -104,6 +112,9 @@ func setStatus(tx *gorm.DB, caseID int64, from, to models.CaseStatus) error {
 	}
 	if res.RowsAffected != 1 {
 		return apperr.Conflictf("Case %d changed while you were deciding; reload and try again.", caseID)
+	}
+	if event, ok := ticketMoves[to]; ok {
+		return QueueTicketUpdateTx(tx.Statement.Context, tx, caseID, event)
 	}
 	return nil
 }

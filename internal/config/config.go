@@ -50,6 +50,11 @@ type Config struct {
 	DialNexaSecrets      []string // current first, previous ones during a rotation
 	FieldMapping         string   // overrides of the post-call analysis field mapping
 	StripeWebhookSecrets []string
+	// Sandbox names the connectors that run against loopback fakes
+	// (COUNTERSIGN_SANDBOX: "stripe,slack,..." or "all"; dev defaults to "all",
+	// which sandboxes every connector without credentials). Outside it a
+	// connector without credentials is off.
+	Sandbox []string
 
 	// JobRescueAfter is how long a job may stay running before it is presumed
 	// dead (its process crashed) and run again; 0 keeps the job service's default.
@@ -61,6 +66,13 @@ type Config struct {
 	// snoozes) besides the LISTEN/NOTIFY wake-up on new jobs; 0 keeps 1 s.
 	JobPollInterval time.Duration
 
+	// WebhookMaxInflight bounds webhook deliveries being read, stored or waiting
+	// to be stored; beyond it a delivery is answered 503 with Retry-After before its
+	// body is read. 0 means the default, sized from the ingest batcher.
+	WebhookMaxInflight int
+	// MaxConnections bounds open client connections; further ones wait in the
+	// kernel's accept queue. 0 means the default (DefaultMaxConnections).
+	MaxConnections int
 	// CriticalAmounts is the amount line (major units per currency, "" for any
 	// other) from which a case is critical; nil keeps triage's defaults.
 	CriticalAmounts map[string]int64
@@ -78,9 +90,14 @@ type Config struct {
 	Connectors Connectors
 }
 
+// DefaultMaxConnections is the default of COUNTERSIGN_MAX_CONNECTIONS: an open
+// connection costs about 20 kB (buffers, goroutine), so 2,048 stay under 50 MB.
+const DefaultMaxConnections = 2048
+
 // Connectors holds base URLs and credentials; an empty credential means "sandbox".
 type Connectors struct {
 	StripeURL, StripeKey string
+	StripeFilesURL       string
 	SlackURL, SlackToken string
 	// SlackChannels maps an alert kind (SlackAlertKinds) to a channel, "#name" or
 	// an id; "default" is used for kinds not named.
@@ -138,6 +155,8 @@ var Vars = []Var{
 	{"COUNTERSIGN_JOB_POLL_INTERVAL", "1s", "How often job workers look for jobs that became due (a retry or a provider-requested wait ending); new jobs wake them at once. At least 100ms; each poll is one query per queue.", false},
 	{"COUNTERSIGN_CONNECTOR_TIMEOUT", "20s", "How long one connector call (Stripe, Slack, Zendesk, email, Drive, Sheets, ...) may take before it is abandoned as a timeout and retried; at least 100ms and shorter than the job timeout (90s, or half of COUNTERSIGN_JOB_RESCUE_AFTER).", false},
 	{"COUNTERSIGN_STRIPE_READ_RATE", "80", "Stripe read requests (claim-check lookups) per second this process may send, 0 to 10000; 0 turns pacing off. Stripe allows about 100 reads/s per account in live mode (25 in test mode): with several worker processes give each its share. A burst of calls then queues its claim checks instead of meeting 429s; writes (refunds) are never delayed.", false},
+	{"COUNTERSIGN_WEBHOOK_MAX_INFLIGHT", "256 (what the ingest batcher's 4 flushes of 64 hold)", "Webhook deliveries this process holds at once (reading, storing, waiting for a batch), 1 to 100000; beyond it a delivery is answered 503 with Retry-After: 1 before its body is read, and counted (countersign_webhook_deliveries_total{outcome=\"overloaded\"}).", false},
+	{"COUNTERSIGN_MAX_CONNECTIONS", "2048", "Open HTTP connections this process accepts at once, 16 to 1000000; further ones wait in the kernel's accept queue. Bounds memory under any offered load.", false},
 	{"COUNTERSIGN_OIDC_ISSUER", "(dev: the built-in provider)", "OpenID Connect issuer URL. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_ID", "(dev: countersign-dev)", "OIDC client id. Required by serve.", false},
 	{"COUNTERSIGN_OIDC_CLIENT_SECRET", "", "OIDC client secret (or _FILE).", true},
@@ -156,15 +175,17 @@ var Vars = []Var{
 	{"COUNTERSIGN_ALERT_APPROVAL_WITHIN", "4h", "A case still waiting on approval this close to its deadline raises a Slack alert.", false},
 	{"COUNTERSIGN_OWNER_ROUTES", "", "Who owns a new case, by kind, amount, currency, tax region and VIP, first match wins, e.g. kind:payment_blocker&vip=VIP desk (Dana);kind:refund&amount>=1000&currency:USD=Fiona Finance;region:EU=EU finance. Unmatched cases keep their queue's team.", false},
 	{"COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "", "Stripe webhook signing secrets (whsec_...), comma-separated.", true},
+	{"COUNTERSIGN_SANDBOX", "dev: all", "Connectors run against loopback fakes: comma-separated names (stripe, slack, zendesk, email, drive, sheets, tokenmetrics) or all; in serve, a connector neither configured nor listed is off.", false},
 	{"COUNTERSIGN_STRIPE_URL", "https://api.stripe.com", "Stripe API base URL.", false},
-	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: sandbox.", true},
+	{"COUNTERSIGN_STRIPE_FILES_URL", "https://files.stripe.com", "Stripe upload host (dispute evidence files).", false},
+	{"COUNTERSIGN_STRIPE_KEY", "", "Stripe restricted key (rk_...); empty: off unless COUNTERSIGN_SANDBOX names it (dev: sandbox).", true},
 	{"COUNTERSIGN_SLACK_URL", "https://slack.com/api", "Slack Web API base URL.", false},
-	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: sandbox.", true},
+	{"COUNTERSIGN_SLACK_TOKEN", "", "Slack bot token (xoxb-...); empty: off unless COUNTERSIGN_SANDBOX names it (dev: sandbox).", true},
 	{"COUNTERSIGN_SLACK_CHANNELS", "default=#finance-approvals", "Slack channel per alert kind, kind=#channel (or a channel id), comma-separated; kinds: vip_blocker, duplicate_charge, chargeback, attention, default (used for kinds not named). Names are resolved to ids once with conversations.list.", false},
 	{"COUNTERSIGN_ZENDESK_URL", "https://example.zendesk.com", "Zendesk base URL.", false},
 	{"COUNTERSIGN_ZENDESK_EMAIL", "", "Zendesk agent email for API-token auth.", false},
-	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: sandbox.", true},
-	{"COUNTERSIGN_GOOGLE_CREDENTIALS", "", "Google service account JSON key (use _FILE) with domain-wide delegation, for Gmail, Drive and Sheets; empty: SMTP or sandbox for email, sandbox for Drive and Sheets.", true},
+	{"COUNTERSIGN_ZENDESK_TOKEN", "", "Zendesk API token; empty: off unless COUNTERSIGN_SANDBOX names it (dev: sandbox).", true},
+	{"COUNTERSIGN_GOOGLE_CREDENTIALS", "", "Google service account JSON key (use _FILE) with domain-wide delegation, for Gmail, Drive and Sheets; empty: email needs SMTP, Drive and Sheets are off, unless COUNTERSIGN_SANDBOX names them (dev: sandbox).", true},
 	{"COUNTERSIGN_GOOGLE_SUBJECT", "(the address of COUNTERSIGN_MAIL_FROM)", "Workspace user the service account acts as: the mailbox mail is sent from, the owner of uploads and the editor of the sheet.", false},
 	{"COUNTERSIGN_GOOGLE_TOKEN_URL", "(the key's token_uri)", "Google OAuth token endpoint; set only to test against a fake.", false},
 	{"COUNTERSIGN_GMAIL_URL", "https://gmail.googleapis.com", "Gmail API base URL.", false},
@@ -177,13 +198,16 @@ var Vars = []Var{
 	{"COUNTERSIGN_SHEETS_URL", "https://sheets.googleapis.com", "Google Sheets API base URL.", false},
 	{"COUNTERSIGN_SHEETS_ID", "", "Spreadsheet id of the exception review queue.", false},
 	{"COUNTERSIGN_TOKENMETRICS_URL", "https://api.tokenmetrics.com/v2", "Token Metrics API base URL.", false},
-	{"COUNTERSIGN_TOKENMETRICS_KEY", "", "Token Metrics API key; empty: sandbox.", true},
+	{"COUNTERSIGN_TOKENMETRICS_KEY", "", "Token Metrics API key; empty: off unless COUNTERSIGN_SANDBOX names it (dev: sandbox).", true},
 	{"COUNTERSIGN_DIALNEXA_API_URL", "https://api.dialnexa.com", "DialNexa API base URL (call backfill).", false},
 	{"COUNTERSIGN_DIALNEXA_API_KEY", "", "DialNexa API key as key_id:secret; empty: no backfill.", true},
 }
 
 // Getenv reads a variable; tests pass a map-backed one.
 type Getenv func(string) string
+
+var sandboxable = map[string]bool{"all": true, "stripe": true, "slack": true, "zendesk": true, "email": true,
+	"drive": true, "sheets": true, "tokenmetrics": true}
 
 // Mode says which defaults apply.
 type Mode int
@@ -262,6 +286,23 @@ func (l *loader) duration(name string, def time.Duration, min time.Duration) tim
 	return d
 }
 
+func (l *loader) integer(name string, def, lo, hi int) int {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		l.fail(name, "%q is not a whole number", v)
+		return def
+	case n < lo || n > hi:
+		l.fail(name, "%d is out of range: use %d to %d", n, lo, hi)
+		return def
+	}
+	return n
+}
+
 func (l *loader) boolean(name string, def bool) bool {
 	v := l.str(name, "")
 	if v == "" {
@@ -306,10 +347,19 @@ func Load(get Getenv, mode Mode) (*Config, error) {
 	c.FieldMapping = l.str("COUNTERSIGN_FIELD_MAPPING", "")
 	l.loadWorkflow(c)
 	c.StripeWebhookSecrets = l.list("COUNTERSIGN_STRIPE_WEBHOOK_SECRETS", "")
+	c.Sandbox = l.list("COUNTERSIGN_SANDBOX", map[Mode]string{Serve: "", Dev: "all"}[mode])
+	for _, n := range c.Sandbox {
+		if !sandboxable[n] {
+			l.fail("COUNTERSIGN_SANDBOX", "%q is not a connector that can be sandboxed (stripe, slack, zendesk, email, drive, sheets, tokenmetrics, or all)", n)
+		}
+	}
 	c.JobRescueAfter = l.duration("COUNTERSIGN_JOB_RESCUE_AFTER", 0, 2*time.Second)
 	c.JobRetryDelay = l.duration("COUNTERSIGN_JOB_RETRY_DELAY", 0, 100*time.Millisecond)
 	c.JobPollInterval = l.duration("COUNTERSIGN_JOB_POLL_INTERVAL", 0, 100*time.Millisecond)
+	c.WebhookMaxInflight = l.integer("COUNTERSIGN_WEBHOOK_MAX_INFLIGHT", 0, 1, 100000)
+	c.MaxConnections = l.integer("COUNTERSIGN_MAX_CONNECTIONS", DefaultMaxConnections, 16, 1000000)
 	l.loadConnectors(c)
+	l.checkGoogleSandbox(c)
 	c.Connectors.Timeout = l.duration("COUNTERSIGN_CONNECTOR_TIMEOUT", 0, 100*time.Millisecond)
 	if jt := JobTimeout(c.JobRescueAfter); c.Connectors.Timeout > 0 && c.Connectors.Timeout >= jt {
 		// A call must end before its job does, so that a silent peer ends the attempt
@@ -380,6 +430,7 @@ func IsLoopback(host string) bool {
 func (l *loader) loadConnectors(c *Config) {
 	k := &c.Connectors
 	k.StripeURL = l.url("COUNTERSIGN_STRIPE_URL", "https://api.stripe.com")
+	k.StripeFilesURL = l.url("COUNTERSIGN_STRIPE_FILES_URL", "https://files.stripe.com")
 	k.StripeKey = l.str("COUNTERSIGN_STRIPE_KEY", "")
 	k.SlackURL = l.url("COUNTERSIGN_SLACK_URL", "https://slack.com/api")
 	k.SlackToken = l.str("COUNTERSIGN_SLACK_TOKEN", "")
@@ -467,6 +518,32 @@ func (l *loader) loadGoogle(k *Connectors) {
 	}
 	if !strings.Contains(k.GoogleSubject, "@") {
 		l.fail("COUNTERSIGN_GOOGLE_SUBJECT", "%q is not a Workspace user's address: domain-wide delegation needs the mailbox to act as", k.GoogleSubject)
+	}
+}
+
+// checkGoogleSandbox refuses a COUNTERSIGN_SANDBOX that names some of the
+// connectors sharing a real Google key but not all: the sandbox replaces the key
+// with its own, so the others would run against Google with a fake key.
+func (l *loader) checkGoogleSandbox(c *Config) {
+	k := c.Connectors
+	if k.GoogleCredentials == "" {
+		return
+	}
+	shared := []string{"drive", "sheets"}
+	if k.SMTPAddr == "" || slices.Contains(c.Sandbox, "email") {
+		shared = append(shared, "email")
+	}
+	var named, missing []string
+	for _, n := range shared {
+		if slices.Contains(c.Sandbox, n) {
+			named = append(named, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(named) > 0 && len(missing) > 0 {
+		l.fail("COUNTERSIGN_SANDBOX", "names %s but not %s, which share COUNTERSIGN_GOOGLE_CREDENTIALS_FILE: sandbox all of %s or none",
+			strings.Join(named, ", "), strings.Join(missing, ", "), strings.Join(shared, ", "))
 	}
 }
 

@@ -62,6 +62,8 @@ func TestValidationMessages(t *testing.T) {
 		{"poll interval", map[string]string{"COUNTERSIGN_JOB_POLL_INTERVAL": "5ms"}, "COUNTERSIGN_JOB_POLL_INTERVAL: 5ms is too short (at least 100ms)"},
 		{"stripe read rate not a number", map[string]string{"COUNTERSIGN_STRIPE_READ_RATE": "fast"}, `COUNTERSIGN_STRIPE_READ_RATE: "fast" is not a number of requests per second`},
 		{"stripe read rate negative", map[string]string{"COUNTERSIGN_STRIPE_READ_RATE": "-1"}, "COUNTERSIGN_STRIPE_READ_RATE: -1 is out of range: use 0 (no pacing) to 10000"},
+		{"webhook in-flight not a number", map[string]string{"COUNTERSIGN_WEBHOOK_MAX_INFLIGHT": "lots"}, `COUNTERSIGN_WEBHOOK_MAX_INFLIGHT: "lots" is not a whole number`},
+		{"max connections too few", map[string]string{"COUNTERSIGN_MAX_CONNECTIONS": "3"}, "COUNTERSIGN_MAX_CONNECTIONS: 3 is out of range: use 16 to 1000000"},
 		{"connector timeout short", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "1ms"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 1ms is too short"},
 		{"connector timeout not a duration", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "20"}, `COUNTERSIGN_CONNECTOR_TIMEOUT: "20" is not a duration`},
 		{"connector timeout after the job", map[string]string{"COUNTERSIGN_CONNECTOR_TIMEOUT": "2m"}, "COUNTERSIGN_CONNECTOR_TIMEOUT: 2m0s is not shorter than the job timeout 1m30s"},
@@ -170,5 +172,35 @@ func TestDevNeedsNothing(t *testing.T) {
 	}
 	if c.BaseURL.String() != "http://127.0.0.1:8080" || c.LogFormat != "text" {
 		t.Errorf("dev defaults: %s %s", c.BaseURL, c.LogFormat)
+	}
+}
+
+// Gmail, Drive and Sheets share one Google key, which a sandbox replaces with its
+// own: naming only some of them while a real key is set is refused, with the rest.
+func TestSandboxSplittingTheGoogleKeyIsRefused(t *testing.T) {
+	key := `{"type":"service_account","client_email":"cs@p.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"}`
+	for _, c := range []struct {
+		name, sandbox, smtp, want string
+	}{
+		{"drive only", "drive", "", "COUNTERSIGN_SANDBOX: names drive but not sheets, email"},
+		{"email only over smtp", "email", "smtp.example.com:587", "COUNTERSIGN_SANDBOX: names email but not drive, sheets"},
+		{"all three", "drive,sheets,email", "", ""},
+		{"drive and sheets beside smtp", "drive,sheets", "smtp.example.com:587", ""},
+		{"all: the key makes them real", "all", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := validServe()
+			m["COUNTERSIGN_GOOGLE_CREDENTIALS"] = key
+			m["COUNTERSIGN_MAIL_FROM"] = "billing@acme.example"
+			m["COUNTERSIGN_SANDBOX"] = c.sandbox
+			m["COUNTERSIGN_SMTP_ADDR"] = c.smtp
+			_, err := Load(env(m), Serve)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+		})
 	}
 }

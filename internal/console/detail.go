@@ -60,6 +60,9 @@ type CaseInfo struct {
 	// CallRestricted says the call named a private document (passport, tax return,
 	// bank statement); loadCase folds it into Case.Restricted (restricted handling).
 	CallRestricted bool `gorm:"column:call_restricted"`
+	// CallChangedFields names the fields the changes DialNexa sent after the case was
+	// decided touched (amount, invoice...); see Case.CallChangedAt.
+	CallChangedFields []string `gorm:"-"`
 	// SuppressedCounts counts the values redaction removed from the call, by kind.
 	SuppressedCounts map[string]int `gorm:"-"`
 }
@@ -183,13 +186,31 @@ func LoadDetail(ctx context.Context, db *gorm.DB, p *auth.Principal, id int64) (
 		}
 	}
 	d.Call.RecordingURL = ""
-	loaders := []func(*gorm.DB, *Detail) error{loadNotes, loadTimeline, loadHistory, loadAssignees, loadBilling}
+	loaders := []func(*gorm.DB, *Detail) error{loadNotes, loadTimeline, loadHistory, loadAssignees, loadBilling, loadCallChanges}
 	for _, load := range loaders {
 		if err := load(db, d); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// loadCallChanges names the fields of the versions DialNexa sent after the case was
+// decided (only for a flagged case).
+func loadCallChanges(db *gorm.DB, d *Detail) error {
+	if d.Case.CallChangedAt == nil {
+		return nil
+	}
+	var names string
+	err := db.Raw(`SELECT coalesce(string_agg(DISTINCT key, ',' ORDER BY key), '') FROM call_versions v,
+		jsonb_object_keys(v.changed) key WHERE v.call_id = ?`, d.Case.CallID).Row().Scan(&names)
+	if err != nil {
+		return fmt.Errorf("console: load call versions of case %d: %w", d.Case.ID, err)
+	}
+	if names != "" {
+		d.Case.CallChangedFields = strings.Split(names, ",")
+	}
+	return nil
 }
 
 func loadCase(db *gorm.DB, id int64, d *Detail) error {

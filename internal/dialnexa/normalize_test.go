@@ -103,3 +103,27 @@ func TestTranscriptText(t *testing.T) {
 		t.Errorf("TranscriptText(nil) = %q", got)
 	}
 }
+
+func TestNormalStatusAndClass(t *testing.T) {
+	for _, c := range []struct{ in, normal, class string }{
+		{"completed", "completed", "ended"},
+		{" Completed ", "completed", "ended"},
+		{"COMPLETE", "completed", "ended"},
+		{"hangup", "hangup", "ended"},
+		{"Hung-Up", "hangup", "ended"},
+		{"ended", "ended", "ended"},
+		{"no answer", "no_answer", "ended"},
+		{"failed", "failed", "ended"},
+		{"Initiated", "initiated", "initiated"},
+		{"in-progress", "in_progress", "in_progress"},
+		{"  ", "", ""},
+		{"Transferred", "transferred", "transferred"},
+	} {
+		if got := NormalStatus(c.in); got != c.normal {
+			t.Errorf("NormalStatus(%q) = %q, want %q", c.in, got, c.normal)
+		}
+		if got := StatusClass(c.in); got != c.class {
+			t.Errorf("StatusClass(%q) = %q, want %q", c.in, got, c.class)
+		}
+	}
+}

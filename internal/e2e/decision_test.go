@@ -26,7 +26,7 @@ func logout(t *testing.T, ctx context.Context) {
 func TestTwoApproverRefund(t *testing.T) {
 	inst := start(t)
 	var caseID int64
-	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' AND currency = 'USD'
+	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' AND currency = 'USD' AND status = 'new'
 		AND amount_minor >= 100000 AND amount_minor < 500000 ORDER BY id LIMIT 1`, &caseID); err != nil {
 		t.Fatalf("no refund case in the two-approver tier among the demo calls: %v", err)
 	}
@@ -81,6 +81,7 @@ func TestTwoApproverRefund(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(casePage),
 		chromedp.WaitVisible(tid("approve")),
+		chromedp.Click(chromedp.CSS(`[data-testid="approve-confirm"] input`)),
 		chromedp.Click(tid("approve")),
 		chromedp.Sleep(500*time.Millisecond),
 		chromedp.WaitVisible(tid("approvals")),
@@ -104,6 +105,7 @@ func TestTwoApproverRefund(t *testing.T) {
 	}
 	screenshot(t, ctx, "decision-second-approver")
 	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="approve-confirm"] input`)),
 		chromedp.Click(tid("approve")),
 		chromedp.Sleep(500*time.Millisecond),
 		chromedp.WaitVisible(tid("decision-status")),
@@ -135,5 +137,15 @@ func TestTwoApproverRefund(t *testing.T) {
 	var refunds int64
 	if err := dbScalar(t, inst, `SELECT count(*) FROM actions WHERE case_id = $1 AND connector = 'stripe' AND status = 'done' AND receipt_id LIKE 're_%'`, &refunds, caseID); err != nil || refunds != 1 {
 		t.Errorf("done Stripe refunds with a receipt = %d (%v), want 1", refunds, err)
+	}
+	// The case moved to done: its Zendesk ticket follows through the outbox and its
+	// own job (a note, status solved for a refund).
+	var followed int64
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && followed == 0; time.Sleep(200 * time.Millisecond) {
+		_ = dbScalar(t, inst, `SELECT count(*) FROM audit_log WHERE action = 'ticket.updated' AND object_type = 'case'
+			AND object_id = $1 AND summary->>'event' = 'done' AND summary->>'status' = 'solved'`, &followed, itoa(caseID))
+	}
+	if followed != 1 {
+		t.Errorf("ticket updates after the case was done = %d, want 1", followed)
 	}
 }

@@ -74,9 +74,7 @@ type Service struct {
 	Observe func(ctx context.Context, connector, op string, start time.Time, err error)
 	// InvoiceCharge finds the charge that paid an invoice (the dev sandbox keeps it).
 	InvoiceCharge func(ctx context.Context, invoiceID string) (string, error)
-	// BeforeLookup lets the dev sandbox learn a demo call's references.
-	BeforeLookup func(c Claim)
-	Source       string // billing_facts.source: "stripe" or "sandbox"
+	Source        string // billing_facts.source: "stripe" or "sandbox"
 	// AmountToleranceBPS is how far, in basis points of the ledger amount (at
 	// least one minor unit), a claimed amount may differ and still match
 	// (COUNTERSIGN_CLAIM_TOLERANCE_BPS); 0 means DefaultToleranceBPS.
@@ -145,9 +143,6 @@ func (s *Service) Check(ctx context.Context, caseID int64) error {
 	c, err := s.loadClaim(ctx, caseID)
 	if err != nil {
 		return err
-	}
-	if s.BeforeLookup != nil {
-		s.BeforeLookup(c)
 	}
 	var res Result
 	if isCrypto(c.Currency) {

@@ -111,7 +111,7 @@ func TestClaimChecks(t *testing.T) {
 	}
 
 	t.Run("500 USD claimed on a 50.00 USD charge goes to review", func(t *testing.T) {
-		sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50050", Email: "jordan.lee@example.com", AmountMinor: 5000, Currency: "USD"})
+		sb.AddPaidInvoice("INV-50050", "jordan.lee@example.com", 5000, "USD")
 		kind, reasons, route, score, conf := routed(t, "call_rf_fifty", "INV-50050", `"amount": 249.0`, `"amount": 500.0`)
 		if kind != "review" || !strings.Contains(reasons, "amount 500.00 USD claimed, the ledger has 50.00 USD (outside the 1% tolerance)") {
 			t.Errorf("case %s reasons %s", kind, reasons)
@@ -126,7 +126,7 @@ func TestClaimChecks(t *testing.T) {
 	})
 
 	t.Run("a smaller refund is partial and stays", func(t *testing.T) {
-		sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50051", Email: "jordan.lee@example.com", AmountMinor: 50000, Currency: "USD"})
+		sb.AddPaidInvoice("INV-50051", "jordan.lee@example.com", 50000, "USD")
 		kind, _, route, score, _ := routed(t, "call_rf_partial", "INV-50051")
 		if kind != "refund" || route != "[]" || !strings.Contains(score, "partial amount: 249.00 USD of 500.00 USD") {
 			t.Errorf("case %s route %s score %s", kind, route, score)
@@ -134,7 +134,7 @@ func TestClaimChecks(t *testing.T) {
 	})
 
 	t.Run("within tolerance stays", func(t *testing.T) {
-		sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50052", Email: "jordan.lee@example.com", AmountMinor: 24700, Currency: "USD"})
+		sb.AddPaidInvoice("INV-50052", "jordan.lee@example.com", 24700, "USD")
 		kind, _, route, score, _ := routed(t, "call_rf_tol", "INV-50052")
 		if kind != "refund" || route != "[]" || !strings.Contains(score, "amount within tolerance") {
 			t.Errorf("case %s route %s score %s", kind, route, score)
@@ -142,7 +142,7 @@ func TestClaimChecks(t *testing.T) {
 	})
 
 	t.Run("another customer's invoice goes to review", func(t *testing.T) {
-		sb.EnsureClaim(sandbox.Claim{InvoiceNumber: "INV-50053", Email: "someone.else@example.com", AmountMinor: 24900, Currency: "USD"})
+		sb.AddPaidInvoice("INV-50053", "someone.else@example.com", 24900, "USD")
 		kind, reasons, _, score, _ := routed(t, "call_rf_other", "INV-50053", `"currency": "USD",`, `"currency": "USD", "customer_email": "jordan.lee@example.com",`)
 		if kind != "review" || !strings.Contains(reasons, "customer does not match") {
 			t.Errorf("case %s reasons %s score %s", kind, reasons, score)

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -16,17 +18,39 @@ import (
 //
 // A failed batch is retried event by event, so one event that cannot be stored
 // fails alone. Workers start on demand and end when the queue is empty.
+//
+// An answer is never a guess: a caller whose deadline passes while its event is
+// still queued withdraws it (the event is then never stored, and the caller says
+// so); once a flush has taken the event, the caller waits for that flush (at most
+// batchTimeout) and reports what it did.
 const (
 	batchWorkers = 4
 	maxBatch     = 64
 	batchTimeout = 20 * time.Second
 )
 
+// BatchCapacity is how many call events the flushes can hold at once; admission
+// control in front of Ingest is sized from it.
+const BatchCapacity = batchWorkers * maxBatch
+
+// ErrWithdrawn is returned when a delivery's deadline passed before a flush took it:
+// it was not stored, and a retry is safe.
+var ErrWithdrawn = errors.New("deadline passed before the delivery was stored; withdrawn, nothing stored")
+
+// States of a batchItem: queued, then taken by a flush or withdrawn by its caller,
+// whichever comes first.
+const (
+	itemQueued int32 = iota
+	itemTaken
+	itemWithdrawn
+)
+
 type batchItem struct {
-	e    callEvent
-	res  Result
-	err  error
-	done chan struct{}
+	e     callEvent
+	res   Result
+	err   error
+	state atomic.Int32
+	done  chan struct{}
 }
 
 type batcher struct {
@@ -41,16 +65,20 @@ func (s *Service) store(ctx context.Context, e callEvent) (Result, error) {
 	select {
 	case s.batch.in <- it:
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return Result{}, fmt.Errorf("%w (%v)", ErrWithdrawn, ctx.Err())
 	}
 	s.kick()
 	select {
 	case <-it.done:
 		return it.res, it.err
 	case <-ctx.Done():
-		// The event may still be stored; a retry of it is then a duplicate.
-		return Result{}, ctx.Err()
 	}
+	if it.state.CompareAndSwap(itemQueued, itemWithdrawn) {
+		return Result{}, fmt.Errorf("%w (%v)", ErrWithdrawn, ctx.Err())
+	}
+	// A flush has it: its outcome, whatever it is, is the answer.
+	<-it.done
+	return it.res, it.err
 }
 
 // kick starts a worker unless batchWorkers are running.
@@ -82,13 +110,16 @@ func (s *Service) drain() {
 	}
 }
 
-// take returns what is queued, up to maxBatch events, without waiting.
+// take returns what is queued, up to maxBatch events, without waiting; events their
+// callers withdrew are dropped.
 func (s *Service) take() []*batchItem {
 	var items []*batchItem
 	for len(items) < maxBatch {
 		select {
 		case it := <-s.batch.in:
-			items = append(items, it)
+			if it.state.CompareAndSwap(itemQueued, itemTaken) {
+				items = append(items, it)
+			}
 		default:
 			return items
 		}

@@ -3,9 +3,11 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/countersign/countersign/internal/ingest"
 )
@@ -129,4 +131,65 @@ func TestBadEventFailsAlone(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM calls`); n != 60 {
 		t.Errorf("calls = %d, want 60", n)
 	}
+}
+
+// TestDeadlineNeverRefusedButStored: 300 deliveries at once, a third with a deadline
+// already past, a third with a deadline of a few milliseconds, a third without one.
+// Whatever each caller was told must match the database: a refusal (ErrWithdrawn) is
+// never stored, and an answer of stored or duplicate always is.
+func TestDeadlineNeverRefusedButStored(t *testing.T) {
+	svc, db := newService(t)
+	base := sample(t, "refund-request.json")
+	const n = 300
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithCancel(context.Background())
+			switch i % 3 {
+			case 0:
+				cancel()
+			case 1:
+				ctx, cancel = context.WithTimeout(context.Background(), time.Duration(i%7)*time.Millisecond)
+			}
+			defer cancel()
+			_, errs[i] = svc.Ingest(ctx, bytes.ReplaceAll(base, []byte("call_rf7k2m9q4xbt"), fmt.Appendf(nil, "call_dl%04d", i)))
+		}()
+	}
+	wg.Wait()
+	stored := map[string]bool{}
+	rows, err := db.Pool.Query(context.Background(), `SELECT call_ref FROM webhook_deliveries WHERE outcome = 'stored'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			t.Fatal(err)
+		}
+		stored[ref] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for i, err := range errs {
+		id := fmt.Sprintf("call_dl%04d", i)
+		switch {
+		case err == nil && !stored[id]:
+			t.Errorf("%s: answered stored, not in the database", id)
+		case err != nil && !errors.Is(err, ingest.ErrWithdrawn):
+			t.Errorf("%s: %v, want nil or ErrWithdrawn", id, err)
+		case err != nil && stored[id]:
+			t.Errorf("%s: refused (%v) but stored", id, err)
+		case err != nil:
+			refused++
+		}
+	}
+	if refused == 0 || refused == n {
+		t.Errorf("%d of %d refused; the test needs some of each", refused, n)
+	}
+	t.Logf("%d of %d withdrawn before a flush took them, %d stored", refused, n, len(stored))
 }

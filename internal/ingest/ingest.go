@@ -11,8 +11,14 @@
 //     only as redacted, truncated text.
 //   - Deduplication is permanent and enforced by a unique index on
 //     (source, dedup_key), where the key is the call id, the normalised event kind and
-//     the call status. A repeat changes nothing and is answered as a duplicate.
+//     the status class (case, spacing and synonyms folded; every terminal status is
+//     one). A repeat changes nothing and is answered as a duplicate.
 //   - A call's status never regresses: a late "initiated" never undoes "completed".
+//   - A decided call is not rewritten: once one of its cases left 'new', a delivery
+//     that would change what the case rests on (amount, currency, invoice, payment id,
+//     customer, email) is kept in call_versions, the decided cases are flagged
+//     (cases.call_changed_at) and audited, and the call keeps its values.
+//   - An error from Ingest means nothing was stored (batch.go withdraws or waits).
 //   - A call gets at most one case per kind (unique (call_id, kind)).
 package ingest
 
@@ -45,6 +51,10 @@ const (
 	Ignored      Outcome = "ignored"      // validly signed, not a call event
 	Verification Outcome = "verification" // DialNexa's URL check
 	Rejected     Outcome = "rejected"     // malformed: stored for diagnosis, answered 400
+	// Versioned: the call has a decided case and this delivery would change what the
+	// case rests on; it is kept as a version of the call (call_versions), the decided
+	// cases are flagged, and the call itself is not changed.
+	Versioned Outcome = "versioned"
 )
 
 // ErrMalformed wraps decoding failures of a validly signed body.
@@ -109,9 +119,21 @@ func (s *Service) now() time.Time {
 // Ingest stores one delivery whose signature has already been verified. It returns an
 // error wrapping ErrMalformed for bodies that cannot be decoded (the delivery is still
 // stored, redacted, as rejected), and any other error when nothing could be stored.
+//
+// ctx bounds only the wait for a call event's turn in a batch (see batch.go): an
+// error means nothing was stored. The single-statement paths (rejected, ignored,
+// verification) run to completion once started, so a caller that gives up cannot
+// leave an insert in doubt.
 func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 	s.Load.Add(1)
 	digest := sha256.Sum256(raw)
+	callerCtx := ctx
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+	defer cancel()
+	// A \u0000 escape becomes U+FFFD rather than losing the call (textsafe); what is
+	// still not storable (a lone surrogate escape, a NUL byte, invalid UTF-8) never
+	// will be, so it is kept as rejected and answered 4xx, never 5xx.
+	raw = textsafe.ReplaceNULEscapes(raw)
 	if err := textsafe.StorableJSON(raw); err != nil {
 		// Postgres cannot store it as sent; DialNexa must not retry it for ever.
 		id, serr := s.storeRejected(ctx, raw, digest[:], err)
@@ -150,7 +172,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		id, err := s.storePlain(ctx, body, counts, digest[:], ev.EventType, outcome)
 		return Result{Outcome: outcome, DeliveryID: id, Suppressed: counts}, err
 	}
-	res, err := s.store(ctx, callEvent{body: body, counts: counts, found: doc.Restricted,
+	res, err := s.store(callerCtx, callEvent{body: body, counts: counts, found: doc.Restricted,
 		restricted: len(doc.Mentions) > 0, digest: digest[:], ev: ev})
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
@@ -168,9 +190,17 @@ func malformed(err error) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, msg)
 }
 
-// DedupKey is the permanent replay key of a call event.
+// DedupKey is the permanent replay key of a call event: the call id, the normalised
+// event kind and the status class, so that a redelivery spelling the status
+// differently ("Completed", " completed") or naming another terminal status
+// ("hangup" after "completed") is the duplicate it is. Every ended event is one
+// class: a call ends once.
 func DedupKey(ev dialnexa.Event) string {
-	return ev.Call.ID + ":" + string(ev.Kind) + ":" + ev.Call.Status
+	class := dialnexa.StatusClass(ev.Call.Status)
+	if ev.Kind == dialnexa.KindEnded {
+		class = "ended"
+	}
+	return ev.Call.ID + ":" + string(ev.Kind) + ":" + class
 }
 
 func redactedBody(raw []byte) (body json.RawMessage, text string, counts redact.Counts) {

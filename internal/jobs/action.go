@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/models"
 )
 
@@ -64,10 +65,31 @@ func (w *actionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) err
 			return err
 		}
 	}
+	if stripe.IsPending(callErr) {
+		return s.waitForSettlement(ctx, a, rc, callErr)
+	}
 	if callErr != nil {
 		return s.fail(ctx, a, job, callErr)
 	}
 	return s.complete(ctx, a, rc)
+}
+
+// waitForSettlement keeps an action whose effect exists but is not final (a
+// refund Stripe reports as pending) waiting: queued, with the receipt id stored
+// so charge.refund.updated or the next poll finds it, and no attempt used. It is
+// not done, so nothing after it in the plan (the "we have refunded you" email)
+// runs.
+func (s *Service) waitForSettlement(ctx context.Context, a *action, rc connector.Receipt, why error) error {
+	receipt, _ := json.Marshal(map[string]any{"summary": rc.Summary, "raw": rawOrNull(rc.Raw), "refund_status": "pending"})
+	rid, rcpt, msg := rc.ExternalID, string(receipt), "Waiting for Stripe: "+plainError(why)
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return approval.MoveActionTx(ctx, tx, a.ID, models.ActionQueued,
+			approval.ActionFields{ReceiptID: &rid, Receipt: &rcpt, LastError: &msg}, audit.Entry{})
+	})
+	if err != nil {
+		return fmt.Errorf("jobs: action %d waits for Stripe: %w", a.ID, err)
+	}
+	return river.JobSnooze(s.opts.RefundPoll)
 }
 
 // errSkip ends begin without running the action and without an error.
@@ -145,17 +167,23 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 // waitForEarlier returns how long to snooze while earlier actions of the case are
 // not done: briefly while they run, a minute while one waits for a person.
 func (s *Service) waitForEarlier(tx *gorm.DB, a *action) (time.Duration, error) {
-	var statuses []string
-	err := tx.Raw(`SELECT status FROM actions WHERE case_id = ? AND position < ?
-		AND status NOT IN ('done', 'cancelled')`, a.CaseID, a.Position).Scan(&statuses).Error
+	var earlier []struct {
+		Status    string `gorm:"column:status"`
+		ReceiptID string `gorm:"column:receipt_id"`
+	}
+	err := tx.Raw(`SELECT status, receipt_id FROM actions WHERE case_id = ? AND position < ?
+		AND status NOT IN ('done', 'cancelled')`, a.CaseID, a.Position).Scan(&earlier).Error
 	if err != nil {
 		return 0, fmt.Errorf("jobs: earlier actions of case %d: %w", a.CaseID, err)
 	}
 	wait := time.Duration(0)
-	for _, st := range statuses {
+	for _, e := range earlier {
 		d := 500 * time.Millisecond
-		if st == "needs_attention" || st == "failed" || st == "planned" {
+		switch {
+		case e.Status == "needs_attention" || e.Status == "failed" || e.Status == "planned":
 			d = time.Minute
+		case e.ReceiptID != "": // waiting for the other system to settle (a pending refund)
+			d = s.opts.RefundPoll
 		}
 		wait = max(wait, d)
 	}
@@ -229,43 +257,49 @@ func (s *Service) reserveDriveID(ctx context.Context, a *action) error {
 // complete stores the receipt, marks the action done and, when it was the last
 // one, the case done: one transaction with the audit entries.
 func (s *Service) complete(ctx context.Context, a *action, rc connector.Receipt) error {
-	receipt, _ := json.Marshal(map[string]any{"summary": rc.Summary, "raw": rawOrNull(rc.Raw)})
 	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		status, err := approval.ActionStatusTx(ctx, tx, a.ID)
-		if err != nil {
-			return fmt.Errorf("jobs: lock action %d: %w", a.ID, err)
-		}
-		if status == models.ActionDone {
-			return nil
-		}
-		rid, rcpt, none := rc.ExternalID, string(receipt), ""
-		err = approval.MoveActionTx(ctx, tx, a.ID, models.ActionDone, approval.ActionFields{ReceiptID: &rid, Receipt: &rcpt,
-			LastError: &none, Executed: true}, audit.Entry{})
-		if err != nil {
-			return fmt.Errorf("jobs: complete action %d: %w", a.ID, err)
-		}
-		if err := s.pointRecordURL(tx, a, rc); err != nil {
-			return err
-		}
-		var left int64
-		if err := tx.Raw(`SELECT count(*) FROM actions WHERE case_id = ? AND status NOT IN ('done', 'cancelled')`, a.CaseID).Scan(&left).Error; err != nil {
-			return fmt.Errorf("jobs: actions left on case %d: %w", a.CaseID, err)
-		}
-		if err := s.auditSystem(ctx, tx, "action.executed", "action", a.ID, "ok", map[string]any{
-			"case_id": a.CaseID, "connector": a.Connector, "operation": a.Operation, "receipt_id": rc.ExternalID,
-			"receipt": rc.Summary, "sandbox": a.Sandbox, "attempts": a.Attempts}); err != nil {
-			return err
-		}
-		if left > 0 {
-			return nil
-		}
-		cs, err := approval.CaseStatusTx(ctx, tx, a.CaseID)
-		if err != nil || cs != models.StatusExecuting {
-			return err // a case waiting for a person stays there until it is retried
-		}
-		return approval.MoveCaseTx(ctx, tx, a.CaseID, models.StatusDone, audit.Entry{Actor: "system:jobs",
-			Action: "case.executed", Outcome: "ok", Summary: map[string]any{"last_action_id": a.ID}})
+		return s.completeTx(ctx, tx, a, rc)
 	})
+}
+
+// completeTx is complete inside tx (charge.refund.updated settles a waiting
+// refund in its delivery's transaction).
+func (s *Service) completeTx(ctx context.Context, tx *gorm.DB, a *action, rc connector.Receipt) error {
+	receipt, _ := json.Marshal(map[string]any{"summary": rc.Summary, "raw": rawOrNull(rc.Raw)})
+	status, err := approval.ActionStatusTx(ctx, tx, a.ID)
+	if err != nil {
+		return fmt.Errorf("jobs: lock action %d: %w", a.ID, err)
+	}
+	if status == models.ActionDone {
+		return nil
+	}
+	rid, rcpt, none := rc.ExternalID, string(receipt), ""
+	err = approval.MoveActionTx(ctx, tx, a.ID, models.ActionDone, approval.ActionFields{ReceiptID: &rid, Receipt: &rcpt,
+		LastError: &none, Executed: true}, audit.Entry{})
+	if err != nil {
+		return fmt.Errorf("jobs: complete action %d: %w", a.ID, err)
+	}
+	if err := s.pointRecordURL(tx, a, rc); err != nil {
+		return err
+	}
+	var left int64
+	if err := tx.Raw(`SELECT count(*) FROM actions WHERE case_id = ? AND status NOT IN ('done', 'cancelled')`, a.CaseID).Scan(&left).Error; err != nil {
+		return fmt.Errorf("jobs: actions left on case %d: %w", a.CaseID, err)
+	}
+	if err := s.auditSystem(ctx, tx, "action.executed", "action", a.ID, "ok", map[string]any{
+		"case_id": a.CaseID, "connector": a.Connector, "operation": a.Operation, "receipt_id": rc.ExternalID,
+		"receipt": rc.Summary, "sandbox": a.Sandbox, "attempts": a.Attempts}); err != nil {
+		return err
+	}
+	if left > 0 {
+		return nil
+	}
+	cs, err := approval.CaseStatusTx(ctx, tx, a.CaseID)
+	if err != nil || cs != models.StatusExecuting {
+		return err // a case waiting for a person stays there until it is retried
+	}
+	return approval.MoveCaseTx(ctx, tx, a.CaseID, models.StatusDone, audit.Entry{Actor: "system:jobs",
+		Action: "case.executed", Outcome: "ok", Summary: map[string]any{"last_action_id": a.ID}})
 }
 
 // fail decides what a failed attempt means: a provider-requested wait snoozes

@@ -31,6 +31,22 @@ func (AlertArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueAlerts, MaxAttempts: 15, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// TicketUpdateArgs tells a case's Zendesk ticket about event (approval.Ticket*).
+// Unique by case and event in every state but cancelled and discarded: a second
+// outbox row for the same move, or a redelivery, is a no-op once one job exists.
+type TicketUpdateArgs struct {
+	CaseID int64  `json:"case_id" river:"unique"`
+	Event  string `json:"event" river:"unique"`
+}
+
+// Kind is the River job kind.
+func (TicketUpdateArgs) Kind() string { return "zendesk_ticket_update" }
+
+// InsertOpts: the same attempt cap as a Zendesk action.
+func (TicketUpdateArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueActions, MaxAttempts: MaxAttempts(Zendesk), UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // EnrichArgs checks one case's claim against the billing system.
 type EnrichArgs struct {
 	CaseID int64 `json:"case_id" river:"unique"`

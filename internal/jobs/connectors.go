@@ -107,7 +107,7 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 	}
 	mode(Stripe, k.StripeKey != "")
 	if k.StripeKey != "" {
-		c.Stripe = stripe.New(stripe.Config{BaseURL: k.StripeURL, Key: k.StripeKey, HTTPClient: hc(Stripe),
+		c.Stripe = stripe.New(stripe.Config{BaseURL: k.StripeURL, FilesURL: k.StripeFilesURL, Key: k.StripeKey, HTTPClient: hc(Stripe),
 			ReadsPerSecond: k.StripeReadRate})
 	}
 	mode(Slack, k.SlackToken != "")
@@ -123,7 +123,7 @@ func NewConnectors(k config.Connectors, sandboxed map[string]bool, rec *connecto
 		errs = append(errs, err)
 		c.Zendesk = cl
 	}
-	errs = append(errs, c.google(k, hc, mode))
+	errs = append(errs, c.google(k, sandboxed, hc, mode))
 	mode(TokenMetrics, k.TokenMetricsKey != "")
 	if k.TokenMetricsKey != "" {
 		c.TokenMetrics = tokenmetrics.New(tokenmetrics.Config{BaseURL: k.TokenMetricsURL, APIKey: k.TokenMetricsKey, HTTPClient: hc(TokenMetrics)})
@@ -179,21 +179,24 @@ func newSMTP(k config.Connectors) (*email.SMTPSender, error) {
 }
 
 // google builds the Gmail (unless SMTP is configured), Drive and Sheets clients on
-// one service account key, each asking for its own scope only.
-func (c *Connectors) google(k config.Connectors, hc func(string) *http.Client, mode func(string, bool)) error {
-	has := k.GoogleCredentials != ""
+// one service account key, each asking for its own scope only. When the key is the
+// sandbox's (one of them is sandboxed), a Google connector that is not sandboxed
+// has no credentials of its own and stays off.
+func (c *Connectors) google(k config.Connectors, sandboxed map[string]bool, hc func(string) *http.Client, mode func(string, bool)) error {
+	fake := sandboxed[Drive] || sandboxed[Sheets] || (sandboxed[Email] && k.SMTPAddr == "")
+	keyFor := func(name string) bool { return k.GoogleCredentials != "" && (!fake || sandboxed[name]) }
 	delegated := func(name, connector, scope string) (*http.Client, error) {
 		return gauth.Client(gauth.Config{Connector: connector, Credentials: []byte(k.GoogleCredentials),
 			Subject: k.GoogleSubject, Scopes: []string{scope}, TokenURL: k.GoogleTokenURL, HTTPClient: hc(name)})
 	}
 	var errs []error
-	mode(Email, has || k.SMTPAddr != "")
+	mode(Email, keyFor(Email) || k.SMTPAddr != "")
 	switch {
 	case k.SMTPAddr != "":
 		s, err := newSMTP(k)
 		errs = append(errs, err)
 		c.Email, c.EmailKind = s, "smtp"
-	case has:
+	case keyFor(Email):
 		h, err := delegated(Email, "gmail", gauth.ScopeGmailSend)
 		if err == nil {
 			c.Email, err = email.NewGmail(email.GmailConfig{BaseURL: k.GmailURL, HTTPClient: h})
@@ -201,18 +204,21 @@ func (c *Connectors) google(k config.Connectors, hc func(string) *http.Client, m
 		c.EmailKind = "gmail"
 		errs = append(errs, err)
 	}
-	mode(Drive, has)
-	mode(Sheets, has)
-	if !has {
-		return errors.Join(errs...)
+	mode(Drive, keyFor(Drive))
+	if keyFor(Drive) {
+		h, err := delegated(Drive, "gdrive", gauth.ScopeDriveFile)
+		if err == nil {
+			c.Drive, err = gdrive.New(gdrive.Config{BaseURL: k.DriveURL, HTTPClient: h})
+		}
+		errs = append(errs, err)
 	}
-	h, err := delegated(Drive, "gdrive", gauth.ScopeDriveFile)
-	if err == nil {
-		c.Drive, err = gdrive.New(gdrive.Config{BaseURL: k.DriveURL, HTTPClient: h})
+	mode(Sheets, keyFor(Sheets))
+	if keyFor(Sheets) {
+		h, err := delegated(Sheets, "gsheets", gauth.ScopeSheets)
+		if err == nil {
+			c.Sheets, err = gsheets.New(gsheets.Config{BaseURL: k.SheetsURL, HTTPClient: h})
+		}
+		errs = append(errs, err)
 	}
-	errs = append(errs, err)
-	if h, err = delegated(Sheets, "gsheets", gauth.ScopeSheets); err == nil {
-		c.Sheets, err = gsheets.New(gsheets.Config{BaseURL: k.SheetsURL, HTTPClient: h})
-	}
-	return errors.Join(append(errs, err)...)
+	return errors.Join(errs...)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/countersign/countersign/internal/connector"
@@ -59,6 +61,8 @@ func (s *Service) dispatch(ctx context.Context, a *action) (connector.Receipt, e
 		return s.refund(ctx, a)
 	case "stripe/stage_evidence":
 		return s.stageEvidence(ctx, a)
+	case "stripe/submit_evidence":
+		return s.submitEvidence(ctx, a)
 	case "slack/alert":
 		return s.slackAlert(ctx, a)
 	case "zendesk/ticket":
@@ -89,19 +93,32 @@ func (s *Service) refund(ctx context.Context, a *action) (connector.Receipt, err
 	if c == nil {
 		return connector.Receipt{}, missing("Stripe")
 	}
+	if strings.HasPrefix(a.ReceiptID, "re_") {
+		// The refund exists and was pending: read it again, never create another.
+		return c.GetRefund(ctx, a.ReceiptID)
+	}
 	if a.prior() && a.since(s.opts.Now()) > stripeReconcileAfter {
 		// Stripe may have forgotten the key: find the earlier refund by metadata.
 		found, err := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.IdempotencyKey)
+		if found != nil {
+			return *found, err
+		}
 		if err != nil {
 			return connector.Receipt{}, err
 		}
-		if found != nil {
-			return *found, nil
-		}
 	}
-	return c.Refund(ctx, stripe.RefundParams{Charge: p.Charge, PaymentIntent: p.PaymentIntent,
+	rc, err := c.Refund(ctx, stripe.RefundParams{Charge: p.Charge, PaymentIntent: p.PaymentIntent,
 		AmountMinor: p.Amount, Currency: p.Currency, Reason: p.Reason, IdempotencyKey: a.IdempotencyKey,
 		Metadata: refundMetadata(p.Metadata, a)})
+	var ce *connector.Error
+	if errors.As(err, &ce) && ce.Permanent && ce.Status >= 500 {
+		// Stripe replays the 5xx stored for this key: whether the refund was made is
+		// unknown from the answer, so look for it before a person is asked.
+		if found, ferr := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.IdempotencyKey); found != nil {
+			return *found, ferr
+		}
+	}
+	return rc, err
 }
 
 // refundMetadata keeps the planned metadata (ids only) and adds the action id.
@@ -113,17 +130,6 @@ func refundMetadata(planned map[string]string, a *action) map[string]string {
 	m["countersign_action"] = strconv.FormatInt(a.ID, 10)
 	m["countersign_case"] = strconv.FormatInt(a.CaseID, 10)
 	return m
-}
-
-func (s *Service) stageEvidence(ctx context.Context, a *action) (connector.Receipt, error) {
-	var p EvidenceParams
-	if err := decodeParams(a.Params, &p); err != nil {
-		return connector.Receipt{}, err
-	}
-	if s.conns.Stripe == nil {
-		return connector.Receipt{}, missing("Stripe")
-	}
-	return s.conns.Stripe.StageDisputeEvidence(ctx, p.Dispute, p.Evidence, a.IdempotencyKey)
 }
 
 func (s *Service) slackAlert(ctx context.Context, a *action) (connector.Receipt, error) {

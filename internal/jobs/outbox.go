@@ -9,7 +9,8 @@ import (
 )
 
 // The webhook path does not insert River jobs itself: it writes job_outbox rows in
-// its own transaction (migrations/00014_job_outbox.sql). The dispatcher below turns
+// its own transaction (and so does a case move its Zendesk ticket follows,
+// approval.QueueTicketUpdateTx) (migrations/00014_job_outbox.sql). The dispatcher below turns
 // them into jobs: one transaction deletes a batch of rows (SKIP LOCKED, so several
 // processes share the work without waiting on each other) and inserts their jobs,
 // so each committed row becomes exactly one job, whichever process takes it and
@@ -33,29 +34,39 @@ func (s *Service) DispatchOutbox(ctx context.Context, limit int) (int, error) {
 	defer func() { _ = tx.Rollback() }()
 	rows, err := tx.QueryContext(ctx, `DELETE FROM job_outbox WHERE id IN (
 			SELECT id FROM job_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-		RETURNING kind, COALESCE(case_id, 0), COALESCE(call_id, 0)`, limit)
+		RETURNING kind, COALESCE(case_id, 0), COALESCE(call_id, 0), COALESCE(event, '')`, limit)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: outbox: %w", err)
 	}
 	var params []river.InsertManyParams
+	// The jobs are unique by args: the same args twice in one insert would fail the
+	// whole batch (one row cannot be upserted twice), so a repeat is dropped here.
+	seen := map[river.JobArgs]bool{}
 	n := 0
 	for rows.Next() {
-		var kind string
+		var kind, event string
 		var caseID, callID int64
-		if err := rows.Scan(&kind, &caseID, &callID); err != nil {
+		if err := rows.Scan(&kind, &caseID, &callID, &event); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("jobs: outbox: %w", err)
 		}
 		n++
+		var args river.JobArgs
 		switch kind {
 		case "enrich":
-			params = append(params, river.InsertManyParams{Args: EnrichArgs{CaseID: caseID}})
+			args = EnrichArgs{CaseID: caseID}
 		case "alerts":
-			params = append(params, river.InsertManyParams{Args: CaseAlertsArgs{CaseID: caseID}})
+			args = CaseAlertsArgs{CaseID: caseID}
 		case "backfill":
 			if s.conns.DialNexa != nil {
-				params = append(params, river.InsertManyParams{Args: BackfillArgs{CallID: callID}})
+				args = BackfillArgs{CallID: callID}
 			}
+		case "ticket":
+			args = TicketUpdateArgs{CaseID: caseID, Event: event}
+		}
+		if args != nil && !seen[args] {
+			seen[args] = true
+			params = append(params, river.InsertManyParams{Args: args})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -22,9 +22,13 @@ type RefundParams struct {
 }
 
 // EvidenceParams: stripe/stage_evidence (never submitted, whatever "submit" says).
+// Documents names files rendered and uploaded to Stripe's files host first
+// ("call_transcript": the redacted transcript as a PDF, staged as
+// customer_communication).
 type EvidenceParams struct {
-	Dispute  string            `json:"dispute"`
-	Evidence map[string]string `json:"evidence"`
+	Dispute   string            `json:"dispute"`
+	Evidence  map[string]string `json:"evidence"`
+	Documents []string          `json:"documents,omitempty"`
 }
 
 // AlertParams: slack/alert. Channel defaults to the configured alert channel.

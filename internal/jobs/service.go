@@ -93,6 +93,10 @@ type Options struct {
 	// any other) a case waiting on approval raises an alert; nil keeps
 	// DefaultAlertApprovalAmounts.
 	AlertApprovalAmounts map[string]int64
+	// RefundPoll is how long a refund Stripe reports as pending waits before the
+	// worker reads it again (charge.refund.updated usually settles it first); 1
+	// minute when 0.
+	RefundPoll time.Duration
 }
 
 // Service owns the two River clients and runs the workers.
@@ -131,6 +135,9 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	if opts.MaxWorkers == 0 {
 		opts.MaxWorkers = 10
 	}
+	if opts.RefundPoll == 0 {
+		opts.RefundPoll = time.Minute
+	}
 	if opts.BusyEvery == 0 {
 		opts.BusyEvery = time.Second
 	}
@@ -157,6 +164,7 @@ func New(db *database.DB, conns *Connectors, opts Options) (*Service, error) {
 	river.AddWorker(workers, &backfillWorker{s: s})
 	river.AddWorker(workers, &reconcileWorker{s: s})
 	river.AddWorker(workers, &pruneWorker{s: s})
+	river.AddWorker(workers, &ticketUpdateWorker{s: s})
 	river.AddWorker(workers, &caseAlertsWorker{s: s})
 	river.AddWorker(workers, &postCaseAlertWorker{s: s})
 	river.AddWorker(workers, &postAlertUpdateWorker{s: s})

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/models"
@@ -32,15 +33,8 @@ type stripeObject struct {
 	Reason         string            `json:"reason"`
 }
 
-func (o stripeObject) chargeID() string {
-	var s string
-	if json.Unmarshal(o.Charge, &s) == nil {
-		return s
-	}
-	var obj struct{ ID string }
-	_ = json.Unmarshal(o.Charge, &obj)
-	return obj.ID
-}
+// chargeID reads the refund's charge (an id or an expanded object).
+func (o stripeObject) chargeID() string { return idOf(o.Charge) }
 
 // HandleStripeEvent applies one verified Stripe event in one transaction with its
 // delivery row (source 'stripe', dedup key = event id). duplicate is true when the
@@ -84,10 +78,13 @@ func (s *Service) applyStripeEvent(ctx context.Context, tx *gorm.DB, ev stripe.E
 	case ev.Type == "charge.refunded":
 		touched, err = execCount(tx, `UPDATE billing_facts SET refunded = ?, amount_refunded = ?, looked_up_at = now()
 			WHERE source = 'stripe' AND object = 'charge' AND external_id = ?`, o.Refunded || o.AmountRefunded >= o.Amount, o.AmountRefunded, o.ID)
-	case ev.Type == "refund.updated" || ev.Type == "refund.failed":
+	case ev.Type == "refund.updated" || ev.Type == "refund.failed" || ev.Type == "charge.refund.updated":
 		touched, err = s.refundChanged(ctx, tx, o.ID, o.Metadata[stripe.MetadataKey], o.Status, o.FailureReason)
+		if err == nil && o.Status == "succeeded" {
+			err = s.refundSettled(ctx, tx, o)
+		}
 	case strings.HasPrefix(ev.Type, "charge.dispute."):
-		touched, err = s.disputeChanged(tx, o)
+		touched, err = s.disputeChanged(ctx, tx, ev)
 	case ev.Type == "invoice.payment_failed":
 		touched, err = execCount(tx, `UPDATE billing_facts SET status = 'payment_failed', looked_up_at = now()
 			WHERE source = 'stripe' AND object = 'invoice' AND external_id = ?`, o.ID)
@@ -135,21 +132,24 @@ func (s *Service) refundChanged(ctx context.Context, tx *gorm.DB, refundID, key,
 	return 1, nil
 }
 
-func (s *Service) disputeChanged(tx *gorm.DB, o stripeObject) (int64, error) {
-	charge := o.chargeID()
-	detail, _ := json.Marshal(map[string]any{"reason": o.Reason, "charge": charge})
-	n, err := execCount(tx, `INSERT INTO billing_facts (case_id, source, object, external_id, amount_minor, currency, status, disputed, detail)
-		SELECT DISTINCT f.case_id, 'stripe', 'dispute', ?, ?, upper(?), ?, true, ?::jsonb FROM billing_facts f
-		WHERE f.source = 'stripe' AND f.object = 'charge' AND f.external_id = ?
-		ON CONFLICT (case_id, source, object, external_id) DO UPDATE SET status = EXCLUDED.status,
-			amount_minor = EXCLUDED.amount_minor, looked_up_at = now()`,
-		o.ID, o.Amount, o.Currency, o.Status, string(detail), charge)
-	if err != nil {
-		return 0, err
+// refundSettled completes the action of a refund Stripe reports as succeeded
+// while the action was waiting on it (queued with the refund's id): the
+// following actions of the plan, such as the confirmation email, may now run.
+func (s *Service) refundSettled(ctx context.Context, tx *gorm.DB, o stripeObject) error {
+	var a action
+	res := tx.Raw(`SELECT id, case_id, connector, operation, status, attempts, sandbox, receipt_id FROM actions
+		WHERE connector = 'stripe' AND operation = 'refund' AND receipt_id = ? AND status IN ('queued', 'running')
+		ORDER BY id LIMIT 1 FOR UPDATE`, o.ID).Scan(&a)
+	if res.Error != nil {
+		return fmt.Errorf("jobs: waiting action of refund %s: %w", o.ID, res.Error)
 	}
-	_, err = execCount(tx, `UPDATE billing_facts SET disputed = true, looked_up_at = now()
-		WHERE source = 'stripe' AND object = 'charge' AND external_id = ?`, charge)
-	return n, err
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	raw, _ := json.Marshal(map[string]any{"id": o.ID, "object": "refund", "amount": o.Amount, "currency": o.Currency,
+		"status": o.Status, "charge": o.chargeID()})
+	return s.completeTx(ctx, tx, &a, connector.Receipt{ExternalID: o.ID, Raw: raw,
+		Summary: fmt.Sprintf("refund %s %s %s", o.ID, stripe.FormatMinor(o.Amount, o.Currency), o.Status)})
 }
 
 func execCount(tx *gorm.DB, q string, args ...any) (int64, error) {
@@ -178,8 +178,9 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		Params json.RawMessage `gorm:"column:params"`
 	}
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id, idempotency_key, params FROM actions
-		WHERE connector = 'stripe' AND operation = 'refund' AND status = 'done' AND executed_at > now() - interval '7 days'
-		ORDER BY executed_at DESC LIMIT 200`).Scan(&rows).Error
+		WHERE connector = 'stripe' AND operation = 'refund' AND (
+			(status = 'done' AND executed_at > now() - interval '7 days') OR (status = 'queued' AND receipt_id LIKE 're\_%'))
+		ORDER BY updated_at DESC LIMIT 200`).Scan(&rows).Error
 	if err != nil {
 		return fmt.Errorf("jobs: refunds to reconcile: %w", err)
 	}
@@ -192,18 +193,17 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 		start := time.Now()
 		rc, err := s.conns.Stripe.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, r.Key)
 		s.meter.Observe(ctx, Stripe, "reconcile", s.conns.Sandboxed(Stripe), start, err)
-		if err != nil {
+		if rc == nil {
 			errs = append(errs, err)
 			continue
 		}
-		if rc == nil {
-			continue
-		}
-		var refund struct{ Status string }
+		var refund stripeObject
 		_ = json.Unmarshal(rc.Raw, &refund)
 		err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			_, err := s.refundChanged(ctx, tx, rc.ExternalID, r.Key, refund.Status, "")
-			return err
+			if _, err := s.refundChanged(ctx, tx, rc.ExternalID, r.Key, refund.Status, ""); err != nil || refund.Status != "succeeded" {
+				return err
+			}
+			return s.refundSettled(ctx, tx, refund)
 		})
 		errs = append(errs, err)
 	}

@@ -2,14 +2,22 @@ package money
 
 import "strings"
 
-// exponents holds the ISO 4217 minor-unit exponent of every active currency
-// that has one. Codes ISO lists as "N.A." (XAU, XDR, XTS, ...) are left out on
-// purpose: an amount in them cannot be stored as integer minor units.
+// exponents holds the minor-unit exponent of every active currency that has one,
+// as Stripe's API counts it, so that an amount parsed from a call is the integer
+// Stripe moves (https://docs.stripe.com/currencies). Where Stripe differs from ISO
+// 4217, Stripe wins: MGA is zero-decimal at Stripe (ISO: 2), ISK is two-decimal in
+// Stripe's API (ISO: 0; see multiples). Codes ISO lists as "N.A." (XAU, XDR, XTS,
+// ...) are left out on purpose: an amount in them cannot be stored as integer
+// minor units.
 var exponents = map[string]int{
-	// No minor unit.
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0,
-	"KRW": 0, "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0,
-	"XAF": 0, "XOF": 0, "XPF": 0,
+	// Zero-decimal at Stripe (and ISO, except MGA).
+	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+	"MGA": 0, "PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0,
+	"XOF": 0, "XPF": 0,
+	// No minor unit in ISO; Stripe does not process it.
+	"UYI": 0,
+	// Two decimals in Stripe's API, whole krónur only (multiples of 100).
+	"ISK": 2,
 
 	// Three decimals.
 	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
@@ -28,7 +36,7 @@ var exponents = map[string]int{
 	"GMD": 2, "GTQ": 2, "GYD": 2, "HKD": 2, "HNL": 2, "HTG": 2, "HUF": 2,
 	"IDR": 2, "ILS": 2, "INR": 2, "IRR": 2, "JMD": 2, "KES": 2, "KGS": 2,
 	"KHR": 2, "KPW": 2, "KYD": 2, "KZT": 2, "LAK": 2, "LBP": 2, "LKR": 2,
-	"LRD": 2, "LSL": 2, "MAD": 2, "MDL": 2, "MGA": 2, "MKD": 2, "MMK": 2,
+	"LRD": 2, "LSL": 2, "MAD": 2, "MDL": 2, "MKD": 2, "MMK": 2,
 	"MNT": 2, "MOP": 2, "MRU": 2, "MUR": 2, "MVR": 2, "MWK": 2, "MXN": 2,
 	"MXV": 2, "MYR": 2, "MZN": 2, "NAD": 2, "NGN": 2, "NIO": 2, "NOK": 2,
 	"NPR": 2, "NZD": 2, "PAB": 2, "PEN": 2, "PGK": 2, "PHP": 2, "PKR": 2,
@@ -40,8 +48,28 @@ var exponents = map[string]int{
 	"WST": 2, "XCD": 2, "XCG": 2, "YER": 2, "ZAR": 2, "ZMW": 2, "ZWG": 2,
 }
 
+// multiples holds the currencies whose amounts Stripe accepts only in steps of
+// more than one minor unit: the three-decimal currencies must end in 0 (Stripe's
+// payment partners take no fils finer than a hundredth of a dinar), and ISK
+// amounts must be whole krónur (Stripe error invalid_charge_amount_no_decimal_compatible).
+// HUF and TWD are two-decimal for charges and refunds (only payouts must be whole
+// units, which Countersign never creates); UGX is zero-decimal.
+var multiples = map[string]int64{
+	"BHD": 10, "JOD": 10, "KWD": 10, "OMR": 10, "TND": 10,
+	"ISK": 100,
+}
+
+// Step is the smallest amount step, in minor units, Stripe accepts for currency
+// (10 for BHD, 100 for ISK, 1 otherwise).
+func Step(currency string) int64 {
+	if m, ok := multiples[normCurrency(currency)]; ok {
+		return m
+	}
+	return 1
+}
+
 // Exponent reports how many decimal places the minor unit of currency has
-// (USD 2, JPY 0, KWD 3). The code is matched case-insensitively after trimming
+// (USD 2, JPY 0, KWD 3), as Stripe's API counts it (MGA 0, ISK 2). The code is matched case-insensitively after trimming
 // spaces; ok is false for unknown codes and for codes ISO 4217 gives no
 // exponent ("N.A.": gold, SDR, test codes).
 func Exponent(currency string) (exp int, ok bool) {

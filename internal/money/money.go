@@ -81,7 +81,25 @@ func ParseMajor(s string, currency string) (Amount, error) {
 	if err != nil || minor > MaxMinor {
 		return Amount{}, tooLarge
 	}
-	return Amount{Minor: minor, Currency: cur}, nil
+	a := Amount{Minor: minor, Currency: cur}
+	if err := a.CheckStep(); err != nil {
+		return Amount{}, invalid("amount %s: %s", shown, strings.TrimPrefix(err.Error(), "money: "))
+	}
+	return a, nil
+}
+
+// CheckStep refuses an amount Stripe would refuse for its currency: a
+// three-decimal amount that does not end in 0, an ISK amount with øre. The
+// error matches ErrInvalidAmount.
+func (a Amount) CheckStep() error {
+	step := Step(a.Currency)
+	if step <= 1 || a.Minor%step == 0 {
+		return nil
+	}
+	if step == 10 {
+		return invalid("%s amounts must be multiples of 0.010 (Stripe's payment partners refuse the last digit): %s", a.Currency, a.Major())
+	}
+	return invalid("%s amounts must be whole units at Stripe: %s", a.Currency, a.Major())
 }
 
 // decimal is a non-negative number written as 0.<digits> × 10^point, with

@@ -453,7 +453,8 @@ type CallsDrop struct {
 
 // dropCalls drops one calls month, in one transaction: re-checks its cases under a
 // lock that keeps the month's calls from changing, deletes their call_keys, detaches
-// and drops the partition, and appends a calls.retention entry.
+// and call_versions, detaches and drops the partition, and appends a
+// calls.retention entry.
 func dropCalls(ctx context.Context, db *gorm.DB, p Partition, actor string) (CallsDrop, error) {
 	var d CallsDrop
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -476,6 +477,11 @@ func dropCalls(ctx context.Context, db *gorm.DB, p Partition, actor string) (Cal
 			return fmt.Errorf("delete vault entries: %w", res.Error)
 		}
 		d.VaultEntries = res.RowsAffected
+		// Versions DialNexa sent after a decision go with their call (no foreign key
+		// across the partitions, as for call_keys).
+		if err := tx.Exec("DELETE FROM call_versions v USING " + quote(p.Name) + " c WHERE v.call_id = c.id").Error; err != nil {
+			return fmt.Errorf("delete call versions: %w", err)
+		}
 		if err := tx.Exec("ALTER TABLE calls DETACH PARTITION " + quote(p.Name)).Error; err != nil {
 			return fmt.Errorf("detach: %w", err)
 		}

@@ -1,5 +1,5 @@
-// Package sandbox runs the stateful connector fakes on loopback listeners, for every
-// connector that has no credentials, and rewrites the connector configuration to
+// Package sandbox runs the stateful connector fakes on loopback listeners, for the
+// connectors COUNTERSIGN_SANDBOX names (dev: every one without credentials), and rewrites the connector configuration to
 // point at them. Requests sent to a sandbox are recorded (credentials redacted) for
 // the admin page; the fakes answer with realistic receipts.
 //
@@ -9,6 +9,7 @@ package sandbox
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -53,11 +54,31 @@ const (
 
 // Options tune Start.
 type Options struct {
-	// Demo seeds the Stripe fake with the objects the demo calls refer to and Token
-	// Metrics with a few tokens (dev only).
-	Demo bool
+	// Demo seeds the Stripe fake with an account built from the claims of the first
+	// DemoCalls demo calls of DemoSeed (internal/demo), mismatches included, and
+	// Token Metrics with a few tokens (dev only).
+	Demo      bool
+	DemoSeed  uint64
+	DemoCalls int
 	// All sandboxes every connector, credentials or not (tests).
 	All bool
+	// Names comes from COUNTERSIGN_SANDBOX: the connectors to sandbox ("all":
+	// every connector without credentials). A connector neither named nor
+	// configured stays off: nothing is sandboxed silently.
+	Names []string
+}
+
+// wants reports whether connector name runs against a fake.
+func (o Options) wants(name, cred string) bool {
+	if o.All {
+		return true
+	}
+	for _, n := range o.Names {
+		if n == name || (n == "all" && cred == "") {
+			return true
+		}
+	}
+	return false
 }
 
 // Sandbox is the running fakes.
@@ -85,23 +106,25 @@ type Sandbox struct {
 	urls    map[string]string
 	servers []*http.Server
 	charges map[string]string // invoice id -> charge id (Stripe's invoice.charge)
+	save    func() error      // Persist's hook; nil when state lives in memory only
 }
 
-// Start starts a fake on 127.0.0.1:0 for each connector without credentials.
+// Start starts a fake on 127.0.0.1:0 for each connector opt names.
 func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 	s := &Sandbox{Connectors: k, Sandboxed: map[string]bool{}, Recorder: connector.NewRecorder(500),
 		urls: map[string]string{}, charges: map[string]string{}}
-	want := func(cred string) bool { return opt.All || cred == "" }
 	c := &s.Connectors
 	var errs []error
-	if want(c.StripeKey) {
+	if opt.wants(Stripe, c.StripeKey) {
 		s.Stripe = stripefake.NewUnstarted()
 		c.StripeKey = "sk_test_sandbox_" + token(12)
 		s.Stripe.SetKey(c.StripeKey)
-		c.StripeURL, errs = s.serve(Stripe, s.Stripe.Handler(), errs)
+		c.StripeURL, errs = s.serve(Stripe, s.persisting(s.Stripe.Handler()), errs)
+		// Uploads go to their own host, as files.stripe.com is apart from api.stripe.com.
+		c.StripeFilesURL, errs = s.serveAs(Stripe+" files", s.Stripe.FilesHandler(), errs)
 		s.StripeWebhookSecret = "whsec_sandbox_" + token(16)
 	}
-	if want(c.SlackToken) {
+	if opt.wants(Slack, c.SlackToken) {
 		c.SlackToken = "xoxb-sandbox-" + token(12)
 		s.Slack = slackfake.New(c.SlackToken)
 		s.Slack.AddChannel(AlertChannelID, "finance-approvals")
@@ -110,13 +133,13 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 		base, errs = s.serve(Slack, s.Slack.Handler(), errs)
 		c.SlackURL = base + "/api"
 	}
-	if want(c.ZendeskToken) {
+	if opt.wants(Zendesk, c.ZendeskToken) {
 		c.ZendeskEmail, c.ZendeskToken = "agent@sandbox.zendesk.local", "zd-sandbox-"+token(12)
 		s.Zendesk = zdfake.New(c.ZendeskEmail, c.ZendeskToken)
 		c.ZendeskURL, errs = s.serve(Zendesk, s.Zendesk.Handler(), errs)
 	}
-	errs = s.startGoogle(opt, want, errs)
-	if want(c.TokenMetricsKey) {
+	errs = s.startGoogle(opt, errs)
+	if opt.wants(TokenMetrics, c.TokenMetricsKey) {
 		s.TokenMetrics = tmfake.NewUnstarted()
 		c.TokenMetricsKey = tmfake.TestKey
 		c.TokenMetricsURL, errs = s.serve(TokenMetrics, s.TokenMetrics.Handler(), errs)
@@ -127,18 +150,26 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 	}
 	if opt.Demo {
 		s.SeedDemo()
+		if s.Stripe != nil && opt.DemoCalls > 0 {
+			s.seedAccount(opt.DemoSeed, opt.DemoCalls, time.Now().UTC())
+		}
 	}
 	return s, nil
 }
 
 // startGoogle runs one fake token endpoint and a service account key for it (as
 // Google's: delegated scopes, the subject as the one Workspace user, tokens that
-// expire), then the Gmail fake unless SMTP is configured, Drive and Sheets.
-func (s *Sandbox) startGoogle(opt Options, want func(string) bool, errs []error) []error {
+// expire), then the fakes of the Google connectors opt names: Gmail (unless SMTP
+// is configured and email is not named), Drive and Sheets. The three share one
+// key, so config refuses a COUNTERSIGN_SANDBOX that names only some of them while
+// a real key is set, and jobs.NewConnectors leaves a Google connector that is not
+// sandboxed off when the key is the sandbox's.
+func (s *Sandbox) startGoogle(opt Options, errs []error) []error {
 	c := &s.Connectors
-	mail := opt.All || (c.GoogleCredentials == "" && c.SMTPAddr == "")
-	docs := want(c.GoogleCredentials)
-	if !mail && !docs {
+	mail := opt.wants(Email, c.GoogleCredentials+c.SMTPAddr)
+	drive := opt.wants(Drive, c.GoogleCredentials)
+	sheets := opt.wants(Sheets, c.GoogleCredentials)
+	if !mail && !drive && !sheets {
 		return errs
 	}
 	if c.GoogleSubject == "" {
@@ -155,10 +186,12 @@ func (s *Sandbox) startGoogle(opt Options, want func(string) bool, errs []error)
 		s.Gmail = gmailfake.New(s.GoogleAuth)
 		c.GmailURL, errs = s.serve(Email, s.Gmail.Handler(), errs)
 	}
-	if docs {
+	if drive {
 		c.DriveFolder = DriveFolder
 		s.Drive = drivefake.New(s.GoogleAuth, DriveFolder)
 		c.DriveURL, errs = s.serve(Drive, s.Drive.Handler(), errs)
+	}
+	if sheets {
 		c.SheetsID = SheetID
 		s.Sheets = sheetsfake.New(s.GoogleAuth)
 		s.Sheets.AddSpreadsheet(SheetID, SheetTitle, "collections", "Exceptions")
@@ -169,7 +202,8 @@ func (s *Sandbox) startGoogle(opt Options, want func(string) bool, errs []error)
 
 // slackChannels creates a channel the bot is a member of for every configured one
 // (so alerts of every kind complete in dev) and returns the configuration, with
-// "default=#finance-approvals" when it names no default.
+// "default=#finance-approvals" when it names no default. A name gets the same id on
+// every start, as plans store ids; Persist keeps the channels in Postgres too.
 func (s *Sandbox) slackChannels(configured map[string]string) map[string]string {
 	out := map[string]string{"default": "#finance-approvals"}
 	for kind, ch := range configured {
@@ -181,7 +215,7 @@ func (s *Sandbox) slackChannels(configured map[string]string) map[string]string 
 		case !isName:
 			s.Slack.AddChannel(ch, "channel-"+strings.ToLower(ch))
 		case name != "finance-approvals":
-			s.Slack.AddChannel("C0SB"+strings.ToUpper(token(4)), name)
+			s.Slack.AddChannel(channelID(name), name)
 		}
 	}
 	return out
@@ -189,6 +223,13 @@ func (s *Sandbox) slackChannels(configured map[string]string) map[string]string 
 
 // serve starts h on a loopback listener and marks name sandboxed.
 func (s *Sandbox) serve(name string, h http.Handler, errs []error) (string, []error) {
+	url, errs := s.serveAs(name, h, errs)
+	s.Sandboxed[name] = true
+	return url, errs
+}
+
+// serveAs starts h on a loopback listener and records its URL under name.
+func (s *Sandbox) serveAs(name string, h http.Handler, errs []error) (string, []error) {
 	url, err := s.listen(h)
 	if err != nil {
 		return "", append(errs, fmt.Errorf("%s: listen: %w", name, err))
@@ -196,7 +237,6 @@ func (s *Sandbox) serve(name string, h http.Handler, errs []error) (string, []er
 	s.mu.Lock()
 	s.urls[name] = url
 	s.mu.Unlock()
-	s.Sandboxed[name] = true
 	return url, errs
 }
 
@@ -246,6 +286,12 @@ func (s *Sandbox) Close() {
 		_ = srv.Close()
 	}
 	s.servers = nil
+}
+
+// channelID is the sandbox's id for a channel name, the same on every start.
+func channelID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return "C0SB" + strings.ToUpper(hex.EncodeToString(sum[:4]))
 }
 
 func token(n int) string {

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"time"
 
@@ -47,60 +46,20 @@ func (s *Sandbox) InvoiceCharge(_ context.Context, invoiceID string) (string, er
 	return s.charges[invoiceID], nil
 }
 
-// Claim is what a caller said, as the enrichment reads it.
-type Claim struct {
-	InvoiceNumber string
-	PaymentID     string
-	Email         string
-	AmountMinor   int64
-	Currency      string
-}
-
-var safeRef = regexp.MustCompile(`[^A-Za-z0-9]`)
-
-// EnsureClaim makes the Stripe fake know the objects a demo call refers to (an
-// invoice by number paid by a charge, a charge by id, the customer by email), as
-// the claim states them. Dev only: demo calls carry random references, and a
-// sandbox that knows nothing would send every case to review.
-func (s *Sandbox) EnsureClaim(c Claim) {
+// AddPaidInvoice puts one invoice, paid in full by its own charge, for the customer
+// with email into the sandbox account; it returns the invoice id. Tests and seeds
+// use it to state what the ledger holds: the sandbox never learns billing objects
+// from what a caller claims.
+func (s *Sandbox) AddPaidInvoice(number, email string, amountMinor int64, currency string) string {
 	f := s.Stripe
-	if f == nil || c.AmountMinor <= 0 || c.Currency == "" || len(c.Currency) != 3 {
-		return
-	}
-	cur := strings.ToLower(c.Currency)
-	cus := ""
-	if c.Email != "" {
-		cus = "cus_Sandbox" + safeRef.ReplaceAllString(strings.Split(c.Email, "@")[0], "")
-		f.AddCustomer(stripefake.Customer{ID: cus, Email: c.Email, Currency: cur})
-	}
-	if strings.HasPrefix(c.PaymentID, "ch_") {
-		if _, ok := s.knownCharge(c.PaymentID); !ok {
-			f.AddCharge(stripefake.Charge{ID: c.PaymentID, Amount: c.AmountMinor, Currency: cur, Customer: cus, Email: c.Email})
-			s.markCharge(c.PaymentID)
-		}
-	}
-	if c.InvoiceNumber != "" {
-		ref := safeRef.ReplaceAllString(c.InvoiceNumber, "")
-		in := "in_Sandbox" + ref
-		if _, ok := s.knownCharge(in); ok {
-			return
-		}
-		ch := f.AddCharge(stripefake.Charge{ID: "ch_Sandbox" + ref, Amount: c.AmountMinor, Currency: cur, Customer: cus, Email: c.Email})
-		f.AddInvoice(stripefake.Invoice{ID: in, Number: c.InvoiceNumber, Customer: cus, CustomerEmail: c.Email,
-			Currency: cur, Status: "paid", AmountDue: c.AmountMinor, AmountPaid: c.AmountMinor})
-		s.linkCharge(in, ch)
-	}
-}
-
-func (s *Sandbox) knownCharge(id string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.charges[id]
-	return v, ok
-}
-
-func (s *Sandbox) markCharge(id string) {
-	s.mu.Lock()
-	s.charges[id] = id
-	s.mu.Unlock()
+	cur := strings.ToLower(currency)
+	ref := safeRef.ReplaceAllString(number, "")
+	cus := f.AddCustomer(stripefake.Customer{ID: "cus_Sandbox" + safeRef.ReplaceAllString(strings.Split(email, "@")[0], ""),
+		Email: email, Currency: cur})
+	ch := f.AddCharge(stripefake.Charge{ID: "ch_Sandbox" + ref, Amount: amountMinor, Currency: cur, Customer: cus, Email: email})
+	in := "in_Sandbox" + ref
+	f.AddInvoice(stripefake.Invoice{ID: in, Number: number, Customer: cus, CustomerEmail: email, Currency: cur,
+		Status: "paid", AmountDue: amountMinor, AmountPaid: amountMinor})
+	s.linkCharge(in, ch)
+	return in
 }

@@ -94,7 +94,7 @@ func (g *Graph) connectors(o Options) error {
 	sb := o.Sandbox
 	if sb == nil {
 		var err error
-		if sb, err = sandbox.Start(o.Config.Connectors, sandbox.Options{}); err != nil {
+		if sb, err = sandbox.Start(o.Config.Connectors, sandbox.Options{Names: o.Config.Sandbox}); err != nil {
 			return err
 		}
 		g.ownSandbox = true
@@ -108,9 +108,6 @@ func (g *Graph) connectors(o Options) error {
 		DialNexa: conns.DialNexa, Ingest: g.App.Ingest, AmountToleranceBPS: o.Config.ClaimToleranceBPS}
 	if sb.Sandboxed[jobs.Stripe] {
 		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
-		if o.Sandbox != nil { // dev: demo calls carry made-up references
-			en.BeforeLookup = func(c enrich.Claim) { sb.EnsureClaim(sandboxClaim(c)) }
-		}
 	}
 	g.Jobs, err = jobs.New(o.DB, conns, jobs.Options{Log: o.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: o.Config.BaseURL.String(), RescueAfter: o.Config.JobRescueAfter,
@@ -124,22 +121,18 @@ func (g *Graph) connectors(o Options) error {
 	}
 	g.App.Ingest.Queued = g.Jobs.WakeOutbox
 	g.App.Approvals.OnApproved = g.Jobs.OnApproved
-	g.App.Approvals.Slack = conns
+	g.App.Approvals.ConnectorMode = func(name string) string { return string(conns.Modes[name]) }
+	if conns.Slack != nil {
+		// Plans store channel ids; with Slack off the alert stays by kind and the
+		// plan cannot be approved (ConnectorMode), so nothing asks Slack.
+		g.App.Approvals.Slack = conns
+	}
 	g.App.Jobs, g.App.Sandbox = g.Jobs, sb
 	g.App.StripeWebhookSecrets = o.Config.StripeWebhookSecrets
 	if sb.StripeWebhookSecret != "" {
 		g.App.StripeWebhookSecrets = append(append([]string(nil), g.App.StripeWebhookSecrets...), sb.StripeWebhookSecret)
 	}
 	return nil
-}
-
-func sandboxClaim(c enrich.Claim) sandbox.Claim {
-	var amount int64
-	if c.AmountMinor != nil {
-		amount = *c.AmountMinor
-	}
-	return sandbox.Claim{InvoiceNumber: c.InvoiceNumber, PaymentID: c.PaymentID, Email: c.Email,
-		AmountMinor: amount, Currency: c.Currency}
 }
 
 // Handlers is the App web serves.
@@ -163,10 +156,19 @@ func (g *Graph) StartWorkers(ctx context.Context) (stop func(context.Context) er
 		return nil, err
 	}
 	g.log.Info("job workers started", "sandboxed", g.Sandbox.Names())
-	if names := g.Sandbox.Names(); len(names) > 0 && !config.IsLoopback(g.cfg.BaseURL.Hostname()) {
-		// Outside dev a sandboxed connector means approved actions move no real money.
-		g.log.Warn("connectors without credentials run in the SANDBOX: their approved actions are recorded, not sent; set their credentials to make them real",
+	if names := g.Sandbox.Names(); len(names) > 0 {
+		// A sandboxed connector means approved actions move no real money: say so.
+		g.log.Warn("COUNTERSIGN_SANDBOX: these connectors run against loopback fakes; their approved actions are recorded, not sent",
 			"connectors", names)
+	}
+	var off []string
+	for _, name := range jobs.AllConnectors {
+		if g.Jobs.Connectors().Modes[name] == jobs.Off {
+			off = append(off, name)
+		}
+	}
+	if len(off) > 0 {
+		g.log.Warn("connectors without credentials are OFF: plans that need them cannot be approved", "connectors", off)
 	}
 	return g.Jobs.Stop, nil
 }

@@ -51,6 +51,8 @@ func Config(t testing.TB) *config.Config {
 		RoleMap: map[string][]string{"support-leads": {auth.SupportLead}, "finance-approvers": {auth.FinanceApprover},
 			"admins": {auth.Admin}, "auditors": {auth.Auditor}},
 		SessionKeys: [][]byte{key}, SessionIdle: 30 * time.Minute, SessionLifetime: 12 * time.Hour,
+		// Tests run every connector without credentials against the fakes, as dev does.
+		Sandbox: []string{"all"},
 	}
 }
 

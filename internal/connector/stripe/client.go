@@ -23,10 +23,15 @@ const name = "stripe"
 // loopback fake.
 const DefaultBaseURL = "https://api.stripe.com"
 
+// DefaultFilesURL is Stripe's upload host: POST /v1/files goes there, never to
+// the API host (which answers 404).
+const DefaultFilesURL = "https://files.stripe.com"
+
 // Config holds what the connector needs. Key is a restricted key (rk_...)
 // loaded from the environment; it is never logged or put into errors.
 type Config struct {
 	BaseURL    string       // default DefaultBaseURL
+	FilesURL   string       // default DefaultFilesURL
 	Key        string       // restricted API key
 	HTTPClient *http.Client // default connector.NewHTTPClient(0); its timeout bounds each call
 	// ReadsPerSecond paces this client's read requests (lookups, searches: GET) to
@@ -52,14 +57,21 @@ func New(cfg Config) *Client {
 		hc = connector.NewHTTPClient(0)
 	}
 	hc = captureStatus(hc, connector.NewPacer(cfg.ReadsPerSecond, 10))
-	backend := sdk.GetBackendWithConfig(sdk.APIBackend, &sdk.BackendConfig{
-		URL:               sdk.String(base),
-		HTTPClient:        hc,
-		MaxNetworkRetries: sdk.Int64(0),
-		EnableTelemetry:   sdk.Bool(false),
-		LeveledLogger:     &sdk.LeveledLogger{Level: sdk.LevelNull},
-	})
-	backends := &sdk.Backends{API: backend, Connect: backend, Uploads: backend, MeterEvents: backend}
+	files := strings.TrimRight(cfg.FilesURL, "/")
+	if files == "" {
+		files = DefaultFilesURL
+	}
+	backendFor := func(typ sdk.SupportedBackend, url string) sdk.Backend {
+		return sdk.GetBackendWithConfig(typ, &sdk.BackendConfig{
+			URL:               sdk.String(url),
+			HTTPClient:        hc,
+			MaxNetworkRetries: sdk.Int64(0),
+			EnableTelemetry:   sdk.Bool(false),
+			LeveledLogger:     &sdk.LeveledLogger{Level: sdk.LevelNull},
+		})
+	}
+	backend := backendFor(sdk.APIBackend, base)
+	backends := &sdk.Backends{API: backend, Connect: backend, Uploads: backendFor(sdk.UploadsBackend, files), MeterEvents: backend}
 	return &Client{api: sdk.NewClient(cfg.Key, sdk.WithBackends(backends)), hasKey: cfg.Key != ""}
 }
 
@@ -100,14 +112,14 @@ func classify(op string, slot *statusSlot, err error) error {
 		}
 		out := connector.FromHTTP(name, op, se.HTTPStatusCode, h, code, msg)
 		out.Err = se
-		return out
+		return stripeAdvice(out, h)
 	}
 	if slot != nil && slot.status >= 400 {
 		// An answer that is not Stripe's error JSON: classify by status only
 		// and keep the body (which the SDK quotes) out of the message.
 		out := connector.FromHTTP(name, op, slot.status, slot.header, "", "unexpected response from Stripe")
 		out.Err = err
-		return out
+		return stripeAdvice(out, slot.header)
 	}
 	if slot != nil && slot.status != 0 {
 		// 2xx whose body did not decode: the effect may have happened.
@@ -115,6 +127,31 @@ func classify(op string, slot *statusSlot, err error) error {
 			Message: "could not read Stripe's answer", Err: err}
 	}
 	return connector.FromTransport(name, op, err)
+}
+
+// stripeAdvice applies what Stripe says about retrying. Stripe-Should-Retry
+// overrides the status-based guess either way. A 5xx replayed for a reused
+// Idempotency-Key (Idempotent-Replayed: true) is permanent: Stripe answers the
+// stored error for that key for 24 hours, so only a person who has checked the
+// object in Stripe can decide what to do.
+func stripeAdvice(e *connector.Error, h http.Header) *connector.Error {
+	if h == nil {
+		return e
+	}
+	switch h.Get("Stripe-Should-Retry") {
+	case "false":
+		e.Permanent, e.RetryAfter = true, 0
+		e.Message = strings.TrimSpace(e.Message + " (Stripe says retrying cannot help)")
+		return e
+	case "true":
+		e.Permanent = false
+		return e
+	}
+	if e.Status >= 500 && h.Get("Idempotent-Replayed") == "true" {
+		e.Permanent = true
+		e.Message = strings.TrimSpace(e.Message + " (Stripe replayed the error stored for this idempotency key: check the object in Stripe before retrying)")
+	}
+	return e
 }
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,255}$`)

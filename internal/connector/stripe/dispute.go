@@ -1,10 +1,12 @@
 package stripe
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/countersign/countersign/internal/connector"
 	sdk "github.com/stripe/stripe-go/v82"
@@ -24,9 +26,15 @@ var evidenceFields = map[string]bool{
 	"uncategorized_text": true,
 }
 
+// fileEvidenceFields take a file id (file_...) uploaded with purpose
+// dispute_evidence; the rest take text.
+var fileEvidenceFields = map[string]bool{"cancellation_policy": true, "customer_communication": true,
+	"customer_signature": true, "duplicate_charge_documentation": true, "receipt": true, "refund_policy": true,
+	"service_documentation": true, "shipping_documentation": true, "uncategorized_file": true}
+
 // StageDisputeEvidence saves evidence on a dispute with submit=false. Stripe
-// submits by default, and submission is final, so this connector never
-// submits: that takes a second human decision outside Countersign.
+// submits by default, and submission is final, so staging never submits:
+// SubmitDisputeEvidence is its own approved action.
 func (c *Client) StageDisputeEvidence(ctx context.Context, disputeID string, evidence map[string]string, idemKey string) (connector.Receipt, error) {
 	const op = "stage dispute evidence"
 	if err := checkEvidence(disputeID, evidence, idemKey); err != nil {
@@ -56,6 +64,59 @@ func (c *Client) StageDisputeEvidence(ctx context.Context, disputeID string, evi
 	}, nil
 }
 
+// SubmitDisputeEvidence submits the evidence staged on a dispute (submit=true,
+// nothing else). Stripe then sends it to the card network: final, so the
+// worker runs it only as its own approved action, before the due date.
+func (c *Client) SubmitDisputeEvidence(ctx context.Context, disputeID, idemKey string) (connector.Receipt, error) {
+	const op = "submit dispute evidence"
+	if err := checkID(op, disputeID); err != nil {
+		return connector.Receipt{}, err
+	}
+	ctx, slot, err := c.begin(ctx, op)
+	if err != nil {
+		return connector.Receipt{}, err
+	}
+	params := &sdk.DisputeUpdateParams{Submit: sdk.Bool(true)}
+	params.SetIdempotencyKey(idemKey)
+	d, err := c.api.V1Disputes.Update(ctx, disputeID, params)
+	if err != nil {
+		return connector.Receipt{}, classify(op, slot, err)
+	}
+	raw, _ := json.Marshal(map[string]any{"id": d.ID, "object": "dispute", "status": d.Status,
+		"submission_count": d.EvidenceDetails.SubmissionCount})
+	return connector.Receipt{ExternalID: d.ID, Summary: fmt.Sprintf("dispute %s evidence submitted, status %s", d.ID, d.Status),
+		Raw: raw}, nil
+}
+
+// Upload is one file for Stripe (dispute evidence: PDF, JPEG or PNG).
+type Upload struct {
+	Name string
+	Data []byte
+}
+
+// UploadEvidenceFile uploads a file with purpose dispute_evidence to the files
+// host (FilesURL, files.stripe.com) and returns its id (file_...), for a file
+// evidence field.
+func (c *Client) UploadEvidenceFile(ctx context.Context, f Upload, idemKey string) (string, error) {
+	const op = "upload evidence file"
+	if len(f.Data) == 0 || f.Name == "" || idemKey == "" || len(idemKey) > 255 {
+		return "", &connector.Error{Connector: name, Op: op, Code: "invalid_params",
+			Message: "a file needs a name, content and an idempotency key", Permanent: true}
+	}
+	ctx, slot, err := c.begin(ctx, op)
+	if err != nil {
+		return "", err
+	}
+	params := &sdk.FileCreateParams{Purpose: sdk.String(string(sdk.FilePurposeDisputeEvidence)),
+		FileReader: bytes.NewReader(f.Data), Filename: sdk.String(f.Name)}
+	params.SetIdempotencyKey(idemKey)
+	file, err := c.api.V1Files.Create(ctx, params)
+	if err != nil {
+		return "", classify(op, slot, err)
+	}
+	return file.ID, nil
+}
+
 func checkEvidence(disputeID string, evidence map[string]string, idemKey string) error {
 	problem := ""
 	switch {
@@ -66,8 +127,12 @@ func checkEvidence(disputeID string, evidence map[string]string, idemKey string)
 	case idemKey == "" || len(idemKey) > 255:
 		problem = "idempotency key must be 1-255 characters"
 	}
-	for k := range evidence {
-		if problem == "" && !evidenceFields[k] {
+	for k, v := range evidence {
+		switch {
+		case problem != "":
+		case fileEvidenceFields[k] && !strings.HasPrefix(v, "file_"):
+			problem = "evidence field " + k + " takes an uploaded file id"
+		case !fileEvidenceFields[k] && !evidenceFields[k]:
 			problem = "unknown evidence field " + k
 		}
 	}

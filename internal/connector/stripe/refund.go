@@ -3,10 +3,12 @@ package stripe
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/money"
 	sdk "github.com/stripe/stripe-go/v82"
 )
 
@@ -45,6 +47,10 @@ func (p RefundParams) validate() error {
 		problem = "idempotency key must be 1-255 characters"
 	case p.Currency != "" && len(p.Currency) != 3:
 		problem = "currency must be a three-letter ISO code"
+	case p.Currency != "":
+		if err := (money.Amount{Minor: p.AmountMinor, Currency: strings.ToUpper(p.Currency)}).CheckStep(); err != nil {
+			problem = strings.TrimPrefix(err.Error(), "money: ")
+		}
 	}
 	if problem == "" {
 		return nil
@@ -86,19 +92,60 @@ func (c *Client) Refund(ctx context.Context, p RefundParams) (connector.Receipt,
 		return connector.Receipt{}, classify(op, slot, err)
 	}
 	rc := refundReceipt(r)
-	switch {
-	case r.Status == sdk.RefundStatusFailed || r.Status == sdk.RefundStatusCanceled:
-		return rc, &connector.Error{Connector: name, Op: op, Code: "refund_" + string(r.Status),
-			Message: "Stripe reports the refund as " + string(r.Status), Permanent: true}
-	case p.Currency != "" && !strings.EqualFold(p.Currency, string(r.Currency)):
+	if p.Currency != "" && !strings.EqualFold(p.Currency, string(r.Currency)) {
 		return rc, &connector.Error{Connector: name, Op: op, Code: "currency_mismatch",
 			Message: "refund currency differs from the approved currency", Permanent: true}
 	}
-	return rc, nil
+	return rc, refundOutcome(op, r)
+}
+
+// CodeRefundPending is the code of the error Refund and GetRefund return with the
+// receipt while Stripe has not settled the refund: money has not moved yet.
+const CodeRefundPending = "refund_pending"
+
+// IsPending reports whether err says a refund exists but is not settled yet:
+// the action waits (charge.refund.updated or a poll with GetRefund), neither
+// done nor failed.
+func IsPending(err error) bool {
+	var ce *connector.Error
+	return errors.As(err, &ce) && ce.Connector == name && ce.Code == CodeRefundPending
+}
+
+// refundOutcome: only "succeeded" is done. pending and requires_action wait;
+// failed and canceled are permanent (money did not move as approved).
+func refundOutcome(op string, r *sdk.Refund) error {
+	switch r.Status {
+	case sdk.RefundStatusSucceeded:
+		return nil
+	case sdk.RefundStatusFailed, sdk.RefundStatusCanceled:
+		return &connector.Error{Connector: name, Op: op, Code: "refund_" + string(r.Status),
+			Message: "Stripe reports the refund as " + string(r.Status), Permanent: true}
+	}
+	return &connector.Error{Connector: name, Op: op, Code: CodeRefundPending,
+		Message: "Stripe reports refund " + r.ID + " as " + string(r.Status) + ": waiting until it succeeds"}
+}
+
+// GetRefund reads a refund (re_...) and classifies its status like Refund: nil
+// error only when it succeeded.
+func (c *Client) GetRefund(ctx context.Context, id string) (connector.Receipt, error) {
+	const op = "get refund"
+	if err := checkID(op, id); err != nil {
+		return connector.Receipt{}, err
+	}
+	ctx, slot, err := c.begin(ctx, op)
+	if err != nil {
+		return connector.Receipt{}, err
+	}
+	r, err := c.api.V1Refunds.Retrieve(ctx, id, nil)
+	if err != nil {
+		return connector.Receipt{}, classify(op, slot, err)
+	}
+	return refundReceipt(r), refundOutcome(op, r)
 }
 
 // FindRefundByMetadata lists the refunds of a charge (ch_...) or payment
 // intent (pi_...) and returns the first whose metadata[key] == value, or nil.
+// A refund found that has not succeeded comes with the error Refund would give.
 // Workers use it to reconcile before retrying an old action.
 func (c *Client) FindRefundByMetadata(ctx context.Context, chargeOrPI, key, value string) (*connector.Receipt, error) {
 	const op = "find refund"
@@ -122,7 +169,7 @@ func (c *Client) FindRefundByMetadata(ctx context.Context, chargeOrPI, key, valu
 		}
 		if v, ok := r.Metadata[key]; ok && v == value {
 			rc := refundReceipt(r)
-			return &rc, nil
+			return &rc, refundOutcome(op, r)
 		}
 	}
 	return nil, nil
@@ -145,35 +192,9 @@ func refundReceipt(r *sdk.Refund) connector.Receipt {
 	}
 }
 
-// zeroDecimal and threeDecimal list the currencies whose minor unit is not a
-// hundredth, following Stripe's currency documentation.
-var (
-	zeroDecimal = map[string]bool{"BIF": true, "CLP": true, "DJF": true, "GNF": true, "JPY": true, "KMF": true,
-		"KRW": true, "MGA": true, "PYG": true, "RWF": true, "UGX": true, "VND": true, "VUV": true,
-		"XAF": true, "XOF": true, "XPF": true}
-	threeDecimal = map[string]bool{"BHD": true, "JOD": true, "KWD": true, "OMR": true, "TND": true}
-)
-
-// FormatMinor renders an amount in minor units as "249.00 USD".
+// FormatMinor renders an amount in Stripe's minor units as "249.00 USD", with
+// the exponents of internal/money (Stripe's: "12000 MGA", "40.00 ISK").
 func FormatMinor(amount int64, currency string) string {
 	cur := strings.ToUpper(currency)
-	digits := 2
-	switch {
-	case zeroDecimal[cur]:
-		digits = 0
-	case threeDecimal[cur]:
-		digits = 3
-	}
-	sign := ""
-	if amount < 0 {
-		sign, amount = "-", -amount
-	}
-	if digits == 0 {
-		return fmt.Sprintf("%s%d %s", sign, amount, cur)
-	}
-	div := int64(100)
-	if digits == 3 {
-		div = 1000
-	}
-	return fmt.Sprintf("%s%d.%0*d %s", sign, amount/div, digits, amount%div, cur)
+	return money.Amount{Minor: amount, Currency: cur}.Major() + " " + cur
 }

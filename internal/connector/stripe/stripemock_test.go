@@ -228,4 +228,47 @@ func TestAgainstStripeMock(t *testing.T) {
 			t.Errorf("receipt = %q / %q", rc.ExternalID, rc.Summary)
 		}
 	})
+
+	t.Run("get refund", func(t *testing.T) {
+		rc, err := c.GetRefund(ctx, "re_mock1")
+		if err != nil && !stripe.IsPending(err) {
+			t.Fatalf("get refund: %v", err)
+		}
+		if r := rt.last(t); r.Method != http.MethodGet || r.Path != "/v1/refunds/re_mock1" || r.Status != http.StatusOK {
+			t.Errorf("request %s %s answered %d", r.Method, r.Path, r.Status)
+		}
+		if rc.ExternalID != "re_mock1" {
+			t.Errorf("receipt %q", rc.ExternalID)
+		}
+	})
+
+	t.Run("submit evidence", func(t *testing.T) {
+		rc, err := c.SubmitDisputeEvidence(ctx, "dp_mock3", "mock-submit-1")
+		if err != nil {
+			t.Fatalf("submit: %v", err)
+		}
+		r := rt.last(t)
+		if r.Method != http.MethodPost || r.Path != "/v1/disputes/dp_mock3" || r.Form.Get("submit") != "true" || len(r.Form) != 1 {
+			t.Errorf("request %s %s form %v, want submit=true only", r.Method, r.Path, r.Form)
+		}
+		if rc.ExternalID != "dp_mock3" {
+			t.Errorf("receipt %q", rc.ExternalID)
+		}
+	})
+
+	t.Run("evidence file upload", func(t *testing.T) {
+		// stripe-mock serves the files endpoint on its one host; in production
+		// FilesURL is files.stripe.com.
+		up := stripe.New(stripe.Config{BaseURL: base, FilesURL: base, Key: "sk_test_123", HTTPClient: hc})
+		id, err := up.UploadEvidenceFile(ctx, stripe.Upload{Name: "call-transcript.pdf", Data: []byte("%PDF-1.4\n%mock\n")}, "mock-file-1")
+		if err != nil {
+			t.Fatalf("upload: %v", err)
+		}
+		if r := rt.last(t); r.Method != http.MethodPost || r.Path != "/v1/files" || r.Status != http.StatusOK {
+			t.Errorf("request %s %s answered %d", r.Method, r.Path, r.Status)
+		}
+		if !strings.HasPrefix(id, "file_") {
+			t.Errorf("file id %q", id)
+		}
+	})
 }

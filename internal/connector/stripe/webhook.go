@@ -27,6 +27,7 @@ type Event struct {
 	ID       string
 	Type     string
 	Livemode bool
+	Created  int64           // Unix seconds; deliveries are not ordered, so this orders them
 	Object   json.RawMessage // data.object
 }
 
@@ -53,6 +54,7 @@ func VerifyWebhook(payload []byte, header string, secrets []string, tolerance ti
 		ID       string `json:"id"`
 		Type     string `json:"type"`
 		Livemode bool   `json:"livemode"`
+		Created  int64  `json:"created"`
 		Data     struct {
 			Object json.RawMessage `json:"object"`
 		} `json:"data"`
@@ -60,7 +62,7 @@ func VerifyWebhook(payload []byte, header string, secrets []string, tolerance ti
 	if err := json.Unmarshal(payload, &raw); err != nil || raw.ID == "" || raw.Type == "" {
 		return Event{}, ErrBadPayload
 	}
-	return Event{ID: raw.ID, Type: raw.Type, Livemode: raw.Livemode, Object: raw.Data.Object}, nil
+	return Event{ID: raw.ID, Type: raw.Type, Livemode: raw.Livemode, Created: raw.Created, Object: raw.Data.Object}, nil
 }
 
 // parseSignatureHeader returns the timestamp and every decodable v1 signature.

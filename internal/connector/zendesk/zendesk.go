@@ -280,18 +280,28 @@ func (c *Client) do(ctx context.Context, op, method, path string, hdr http.Heade
 }
 
 // decodeError reads Zendesk's error bodies: {"error":"RecordInvalid",
-// "description":...} or {"error":{"title":...,"message":...}}. The details
-// object is left out: it can quote the requester's data.
+// "description":...} or {"error":{"title":...,"message":...}}. Of the details
+// object only the status entries are kept ("Status: closed prevents ticket
+// update" says what a person must do); the rest can quote the requester's data.
 func decodeError(data []byte) (code, msg string) {
 	var e struct {
 		Error       json.RawMessage `json:"error"`
 		Description string          `json:"description"`
+		Details     struct {
+			Status []struct {
+				Description string `json:"description"`
+			} `json:"status"`
+		} `json:"details"`
 	}
 	if json.Unmarshal(data, &e) != nil {
 		return "", ""
 	}
 	if json.Unmarshal(e.Error, &code) == nil {
-		return code, e.Description
+		msg = e.Description
+		for _, d := range e.Details.Status {
+			msg += "; " + d.Description
+		}
+		return code, msg
 	}
 	var obj struct{ Title, Message string }
 	if json.Unmarshal(e.Error, &obj) == nil {

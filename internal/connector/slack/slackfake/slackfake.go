@@ -70,6 +70,17 @@ func (f *Fake) AddChannelWithoutBot(id, name string) {
 	f.outside[id] = true
 }
 
+// Channels returns every channel, id -> name.
+func (f *Fake) Channels() map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]string, len(f.channels))
+	for id, name := range f.channels {
+		out[id] = name
+	}
+	return out
+}
+
 // ListCalls counts conversations.list requests (pages).
 func (f *Fake) ListCalls() int {
 	f.mu.Lock()

@@ -32,10 +32,12 @@ type Request struct {
 
 // Fake holds the state. Its zero value is not usable: call New or NewUnstarted.
 type Fake struct {
-	URL string // base URL of the started server; "" for NewUnstarted
+	URL      string // base URL of the started API server; "" for NewUnstarted
+	FilesURL string // base URL of the started files server (files.stripe.com)
 
-	srv     *httptest.Server
-	handler http.Handler
+	srv, filesSrv *httptest.Server
+	handler       http.Handler
+	filesHandler  http.Handler
 
 	mu           sync.Mutex
 	key          string
@@ -47,6 +49,7 @@ type Fake struct {
 	subs         map[string]*Subscription
 	disputes     map[string]*Dispute
 	refunds      []*Refund
+	files        []*File
 	idem         map[string]*idemEntry
 	inflight     map[string]bool
 	faults       []fault
@@ -62,9 +65,11 @@ type idemEntry struct {
 }
 
 type fault struct {
-	status     int
-	code       string
-	retryAfter time.Duration
+	status      int
+	code        string
+	retryAfter  time.Duration
+	shouldRetry string // Stripe-Should-Retry header value; "" sends none
+	started     bool   // the endpoint started executing: the answer is stored for the key
 }
 
 // New starts the fake on a loopback httptest.Server. Call Close when done.
@@ -72,6 +77,8 @@ func New() *Fake {
 	f := NewUnstarted()
 	f.srv = httptest.NewServer(f.handler)
 	f.URL = f.srv.URL
+	f.filesSrv = httptest.NewServer(f.filesHandler)
+	f.FilesURL = f.filesSrv.URL
 	return f
 }
 
@@ -85,16 +92,21 @@ func NewUnstarted() *Fake {
 		refundStatus: "succeeded",
 	}
 	f.handler = f.routes()
+	f.filesHandler = f.filesRoutes()
 	return f
 }
 
-// Handler serves the fake's API.
+// Handler serves the fake's API (api.stripe.com).
 func (f *Fake) Handler() http.Handler { return f.handler }
 
-// Close stops the server, if New started one.
+// FilesHandler serves the fake's upload host (files.stripe.com).
+func (f *Fake) FilesHandler() http.Handler { return f.filesHandler }
+
+// Close stops the servers, if New started them.
 func (f *Fake) Close() {
 	if f.srv != nil {
 		f.srv.Close()
+		f.filesSrv.Close()
 	}
 }
 
@@ -109,7 +121,29 @@ func (f *Fake) FailNext(n, status int, code string, retryAfter time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for range n {
-		f.faults = append(f.faults, fault{status, code, retryAfter})
+		f.faults = append(f.faults, fault{status: status, code: code, retryAfter: retryAfter})
+	}
+}
+
+// FailNextAdvising is FailNext with a Stripe-Should-Retry header ("true" or
+// "false"), which Stripe sends when it knows whether a retry can help.
+func (f *Fake) FailNextAdvising(n, status int, code, shouldRetry string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for range n {
+		f.faults = append(f.faults, fault{status: status, code: code, shouldRetry: shouldRetry})
+	}
+}
+
+// FailStartedNext makes the next n POSTs fail with a 5xx after the endpoint
+// started executing. As on Stripe, the error is stored for the request's
+// Idempotency-Key and replayed (Idempotent-Replayed: true) to every later
+// request with that key: retrying with the same key cannot succeed.
+func (f *Fake) FailStartedNext(n, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for range n {
+		f.faults = append(f.faults, fault{status: status, started: true})
 	}
 }
 
@@ -176,6 +210,19 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET /v1/subscriptions/{id}", f.getObject("subscription"))
 	mux.HandleFunc("GET /v1/disputes/{id}", f.getObject("dispute"))
 	mux.HandleFunc("POST /v1/disputes/{id}", f.updateDispute)
+	mux.HandleFunc("GET /v1/refunds/{id}", f.getRefund)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "invalid_request_error", "",
+			fmt.Sprintf("Unrecognized request URL (%s: %s).", r.Method, r.URL.Path), "")
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(w, r, mux) })
+}
+
+// filesRoutes is files.stripe.com: uploads only. The API host has no
+// POST /v1/files and answers it like any unknown URL.
+func (f *Fake) filesRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/files", f.createFile)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "",
 			fmt.Sprintf("Unrecognized request URL (%s: %s).", r.Method, r.URL.Path), "")
@@ -194,6 +241,14 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request, mux http.Handler) {
 	rec := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, IdempotencyKey: ikey, Form: r.Form}
 	if r.Method == http.MethodPost {
 		rec.Form = r.PostForm
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			form, err := multipartForm(r)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "invalid_request_error", "", "Invalid multipart body.", "")
+				return
+			}
+			rec.Form = form
+		}
 	}
 	res := httptest.NewRecorder()
 	hijack, owned := f.handle(res, r, mux, ikey, rec.Form)
@@ -241,7 +296,8 @@ func (f *Fake) handle(res *httptest.ResponseRecorder, r *http.Request, mux http.
 		writeError(res, http.StatusUnauthorized, "invalid_request_error", "", msg, "")
 		return false, false
 	}
-	if ft, ok := f.popFault(); ok {
+	ft, faulty := f.popFault()
+	if faulty && !(ft.started && r.Method == http.MethodPost && ikey != "") {
 		if ft.status == 0 {
 			return true, false
 		}
@@ -281,9 +337,15 @@ func (f *Fake) handle(res *httptest.ResponseRecorder, r *http.Request, mux http.
 	}
 	f.inflight[ikey] = true
 	f.mu.Unlock()
-	mux.ServeHTTP(res, r)
 	owned = true
-	if res.Code < 500 && res.Code != http.StatusTooManyRequests {
+	if faulty { // a started fault: the endpoint failed mid-way, nothing took effect
+		writeFault(res, ft)
+	} else {
+		mux.ServeHTTP(res, r)
+	}
+	// Stripe stores every answer of an endpoint that started executing, 5xx
+	// included; not a rate limit or a conflict, which never started.
+	if res.Code != http.StatusTooManyRequests && res.Code != http.StatusConflict {
 		f.mu.Lock()
 		f.idem[ikey] = &idemEntry{hash: hash, status: res.Code, body: res.Body.Bytes()}
 		f.mu.Unlock()
@@ -331,6 +393,9 @@ func (f *Fake) popFault() (fault, bool) {
 }
 
 func writeFault(w http.ResponseWriter, ft fault) {
+	if ft.shouldRetry != "" {
+		w.Header().Set("Stripe-Should-Retry", ft.shouldRetry)
+	}
 	if ft.retryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(ft.retryAfter.Round(time.Second)/time.Second)))
 	}

@@ -141,6 +141,28 @@ func (f *Fake) AddDispute(d Dispute) string {
 	return d.ID
 }
 
+// CustomerEmail returns the email on file of a customer ("" when unknown).
+func (f *Fake) CustomerEmail(id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.customers[id]; ok {
+		return c.Email
+	}
+	return ""
+}
+
+// DisputeObjects returns every dispute's API JSON, sorted by id.
+func (f *Fake) DisputeObjects() []map[string]any {
+	f.mu.Lock()
+	var out []map[string]any
+	for _, d := range f.disputes {
+		out = append(out, disputeJSON(d))
+	}
+	f.mu.Unlock()
+	sortByID(out)
+	return out
+}
+
 func (f *Fake) getObject(object string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -280,6 +302,10 @@ func (f *Fake) createRefund(w http.ResponseWriter, r *http.Request) {
 		}
 		amount = n
 	}
+	if msg, code := amountRefused(ch.Currency, amount); msg != "" {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", code, msg, "amount")
+		return
+	}
 	switch {
 	case ch.Disputed:
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "charge_disputed",
@@ -302,6 +328,58 @@ func (f *Fake) createRefund(w http.ResponseWriter, r *http.Request) {
 	}
 	f.refunds = append(f.refunds, ref)
 	writeJSON(w, http.StatusOK, refundJSON(ref))
+}
+
+// Stripe's currency rules, kept here apart from internal/money on purpose: a
+// fake that shared the client's table could not catch a mistake in it.
+// Zero-decimal currencies need no rule of their own here: an amount mis-scaled
+// by 100 is caught as more than the charge holds.
+var fakeThreeDecimal = map[string]bool{"bhd": true, "jod": true, "kwd": true, "omr": true, "tnd": true}
+
+// amountRefused is Stripe's answer to an amount its currency does not allow.
+func amountRefused(currency string, amount int64) (msg, code string) {
+	switch {
+	case fakeThreeDecimal[currency] && amount%10 != 0:
+		return "Invalid amount: " + strings.ToUpper(currency) + " amounts must be rounded to the nearest ten (the last digit must be 0).", ""
+	case currency == "isk" && amount%100 != 0:
+		return "Invalid amount. Currency ISK has become effectively zero-decimal and charged amounts must be evenly divisible by 100. See https://stripe.com/docs/currencies#special-cases for more information.", "invalid_charge_amount_no_decimal_compatible"
+	}
+	return "", ""
+}
+
+func (f *Fake) getRefund(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ref := range f.refunds {
+		if ref.ID == id {
+			writeJSON(w, http.StatusOK, refundJSON(ref))
+			return
+		}
+	}
+	notFound(w, "refund", id, "id")
+}
+
+// SettleRefund moves a pending refund to status ("succeeded", "failed" or
+// "canceled"), as Stripe does later, and returns its JSON for a
+// charge.refund.updated event. A failed or canceled refund gives the amount back
+// to the charge.
+func (f *Fake) SettleRefund(id, status string) (map[string]any, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ref := range f.refunds {
+		if ref.ID != id {
+			continue
+		}
+		if ref.Status == "pending" && (status == "failed" || status == "canceled") {
+			if ch, ok := f.charges[ref.Charge]; ok {
+				ch.AmountRefunded -= ref.Amount
+			}
+		}
+		ref.Status = status
+		return refundJSON(ref), true
+	}
+	return nil, false
 }
 
 func (f *Fake) listRefunds(w http.ResponseWriter, r *http.Request) {

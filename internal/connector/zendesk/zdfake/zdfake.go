@@ -95,6 +95,17 @@ func (f *Fake) AddTicket(subject, externalID string) int64 {
 	return f.nextID
 }
 
+// Close closes ticket id, as Zendesk's automation does some days after a ticket
+// is solved; from then on every update is refused with 422 ("Status: closed
+// prevents ticket update").
+func (f *Fake) Close(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t, ok := f.tickets[id]; ok {
+		t.Status = "closed"
+	}
+}
+
 // UserByEmail returns the user with email, if any.
 func (f *Fake) UserByEmail(email string) (User, bool) {
 	f.mu.Lock()

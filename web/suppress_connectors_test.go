@@ -77,7 +77,7 @@ func TestConnectorPayloadsCarryNoCorpusValue(t *testing.T) {
 	w.await("enrichment done", `SELECT NOT EXISTS (SELECT 1 FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded'))
 		AND NOT EXISTS (SELECT 1 FROM job_outbox)`)
 	w.approveAll()
-	if err := w.srv.Jobs().SweepExceptions(context.Background()); err != nil {
+	if err := w.g.Jobs.SweepExceptions(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	// Done when nothing runs or waits to run now; jobs a fake's rate limit or a
@@ -140,7 +140,7 @@ func (w *workflow) approveAll() {
 	approvers := []*auth.Principal{w.principal("fin1", auth.FinanceApprover), w.principal("fin2", auth.FinanceApprover)}
 	var ids []int64
 	w.db.Gorm.Raw(`SELECT id FROM cases WHERE status IN ('new', 'triaged') ORDER BY id`).Scan(&ids)
-	svc := w.srv.Approvals()
+	svc := w.g.App.Approvals
 	approved, skipped := 0, map[string]int{}
 	for _, id := range ids {
 		res, err := svc.RequestApproval(ctx, lead, id, "")

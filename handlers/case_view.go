@@ -24,7 +24,7 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 		Assignee: c.AssigneeName, NextStep: c.NextStep, Reasons: c.ReasonList,
 		Confidence: strconv.FormatFloat(float64(c.Confidence), 'f', 2, 64), LowConf: float64(c.Confidence) < console.LowConfidence,
 		Suspected: c.SuspectedKind, Tags: c.Tags, Reviewed: c.Reviewed, Received: timeView(d.Call.ReceivedAt),
-		Summary: d.Call.Summary, RecordingRestricted: d.RecordingRestricted, Billing: billingView(d.Billing),
+		Summary: d.Call.Summary, RecordingRestricted: d.RecordingRestricted, Withheld: d.Withheld, Billing: billingView(d.Billing),
 		NoteGuidance: console.NoteGuidance, CanChange: canChange, Me: strconv.FormatInt(me, 10),
 		Links: caseLinks(d)}
 	if c.CallChangedAt != nil {

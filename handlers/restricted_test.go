@@ -32,3 +32,55 @@ func TestCasePageShowsRestrictedHandling(t *testing.T) {
 		t.Fatal("a case without a private document is not restricted")
 	}
 }
+
+// A support lead sees a restricted case in the queue and opens it, but the
+// call's summary, transcript and fields are withheld with a notice; a finance
+// approver (auth.Revealers) reads them. Every opening is audited, saying
+// whether the body was withheld.
+func TestRestrictedCaseBodyWithheldFromSupportLeads(t *testing.T) {
+	h := newHarness(t)
+	sam := h.user("Sam Support", "sam@example.com", auth.SupportLead)
+	fiona := h.user("Fiona Finance", "fiona@example.com", auth.FinanceApprover)
+	id := ct.Insert(t, h.db.Gorm, ct.Case{Kind: "billing_correction", Summary: "Caller sent a photo of her passport, new VAT id [vat].",
+		Transcript: []ct.Turn{{Speaker: "User", Text: "I emailed you my passport scan yesterday"}},
+		Suppressed: map[string]int{"vat": 1, "passport": 1}})
+	h.db.Gorm.Exec("UPDATE cases SET restricted = true WHERE id = ?", id)
+	path := "/cases/" + strconv.FormatInt(id, 10)
+
+	if q := h.get(sam, "/queues/open").Body.String(); !strings.Contains(q, path) {
+		t.Fatal("the restricted case is missing from the support lead's queue")
+	}
+	rec := h.get(sam, path)
+	wantStatus(t, rec, http.StatusOK)
+	body := rec.Body.String()
+	if n := testid(body, "call-withheld"); !strings.Contains(n, "Withheld") {
+		t.Fatalf("withheld notice: %q", n)
+	}
+	if strings.Contains(body, "passport scan") || strings.Contains(body, "photo of her passport") {
+		t.Fatal("the support lead's page carries the call's body")
+	}
+	if testid(body, "restricted-handling") == "" {
+		t.Fatal("the support lead should still see that the case is restricted")
+	}
+
+	body = h.get(fiona, path).Body.String()
+	if testid(body, "call-withheld") != "" || !strings.Contains(body, "passport scan") || !strings.Contains(body, "photo of her passport") {
+		t.Fatal("the finance approver should read the call")
+	}
+
+	var opened []string
+	h.db.Gorm.Raw(`SELECT actor || ' ' || (summary->>'withheld') FROM audit_log
+		WHERE action = 'restricted.case_opened' AND object_id = ? ORDER BY id`, strconv.FormatInt(id, 10)).Scan(&opened)
+	if len(opened) != 2 || !strings.Contains(opened[0], "sam@") || !strings.HasSuffix(opened[0], "true") ||
+		!strings.Contains(opened[1], "fiona@") || !strings.HasSuffix(opened[1], "false") {
+		t.Fatalf("audited openings: %q", opened)
+	}
+	// An unrestricted case's opening is not audited.
+	other := ct.Insert(t, h.db.Gorm, ct.Case{Kind: "refund"})
+	h.get(sam, "/cases/"+strconv.FormatInt(other, 10))
+	var n int64
+	h.db.Gorm.Raw(`SELECT count(*) FROM audit_log WHERE action = 'restricted.case_opened' AND object_id = ?`, strconv.FormatInt(other, 10)).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d audited openings of an unrestricted case", n)
+	}
+}

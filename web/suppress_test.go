@@ -28,11 +28,16 @@ import (
 // the sentence it was said in.
 type corpusValue struct{ kind, value, text string }
 
+// readCorpusValues reads both labelled sets, corpus.tsv and heldout.tsv.
 func readCorpusValues(t *testing.T) []corpusValue {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "internal", "redact", "testdata", "corpus.tsv"))
-	if err != nil {
-		t.Fatal(err)
+	var raw []byte
+	for _, name := range []string{"corpus.tsv", "heldout.tsv"} {
+		b, err := os.ReadFile(filepath.Join("..", "internal", "redact", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(append(raw, b...), '\n')
 	}
 	unesc := strings.NewReplacer(`\\`, `\`, `\n`, "\n", `\t`, "\t")
 	var out []corpusValue

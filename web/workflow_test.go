@@ -33,7 +33,8 @@ type workflow struct {
 	g   *wire.Graph
 }
 
-func newWorkflow(t *testing.T, extra map[string]string) *workflow {
+// setup, when given, adjusts the sandbox before the server uses it.
+func newWorkflow(t *testing.T, extra map[string]string, setup ...func(*sandbox.Sandbox)) *workflow {
 	t.Helper()
 	db := testdb.New(t)
 	sb, err := sandbox.Start(config.Connectors{MailFrom: "billing@countersign.test"}, sandbox.Options{All: true, Demo: true})
@@ -41,6 +42,9 @@ func newWorkflow(t *testing.T, extra map[string]string) *workflow {
 		t.Fatal(err)
 	}
 	t.Cleanup(sb.Close)
+	for _, f := range setup {
+		f(sb)
+	}
 	env := map[string]string{
 		"COUNTERSIGN_DIALNEXA_SECRETS":  "whsec_current_secret_0123456789," + sampleSecret,
 		"COUNTERSIGN_SESSION_KEYS":      "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",

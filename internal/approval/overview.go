@@ -104,7 +104,35 @@ func (s *Service) Overview(ctx context.Context, p *auth.Principal, caseID int64)
 	if o.Restricted, err = RestrictedRefs(ctx, db, caseID); err != nil {
 		return o, err
 	}
+	if err := s.withholdHandoff(db, p, &o); err != nil {
+		return o, err
+	}
 	return o, s.overviewRights(db, p, c, &o)
+}
+
+// withholdHandoff drops the call's summary from the handoff summary of a case
+// under restricted handling (the call named a private document) for a viewer
+// the reveal policy does not allow, as the case page withholds the call.
+func (s *Service) withholdHandoff(db *gorm.DB, p *auth.Principal, o *Overview) error {
+	if p.HasAny(s.revealRoles()...) {
+		return nil
+	}
+	var restricted bool
+	err := db.Raw(`SELECT c.restricted OR coalesce(cl.restricted, false) FROM cases c
+		LEFT JOIN calls cl ON cl.id = c.call_id WHERE c.id = ?`, o.CaseID).Scan(&restricted).Error
+	if err != nil {
+		return fmt.Errorf("approval: load restricted flag of case %d: %w", o.CaseID, err)
+	}
+	if restricted {
+		kept := o.Handoff.Learned[:0:0]
+		for _, l := range o.Handoff.Learned {
+			if !strings.HasPrefix(l, "Call: ") {
+				kept = append(kept, l)
+			}
+		}
+		o.Handoff.Learned = append(kept, "Call: withheld (restricted handling)")
+	}
+	return nil
 }
 
 func (s *Service) overviewPlan(ctx context.Context, db *gorm.DB, c *caseData, ps *planState, o *Overview) error {

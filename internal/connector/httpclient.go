@@ -38,6 +38,11 @@ type RecordedRequest struct {
 // Recorder keeps the last requests sent through the transports it wraps; the
 // dev sandbox and the admin page show them. Safe for concurrent use.
 type Recorder struct {
+	// Unscrubbed keeps bodies exactly as sent instead of passing them through
+	// Scrub, so a test can check what actually left for a leak that Scrub
+	// would hide. Never set it where people read the recordings.
+	Unscrubbed bool
+
 	mu    sync.Mutex
 	limit int
 	reqs  []RecordedRequest
@@ -71,6 +76,13 @@ func (r *Recorder) Wrap(connector string, c *http.Client) *http.Client {
 	cp := *c
 	cp.Transport = recordingTransport{r: r, connector: connector, next: next}
 	return &cp
+}
+
+func (r *Recorder) scrub(body string) string {
+	if r.Unscrubbed {
+		return body
+	}
+	return Scrub(body)
 }
 
 func (r *Recorder) add(rr RecordedRequest) {
@@ -107,7 +119,7 @@ func (t recordingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		if b, err := req.GetBody(); err == nil {
 			data, _ := io.ReadAll(io.LimitReader(b, 64<<10))
 			b.Close()
-			rr.Body = Scrub(string(data))
+			rr.Body = t.r.scrub(string(data))
 		}
 	} else if req.Body != nil {
 		data, err := io.ReadAll(req.Body)
@@ -117,7 +129,7 @@ func (t recordingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		}
 		req = req.Clone(req.Context()) // RoundTrippers must not modify the caller's request
 		req.Body = io.NopCloser(bytes.NewReader(data))
-		rr.Body = Scrub(string(data))
+		rr.Body = t.r.scrub(string(data))
 	}
 	t.r.add(rr)
 	return t.next.RoundTrip(req)

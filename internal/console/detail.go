@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/apperr"
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/triage"
@@ -30,11 +31,16 @@ type Detail struct {
 	Recording *Recording // nil when the viewer may not hear recordings or there is none
 	// RecordingRestricted says a recording exists that this viewer may not hear.
 	RecordingRestricted bool
-	Billing             BillingFacts
-	Notes               []Note
-	Timeline            []Event
-	Customer            []HistoryCall
-	Assignees           []User
+	// Withheld says the case is under restricted handling (the call named a
+	// private document) and the viewer is not among the roles the reveal
+	// policy allows (auth.Revealers): the summary, transcript, extracted fields
+	// and captured fields were not loaded. The case itself stays visible.
+	Withheld  bool
+	Billing   BillingFacts
+	Notes     []Note
+	Timeline  []Event
+	Customer  []HistoryCall
+	Assignees []User
 	// CallRemoved says the call record was removed by retention (the case remains);
 	// Call is then empty but for Summary, which carries CallRemovedNote.
 	CallRemoved bool
@@ -176,6 +182,11 @@ func LoadDetail(ctx context.Context, db *gorm.DB, p *auth.Principal, id int64) (
 	if err := loadCase(db, id, d); err != nil {
 		return nil, err
 	}
+	if d.Case.Restricted {
+		if err := openRestricted(ctx, db, p, d); err != nil {
+			return nil, err
+		}
+	}
 	d.Turns = parseTurns(d.Call.TranscriptJSON)
 	d.Fields = parseFields(d.Call.FieldsJSON, d.Turns)
 	if d.Call.RecordingURL != "" {
@@ -193,6 +204,24 @@ func LoadDetail(ctx context.Context, db *gorm.DB, p *auth.Principal, id int64) (
 		}
 	}
 	return d, nil
+}
+
+// openRestricted audits every opening of a case under restricted handling
+// (restricted.case_opened, with whether the body was withheld) and, for a
+// viewer outside auth.Revealers, drops the call's body from d.
+func openRestricted(ctx context.Context, db *gorm.DB, p *auth.Principal, d *Detail) error {
+	d.Withheld = !p.HasAny(auth.Revealers...)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		_, err := audit.Append(ctx, tx, Entry(ctx, p, "restricted.case_opened", d.Case.ID, map[string]any{"withheld": d.Withheld}))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("console: audit opening restricted case %d: %w", d.Case.ID, err)
+	}
+	if d.Withheld {
+		d.Call.Summary, d.Call.TranscriptJSON, d.Call.FieldsJSON, d.Case.Captured = "", "[]", "{}", nil
+	}
+	return nil
 }
 
 // loadCallChanges names the fields of the versions DialNexa sent after the case was

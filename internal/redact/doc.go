@@ -31,7 +31,8 @@
 //   - Security codes: 3–4 digits named by CVV/CVC/CID/"security code" wording.
 //   - IBANs: the SWIFT IBAN registry (89 countries: length and BBAN format),
 //     any case, any separators (space, double space, dash, dot, line break)
-//     between characters, and the mod-97 check. [iban]
+//     between characters, and the mod-97 check; a BBAN of letters with fewer
+//     than four digits (LV, QA, MT…) is still an IBAN. [iban]
 //   - VAT numbers: every EU member state (Greece as EL or GR), XI, GB, CH (CHE)
 //     and NO, prefixed by the country code in any case and with separators, in
 //     the country's shape and passing its check digits (AT, BE, BG, CY, CZ,
@@ -54,7 +55,9 @@
 //     "member" just before it make it the caller's account with us (kept);
 //     otherwise banking words around it (bank, routing, IBAN, wire, ACH,
 //     direct debit, checking, savings…) make it a bank's; otherwise "with us",
-//     "in our system" after it keep it; otherwise it is masked.
+//     "in our system", "on the bill" after it keep it; otherwise it is masked
+//     ("account at" names an account too). A word before a colon is a speaker
+//     label ("Customer: checking acct …"), not customer wording.
 //
 // Restricted kinds (Kind.Restricted: IBAN, routing, bank account, SSN, EIN,
 // ITIN, VAT) are masked with their kind only ("[vat]"): finance gets the
@@ -74,7 +77,10 @@
 // Weak keywords that are also ordinary words ("tin", "social", "cid", "aba",
 // "iva", "ust") give way to any business word in the same sentence ("tin
 // 123456789 is the tin can sku"). A keyword after a value only names it when
-// no other number follows the keyword in the sentence ("exp 1228 cvv 123").
+// no other number that could be its value follows the keyword in the sentence
+// ("exp 1228 cvv 123"; but "123 45 6789 is my SSN for the 1099" names the
+// first: an SSN, EIN, ITIN or routing number has nine digits). A digit glued
+// to a form's name ("the EIN on the W-9 is …") does not end the keyword's reach.
 // Numbers glued to letters, currency or units (INV-20931, call_8f2c, $12.00,
 // 15:02, 3%) are never context values; canonical UUIDs are skipped whole;
 // Stripe ids (ch_…, pi_…, cus_…) are identifiers glued to '_'. Phone numbers,

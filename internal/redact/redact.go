@@ -7,7 +7,7 @@ import (
 
 // RulesVersion names the detection rules. `countersign redact rescan` re-applies
 // them to stored rows and resumes per version: change it when the rules change.
-const RulesVersion = "2026-12-issue13"
+const RulesVersion = "2026-12-issue13-heldout"
 
 // Kind names one class of suppressed data. The values are stable: they are
 // stored in audit rows and metrics labels.

@@ -34,13 +34,14 @@ var keywords = [...]keyword{
 	{"cvv", kwCVV, false}, {"cvv2", kwCVV, false}, {"cvc", kwCVV, false}, {"cvc2", kwCVV, false},
 	{"cid", kwCVV, true}, {"csc", kwCVV, true}, {"security code", kwCVV, false},
 	{"card verification", kwCVV, false}, {"card security", kwCVV, false}, {"three digit code", kwCVV, false},
+	{"code on the back", kwCVV, false}, {"digits on the back", kwCVV, false},
 	{"routing", kwRouting, false}, {"aba", kwRouting, true}, {"rtn", kwRouting, true},
 	{"sort code", kwRouting, false}, {"transit number", kwRouting, false},
 	{"account number", kwAccount, false}, {"account no", kwAccount, false}, {"account num", kwAccount, false},
 	{"account #", kwAccount, false}, {"account:", kwAccount, false}, {"acct", kwAccount, false},
-	{"a/c", kwAccount, false}, {"bank account", kwBankAccount, false}, {"checking account", kwBankAccount, false},
+	{"a/c", kwAccount, false}, {"account at", kwAccount, false}, {"bank account", kwBankAccount, false}, {"checking account", kwBankAccount, false},
 	{"savings account", kwBankAccount, false}, {"checking", kwBankAccount, true}, {"savings", kwBankAccount, true},
-	{"ssn", kwSSN, false}, {"social security", kwSSN, false}, {"social", kwSSN, true}, {"socials", kwSSN, true},
+	{"ssn", kwSSN, false}, {"s s n", kwSSN, false}, {"social security", kwSSN, false}, {"social", kwSSN, true}, {"socials", kwSSN, true},
 	{"itin", kwITIN, false}, {"individual taxpayer", kwITIN, false},
 	{"ein", kwEIN, false}, {"fein", kwEIN, false}, {"employer identification", kwEIN, false}, {"employer id", kwEIN, false},
 	{"tax id", kwTaxID, false}, {"taxpayer id", kwTaxID, false}, {"tin", kwTaxID, true},
@@ -81,7 +82,8 @@ func init() {
 // caller's account with us; bankWords anywhere around make it a bank's.
 var (
 	customerWords = [...]string{"customer", "billing", "client", "member", "subscriber", "loyalty",
-		"with us", "with you", "on our", "in our system", "portal", "login", "username", "our records"}
+		"with us", "with you", "on our", "in our system", "portal", "login", "username", "our records",
+		"on the bill", "on my bill", "on your bill", "on the invoice"}
 	bankWords = [...]string{"bank", "routing", "sort code", "iban", "swift", "bic", "wire", "ach",
 		"direct debit", "deposit", "checking", "savings", "credit union", "building society", "transit"}
 )
@@ -147,7 +149,7 @@ func keywordAfter(s string, from int) kwHit {
 			break
 		}
 		if k, e := keywordAt(s, i, to); e > 0 {
-			if k.class != kwBusiness && numberFollows(s, e) {
+			if k.class != kwBusiness && numberFollows(s, e, minDigits(k.class)) {
 				// "exp 1228 cvv 123": the keyword introduces its own value.
 				return kwHit{end: -1}
 			}
@@ -157,8 +159,20 @@ func keywordAfter(s string, from int) kwHit {
 	return kwHit{end: -1}
 }
 
-// numberFollows reports a written or spoken number after i in its sentence.
-func numberFollows(s string, i int) bool {
+// minDigits is the fewest digits a value named by class has: a keyword after
+// a number that is followed by a shorter one ("my SSN for the 1099") still
+// names the number before it.
+func minDigits(c kwClass) int {
+	switch c {
+	case kwSSN, kwITIN, kwEIN, kwTaxID, kwRouting:
+		return 9
+	}
+	return 1
+}
+
+// numberFollows reports a written number of at least need digits (separators
+// between them allowed), or a spoken one, after i in its sentence.
+func numberFollows(s string, i, need int) bool {
 	to := min(len(s), i+rightWindow)
 	for j := i; j < to; j++ {
 		c := s[j]
@@ -166,7 +180,16 @@ func numberFollows(s string, i int) bool {
 			return false
 		}
 		if isDigit(c) {
-			return true
+			n := 0
+			for ; j < len(s) && (isDigit(s[j]) || s[j] == ' ' || s[j] == '-' || s[j] == '.'); j++ {
+				if isDigit(s[j]) {
+					n++
+				}
+			}
+			if n >= need {
+				return true
+			}
+			continue
 		}
 		if isAlpha(c) && (j == 0 || !isAlpha(s[j-1])) {
 			e := j
@@ -207,7 +230,8 @@ func containsFold(s string, from, to int, words []string) bool {
 		}
 		for _, w := range words {
 			e := i + len(w)
-			if e <= to && (e == len(s) || !isAlpha(s[e])) && equalFold(s[i:e], w) {
+			// A word right before a colon is a speaker ("Customer: …"), not wording.
+			if e <= to && (e == len(s) || !isAlpha(s[e]) && s[e] != ':') && equalFold(s[i:e], w) {
 				return true
 			}
 		}
@@ -233,7 +257,9 @@ func (v *valueScan) flush(seq []unit, spans []span) []span {
 		spoken = spoken || u.word
 	}
 	prevEnd := v.prevEnd
-	if !spoken || n >= 3 { // a lone "one" or "oh" is just a word
+	// A lone "one" or "oh" is just a word, and a digit glued to a form's
+	// name ("W-9") is part of that name: keywords before either still count.
+	if (!spoken || n >= 3) && (n >= 3 || leftOK(s, start)) {
 		v.prevEnd = end
 	}
 	if n < 3 || n > maxValue || !leftOK(s, start) || !rightOK(s, end) {

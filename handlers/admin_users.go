@@ -39,7 +39,7 @@ func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, pg
 	for i, u := range users {
 		last := "never"
 		if u.LastLoginAt != nil {
-			last = u.LastLoginAt.UTC().Format("2006-01-02 15:04 UTC")
+			last = u.LastLoginAt.UTC().Format(stampFormat)
 		}
 		rows[i] = views.AdminUserRow{ID: strconv.FormatInt(u.ID, 10), Name: u.Name, Email: u.Email, Roles: u.Roles,
 			LastLogin: last, Sessions: u.ActiveSessions, Disabled: u.Disabled, Self: me != nil && me.UserID == u.ID}

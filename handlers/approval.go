@@ -90,12 +90,56 @@ func (a *App) Approve(w http.ResponseWriter, r *http.Request) {
 		Fail(w, r, err)
 		return
 	}
-	res, err := a.Approvals.Approve(r.Context(), auth.FromContext(r.Context()), id, r.PostFormValue("fingerprint"))
-	notice := "approved"
-	if res.Status == "executing" {
-		notice = "executing"
+	if r.PostFormValue("confirm") != "yes" {
+		a.decided(w, r, id, "", apperr.Invalidf("Tick the confirmation that states the money and the targets, then approve."))
+		return
 	}
-	a.decided(w, r, id, notice, err)
+	p, fp, comment := auth.FromContext(r.Context()), r.PostFormValue("fingerprint"), r.PostFormValue("comment")
+	res, err := a.Approvals.ApproveWithComment(r.Context(), p, id, fp, comment)
+	var su *approval.ErrStepUp
+	if errors.As(err, &su) {
+		if herr := a.Approvals.HoldForStepUp(r.Context(), p, id, fp, comment); herr != nil {
+			Fail(w, r, herr)
+			return
+		}
+		ret := "/cases/" + strconv.FormatInt(id, 10) + "/approve/resume"
+		http.Redirect(w, r, auth.StepUpURL(ret, time.Duration(su.Within)*time.Minute), http.StatusSeeOther)
+		return
+	}
+	a.decided(w, r, id, approvedNotice(res, ""), err)
+}
+
+func approvedNotice(res approval.Result, prefix string) string {
+	if res.Status == "executing" {
+		return prefix + "executing"
+	}
+	return prefix + "approved"
+}
+
+// ResumeApproval completes an approval held across a step-up sign-in: GET
+// /cases/{id}/approve/resume is where the re-authentication returns. It only
+// completes what this approver submitted with their own approve form (see
+// approval.HoldForStepUp); otherwise the case page says what is left.
+func (a *App) ResumeApproval(w http.ResponseWriter, r *http.Request) {
+	id, sid, err := decisionCaseID(r)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	res, held, err := a.Approvals.ResumeApproval(r.Context(), auth.FromContext(r.Context()), id)
+	switch {
+	case err == nil && !held:
+		http.Redirect(w, r, "/cases/"+sid+"?decided=nothing_held", http.StatusSeeOther)
+		return
+	case err == nil:
+		http.Redirect(w, r, "/cases/"+sid+"?decided="+approvedNotice(res, "resumed_"), http.StatusSeeOther)
+		return
+	}
+	var su *approval.ErrStepUp
+	if errors.As(err, &su) {
+		err = apperr.Forbiddenf("Your sign-in is still older than %d minutes, so the approval is not recorded yet. Approve again to be asked to sign in once more.", su.Within)
+	}
+	a.decided(w, r, id, "", err)
 }
 
 // Reject closes the case with a reason and a note: POST /cases/{id}/reject.

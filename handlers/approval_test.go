@@ -25,6 +25,7 @@ import (
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 type decConsole struct {
@@ -45,10 +46,7 @@ func newDecConsole(t *testing.T) *decConsole {
 		t.Fatal(err)
 	}
 	cfg.VaultKeys = keys
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(decLogOut, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(decLogOut, nil))})
 	return &decConsole{t: t, db: db, cfg: cfg, h: srv.Handler()}
 }
 
@@ -144,12 +142,12 @@ func TestDecisionFlowThroughRouter(t *testing.T) {
 	if rec.Code != http.StatusBadRequest || !decHasTestID(rec.Body.String(), "flash") || c.status(id) != "awaiting_approval" {
 		t.Fatalf("reject without reason: %d %s", rec.Code, c.status(id))
 	}
-	rec = c.do("POST", "/cases/"+id+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(id)}})
+	rec = c.do("POST", "/cases/"+id+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(id)}, "confirm": {"yes"}})
 	if rec.Code != http.StatusSeeOther || !strings.HasSuffix(rec.Header().Get("Location"), "?decided=executing") || c.status(id) != "executing" {
 		t.Fatalf("approve: %d %s status %s\n%s", rec.Code, rec.Header().Get("Location"), c.status(id), rec.Body)
 	}
 	fin2 := c.login(time.Time{}, auth.FinanceApprover)
-	rec = c.do("POST", "/cases/"+id+"/approve", fin2, url.Values{"fingerprint": {c.fingerprint(id)}})
+	rec = c.do("POST", "/cases/"+id+"/approve", fin2, url.Values{"fingerprint": {c.fingerprint(id)}, "confirm": {"yes"}})
 	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "already approved by user:") {
 		t.Fatalf("late approval: %d\n%s", rec.Code, rec.Body)
 	}
@@ -165,8 +163,9 @@ func TestStepUpRedirect(t *testing.T) {
 	if !decHasTestID(rec.Body.String(), "step-up-notice") {
 		t.Error("no step-up notice for a stale sign-in above the threshold")
 	}
-	rec = c.do("POST", "/cases/"+id+"/approve", stale, url.Values{"fingerprint": {c.fingerprint(id)}, "return": {"/cases/" + id}})
-	want := "/login?max_age=600&return=" + url.QueryEscape("/cases/"+id)
+	rec = c.do("POST", "/cases/"+id+"/approve", stale, url.Values{"fingerprint": {c.fingerprint(id)}, "return": {"/cases/" + id},
+		"confirm": {"yes"}, "comment": {"checked the charge"}})
+	want := "/login?max_age=600&return=" + url.QueryEscape("/cases/"+id+"/approve/resume")
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != want {
 		t.Fatalf("step-up: %d %q, want %q", rec.Code, rec.Header().Get("Location"), want)
 	}
@@ -241,7 +240,7 @@ func TestAuditPagesAndBundle(t *testing.T) {
 	lead := c.login(time.Time{}, auth.SupportLead)
 	id := c.newCase(24900)
 	c.do("POST", "/cases/"+id+"/request-approval", lead, url.Values{})
-	c.do("POST", "/cases/"+id+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(id)}})
+	c.do("POST", "/cases/"+id+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(id)}, "confirm": {"yes"}})
 
 	if rec := c.do("GET", "/audit", fin, nil); rec.Code != http.StatusForbidden {
 		t.Errorf("finance on /audit: %d", rec.Code)
@@ -289,13 +288,13 @@ func TestPolicyAdmin(t *testing.T) {
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `data-testid="policy-version">version 1`) {
 		t.Fatalf("policy page: %d\n%s", rec.Code, rec.Body)
 	}
-	bad := c.do("POST", "/admin/policy", admin, url.Values{"rules": {`{"currencies":{}}`}})
+	bad := c.do("POST", "/admin/policy", admin, url.Values{"mode": {"json"}, "rules": {`{"currencies":{}}`}})
 	if bad.Code != http.StatusBadRequest {
 		t.Errorf("invalid policy: %d", bad.Code)
 	}
 	good := `{"currencies":{"USD":{"automatic_below":5000,"one_approver_below":50000,"step_up_above":200000}},
 		"always_human_kinds":["dispute"],"no_amount_approvals":1,"step_up_minutes":5}`
-	rec = c.do("POST", "/admin/policy", admin, url.Values{"rules": {good}})
+	rec = c.do("POST", "/admin/policy", admin, url.Values{"mode": {"json"}, "rules": {good}})
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("save policy: %d\n%s", rec.Code, rec.Body)
 	}

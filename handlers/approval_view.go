@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,18 +15,24 @@ import (
 
 // decisionNotices are the fixed sentences shown after a decision (?decided=...).
 var decisionNotices = map[string]string{
-	"triaged":     "Marked triaged: the case is in the right queue with the right facts.",
-	"requested":   "Approval requested: the planned actions are stored and wait for approvers.",
-	"automatic":   "Approved automatically under the policy: the actions are queued.",
-	"approved":    "Approval recorded.",
-	"executing":   "Final approval recorded: the case is executing and its actions are queued.",
-	"rejected":    "Case rejected.",
-	"needs_info":  "Case sent back for information.",
-	"edited":      "Plan changed. Approvals of the previous plan are void.",
-	"verified":    "Recipient verified.",
-	"unchanged":   "Nothing changed.",
-	"revealed":    "Values revealed; the reveal is recorded in the audit log.",
-	"policy_save": "Policy stored as a new version.",
+	"triaged":           "Marked triaged: the case is in the right queue with the right facts.",
+	"requested":         "Approval requested: the planned actions are stored and wait for approvers.",
+	"automatic":         "Approved automatically under the policy: the actions are queued.",
+	"approved":          "Approval recorded.",
+	"executing":         "Final approval recorded: the case is executing and its actions are queued.",
+	"rejected":          "Case rejected.",
+	"needs_info":        "Case sent back for information.",
+	"edited":            "Plan changed. Approvals of the previous plan are void.",
+	"verified":          "Recipient verified.",
+	"unchanged":         "Nothing changed.",
+	"revealed":          "Values revealed; the reveal is recorded in the audit log.",
+	"policy_save":       "Policy stored as a new version.",
+	"resumed_approved":  "You signed in again and your approval is recorded. Another finance approver must approve too.",
+	"resumed_executing": "You signed in again and your approval is recorded. It was the last one needed: the actions are queued.",
+	"retried":           "Retry queued: the action runs again with the same idempotency key.",
+	"action_cancelled":  "Action cancelled, with the actions queued behind it; the reason is in the audit log.",
+	"action_resolved":   "Action marked resolved outside Countersign; your evidence is its receipt.",
+	"nothing_held":      "No approval of yours was waiting for the sign-in (it is done, or older than an hour). Approve again below if it is still needed.",
 }
 
 // DecisionView builds the decision panel of case caseID for the request's principal.
@@ -44,9 +51,13 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		HasEmail: o.HasEmail, DueSoon: o.DueSoon, CanRequest: o.CanRequest, CanApprove: o.CanApprove, CanDecide: o.CanDecide,
 		CanEdit: o.CanEdit, CanVerify: o.CanVerify, CanReveal: o.CanReveal, WhyNotApprove: o.WhyNotApprove,
 		RejectReasons: approval.RejectReasons, Methods: approval.Methods, Return: decisionReturn(r, id),
-		EditCurrency: o.Currency, EditDest: o.DestRef,
+		EditCurrency: o.Currency, EditDest: o.DestRef, CommentRequired: o.Requirement.Comment, CommentWhy: o.Requirement.CommentWhy,
 		Recipient: views.RecipientView{Requested: approval.MaskEmail(o.Recipient.Requested), OnFile: approval.MaskEmail(o.Recipient.OnFile),
 			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient)},
+	}
+	d.StateText, d.StateKind = caseState(o)
+	if d.StateKind == "error" && !strings.HasPrefix(r.URL.Query().Get("decided"), "action_") {
+		d.Notice = "" // an earlier "approved, executing" must not stand over a failure
 	}
 	if o.AmountMinor != nil {
 		d.Amount = money.Amount{Minor: *o.AmountMinor, Currency: o.Currency}.Major() + " " + o.Currency
@@ -56,7 +67,7 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		d.Destination = strings.TrimSpace(o.DestType + " " + o.DestRef)
 	}
 	if o.Deadline != nil {
-		d.Deadline = o.Deadline.UTC().Format("2006-01-02 15:04 UTC")
+		d.Deadline = o.Deadline.UTC().Format(stampFormat)
 	}
 	d.Handoff = views.HandoffView{Title: o.Handoff.Title, Asked: o.Handoff.Asked, Learned: o.Handoff.Learned,
 		Object: o.Handoff.Object, Owner: o.Handoff.Owner, NextStep: o.Handoff.NextStep, Deadline: o.Handoff.Deadline}
@@ -64,11 +75,18 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		d.Handoff.Links = append(d.Handoff.Links, views.LinkView{Label: l.Label, Href: l.URL})
 	}
 	for _, act := range o.Actions {
-		d.Actions = append(d.Actions, views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
-			Description: act.Description, Status: act.Status, Mode: a.connectorMode(act.Connector)})
+		pa := views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
+			Description: act.Description, Status: act.Status, Mode: a.connectorMode(act.Connector)}
+		if a.Sandbox != nil && p.Has(auth.Admin) && act.Status != "planned" && act.Status != "cancelled" {
+			pa.SandboxHref = "/admin/sandbox?case=" + id + "&connector=" + url.QueryEscape(act.Connector)
+		}
+		d.Actions = append(d.Actions, pa)
+		if act.Status != "cancelled" {
+			d.Confirm = append(d.Confirm, act.Description)
+		}
 	}
 	for _, ap := range o.Approvals {
-		d.Approvals = append(d.Approvals, views.ApprovalView{Who: ap.Label, When: decisionStamp(ap.At), Voided: ap.Voided, VoidReason: ap.VoidReason})
+		d.Approvals = append(d.Approvals, views.ApprovalView{Who: ap.Label, Comment: ap.Comment, When: decisionStamp(ap.At), Voided: ap.Voided, VoidReason: ap.VoidReason})
 	}
 	for _, h := range o.Decisions {
 		d.History = append(d.History, views.DecisionEntryView{What: strings.ReplaceAll(h.Decision, "_", " "), Who: h.Label,
@@ -101,7 +119,7 @@ func recipientHow(r approval.Recipient) string {
 	return how
 }
 
-func decisionStamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+func decisionStamp(t time.Time) string { return t.UTC().Format(stampFormat) }
 
 // decisionReturn is where the panel's forms come back to: the decision page when
 // the panel is shown there, else the case page that embeds it.
@@ -119,4 +137,23 @@ func decisionFormReturn(r *http.Request, id string) string {
 		return ret
 	}
 	return "/cases/" + id + "/decision"
+}
+
+// caseState is the banner saying where the case stands now.
+func caseState(o approval.Overview) (string, string) {
+	switch o.Status {
+	case "needs_attention":
+		return "Needs attention: " + strings.Join(o.Waiting, "; ") + ". Retry, cancel with a reason, or mark it resolved outside Countersign under Actions.", "error"
+	case "executing":
+		return "Approved and executing: the actions run in order; their receipts appear under Actions.", "warn"
+	case "done":
+		return "Done: every action finished (receipts under Actions).", "ok"
+	case "rejected":
+		return "Rejected: nothing was sent.", "error"
+	case "awaiting_approval":
+		return "Awaiting approval: " + strings.ToLower(requirementText(o.Requirement.Approvals)) + ".", "warn"
+	case "needs_info":
+		return "Sent back for information: add it, then request approval again.", "warn"
+	}
+	return "", ""
 }

@@ -55,6 +55,10 @@ func auditFilter(q url.Values) (audit.Filter, error) {
 
 // AuditLog lists audit entries, newest first, 50 a page: GET /audit.
 func (a *App) AuditLog(w http.ResponseWriter, r *http.Request) {
+	a.renderAuditLog(w, r, a.Page(r, "Audit log"))
+}
+
+func (a *App) renderAuditLog(w http.ResponseWriter, r *http.Request, pg views.Page) {
 	q := r.URL.Query()
 	f, err := auditFilter(q)
 	if err != nil {
@@ -74,7 +78,10 @@ func (a *App) AuditLog(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v := views.AuditLogView{Actor: q.Get("actor"), Case: q.Get("case"), Action: q.Get("action"), From: q.Get("from"), To: q.Get("to"),
-		ExportQuery: keep.Encode()}
+		ExportQuery: keep.Encode(), VerifyReturn: r.URL.RequestURI()}
+	if f.ObjectType == "case" {
+		v.BundleHref = "/cases/" + f.ObjectID + "/evidence.jsonl"
+	}
 	for _, rec := range recs {
 		v.Rows = append(v.Rows, auditRow(rec))
 	}
@@ -87,7 +94,34 @@ func (a *App) AuditLog(w http.ResponseWriter, r *http.Request) {
 		v.NextHref = "/audit?" + next.Encode()
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	Render(w, r, http.StatusOK, views.AuditLogPage(a.Page(r, "Audit log"), v))
+	Render(w, r, http.StatusOK, views.AuditLogPage(pg, v))
+}
+
+// AuditVerify runs the chain verifier `countersign audit verify` runs and shows its
+// report above the audit page the button was on: POST /audit/verify.
+func (a *App) AuditVerify(w http.ResponseWriter, r *http.Request) {
+	rep, err := audit.Verify(r.Context(), a.DB.Gorm, nil)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	if err := a.auditRead(r, "audit.verified", "audit", "", map[string]any{"ok": rep.OK(), "entries": rep.Entries,
+		"problems": len(rep.Problems)}); err != nil {
+		Fail(w, r, err)
+		return
+	}
+	ret := r.PostFormValue("return")
+	if !strings.HasPrefix(ret, "/audit") || strings.HasPrefix(ret, "/audit/") {
+		ret = "/audit"
+	}
+	u, _ := url.Parse(ret)
+	r.URL.RawQuery = u.Query().Encode()
+	pg := a.Page(r, "Audit log")
+	pg.Flash, pg.FlashKind = rep.Text("audit chain"), "ok"
+	if !rep.OK() {
+		pg.FlashKind = "error"
+	}
+	a.renderAuditLog(w, r, pg)
 }
 
 func auditRow(rec audit.Record) views.AuditRowView {
@@ -99,9 +133,14 @@ func auditRow(rec audit.Record) views.AuditRowView {
 	if rec.Seq > 0 {
 		seq = strconv.FormatInt(rec.Seq, 10)
 	}
-	row := views.AuditRowView{ID: strconv.FormatInt(rec.ID, 10), Seq: seq, At: decisionStamp(rec.At), Actor: rec.Actor, Action: rec.Action,
+	actor := rec.Actor
+	if i := strings.IndexByte(actor, ' '); i > 0 && strings.HasPrefix(actor, "user:") {
+		actor = actor[i+1:]
+	}
+	row := views.AuditRowView{ID: strconv.FormatInt(rec.ID, 10), Seq: seq, At: timeView(rec.At), Actor: rec.Actor, Action: rec.Action,
 		Object: strings.Trim(rec.ObjectType+" "+rec.ObjectID, " "), Outcome: rec.Outcome,
-		Summary: strings.TrimSpace(buf.String()), RequestID: rec.RequestID}
+		Summary: strings.TrimSpace(buf.String()), RequestID: rec.RequestID,
+		Text: actor + " " + auditVerb(rec.Action), Detail: auditDetail(rec.Summary)}
 	if rec.ObjectType == "case" {
 		row.ObjectHref = "/cases/" + rec.ObjectID
 	}
@@ -132,7 +171,17 @@ func (a *App) AuditExport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="countersign-audit.`+format+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	if err := audit.Export(r.Context(), a.DB.Gorm, w, f, format); err != nil {
+	if format == "jsonl" {
+		err = audit.ExportBundle(r.Context(), a.DB.Gorm, w, f, q.Encode())
+	} else {
+		err = audit.Export(r.Context(), a.DB.Gorm, w, f, format)
+	}
+	if errors.Is(err, audit.ErrNotFound) {
+		w.Header().Del("Content-Disposition")
+		Fail(w, r, apperr.NotFoundf("No sealed audit entries match this filter."))
+		return
+	}
+	if err != nil {
 		// Headers are gone; the truncated body fails verification, and the log says why.
 		a.Log.Error("audit export", "err", err)
 	}

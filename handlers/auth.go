@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/reqlog"
 	"github.com/countersign/countersign/views"
 )
 
@@ -22,8 +24,14 @@ func (a *App) SignedOut(w http.ResponseWriter, r *http.Request) {
 		"Your Countersign session has ended. Close the browser if this is a shared computer.", "Sign in again", "/login")
 }
 
-// Forbidden answers 403 with a page naming the roles the route needs.
+// Forbidden answers 403 with a page naming the roles the route needs. An attempt to
+// change something (any method but GET and HEAD) is recorded in the audit log.
 func (a *App) Forbidden(w http.ResponseWriter, r *http.Request, roles []string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if err := auth.AuditRefused(r.Context(), a.DB.Gorm, auth.FromContext(r.Context()), r.Pattern, r.URL.Path, roles); err != nil {
+			reqlog.Logger(r.Context()).Error("audit refused attempt", "err", err)
+		}
+	}
 	a.AuthMessage(w, r, http.StatusForbidden, "Not allowed",
 		"This page needs one of: "+strings.Join(roles, ", ")+". Ask an administrator if you should have access.",
 		"Go to the start page", "/")

@@ -4,7 +4,9 @@ import (
 	"github.com/a-h/templ"
 
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/countersign/countersign/internal/auth"
@@ -14,6 +16,9 @@ import (
 )
 
 // caseFlash are the fixed messages a redirect after a case change may show.
+// mentionList is the ?unknown= of a note just added: @names, nothing else.
+var mentionList = regexp.MustCompile(`^[a-z0-9][a-z0-9._,-]{0,999}$`)
+
 var caseFlash = map[string]string{
 	"assigned": "Assignee updated.", "reclassified": "Case moved to its new queue.", "tagged": "Tags updated.",
 	"reviewed": "Marked reviewed.", "noted": "Note added.", "unchanged": "Nothing to change: the case was already that way.",
@@ -48,8 +53,17 @@ func (a *App) renderCase(w http.ResponseWriter, r *http.Request, status int, for
 		return
 	}
 	v := caseView(a.Page(r, "Case "+strconv.FormatInt(id, 10)), d, p.UserID, canTriage(p), time.Now())
+	if p.HasAny(auth.Auditor, auth.Admin) {
+		sid := strconv.FormatInt(id, 10)
+		v.AuditHref, v.BundleHref = "/audit?case="+sid, "/cases/"+sid+"/evidence.jsonl"
+	}
 	if msg, ok := caseFlash[r.URL.Query().Get("done")]; ok {
 		v.Page.Flash, v.Page.FlashKind = msg, "ok"
+		if u := r.URL.Query().Get("unknown"); mentionList.MatchString(u) {
+			v.Page.Flash += " Nobody was notified for @" + strings.ReplaceAll(u, ",", ", @") +
+				": no one of that name has signed in to Countersign yet (a mention reaches people who have signed in at least once)."
+			v.Page.FlashKind = "warn"
+		}
 	}
 	if form.flash != "" {
 		v.Page.Flash, v.Page.FlashKind = form.flash, "error"

@@ -18,7 +18,9 @@ const (
 	queueOpen     = "/queues/open"
 	queueOverdue  = "/queues/open?deadline=overdue"
 	queueAwaiting = "/queues/open?status=awaiting_approval"
-	queueApproved = "/queues/open?status=approved&status=executing&status=done"
+	// queueAttention is the "needs attention" queue: failed actions waiting for a person.
+	queueAttention = "/queues/open?status=needs_attention"
+	queueApproved  = "/queues/open?status=approved&status=executing&status=done"
 )
 
 func queueOf(kind string) string { return "/queues/" + url.PathEscape(kind) }
@@ -85,6 +87,7 @@ func dashboardView(st *dashboard.Stats) views.DashboardView {
 			{Key: "overdue", Label: "past their follow-up deadline", Value: thousands(overdueN), Href: queueOverdue},
 			{Key: "awaiting", Label: "awaiting approval", Value: thousands(awaitingN), Href: queueAwaiting},
 			{Key: "opened30", Label: "cases opened in 30 days", Value: thousands(last30), Href: queueOpen},
+			{Key: "attention", Label: "failed actions waiting for a person", Value: thousands(st.Attention), Href: queueAttention},
 		},
 		PerDay:    perDayChart(st, kinds),
 		Open:      open,

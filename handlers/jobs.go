@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/countersign/countersign/internal/apperr"
@@ -14,7 +15,7 @@ import (
 	"github.com/countersign/countersign/views"
 )
 
-const timeFormat = "2006-01-02 15:04:05 UTC"
+const timeFormat = stampFormat
 
 // AdminJobs shows River jobs by state with their errors, and the actions that wait
 // for a person.
@@ -71,16 +72,52 @@ func (a *App) RetryAction(w http.ResponseWriter, r *http.Request) {
 		Fail(w, r, fmt.Errorf("%w: job queue not configured", apperr.ErrUnavailable))
 		return
 	}
-	switch err := a.Jobs.RetryAction(r.Context(), auth.FromContext(r.Context()), id); {
-	case err != nil:
-		Fail(w, r, err)
-	default:
-		back := "/admin/jobs?done=retried"
-		if ref := r.FormValue("back"); ref != "" && ref[0] == '/' && (len(ref) < 2 || ref[1] != '/') {
-			back = ref
-		}
-		http.Redirect(w, r, back, http.StatusSeeOther)
+	a.actionDone(w, r, "retried", a.Jobs.RetryAction(r.Context(), auth.FromContext(r.Context()), id))
+}
+
+// CancelAction cancels an action waiting for a person, with a reason:
+// POST /actions/{id}/cancel.
+func (a *App) CancelAction(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 || a.Jobs == nil {
+		Fail(w, r, apperr.NotFoundf("No such action."))
+		return
 	}
+	a.actionDone(w, r, "action_cancelled", a.Jobs.CancelAction(r.Context(), auth.FromContext(r.Context()), id, r.PostFormValue("reason")))
+}
+
+// ResolveAction marks an action waiting for a person as done outside Countersign,
+// with a reason and evidence: POST /actions/{id}/resolve.
+func (a *App) ResolveAction(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 || a.Jobs == nil {
+		Fail(w, r, apperr.NotFoundf("No such action."))
+		return
+	}
+	a.actionDone(w, r, "action_resolved", a.Jobs.ResolveAction(r.Context(), auth.FromContext(r.Context()),
+		id, r.PostFormValue("reason"), r.PostFormValue("evidence")))
+}
+
+// actionDone answers a person's decision on an action: back to the page the form
+// was on (the case page; the jobs page for admins' forms there) with a notice.
+func (a *App) actionDone(w http.ResponseWriter, r *http.Request, notice string, err error) {
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	back := "/admin/jobs"
+	if ref := r.FormValue("back"); ref != "" && ref[0] == '/' && (len(ref) < 2 || ref[1] != '/' && ref[1] != '\\') {
+		back = ref
+	}
+	sep := "?"
+	if strings.Contains(back, "?") {
+		sep = "&"
+	}
+	if strings.HasPrefix(back, "/cases/") {
+		http.Redirect(w, r, back+sep+"decided="+notice, http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, back+sep+"done="+notice, http.StatusSeeOther)
 }
 
 // ActionsView returns a case's actions with their receipts as view rows, for the
@@ -100,9 +137,9 @@ func (a *App) ActionsView(ctx context.Context, caseID int64) ([]views.ActionRow,
 
 func actionRow(act jobs.ActionInfo, canRetry bool) views.ActionRow {
 	row := views.ActionRow{ID: strconv.FormatInt(act.ID, 10), Position: act.Position, Connector: act.Connector,
-		Operation: act.Operation, Description: act.Description, Status: act.Status, Attempts: act.Attempts,
+		Operation: act.Operation, Description: act.Description, Status: string(act.Status), Attempts: act.Attempts,
 		LastError: act.LastError, ReceiptID: act.ReceiptID, Receipt: act.Summary(), Sandbox: act.Sandbox,
-		CanRetry: canRetry && act.Retryable()}
+		CanRetry: canRetry && act.Retryable(), Back: "/cases/" + strconv.FormatInt(act.CaseID, 10)}
 	if act.ExecutedAt != nil {
 		row.ExecutedAt = act.ExecutedAt.UTC().Format(timeFormat)
 	}

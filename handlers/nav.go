@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/triage"
@@ -18,6 +20,44 @@ var queueTitles = map[string]string{
 	console.QueueMine:     "Assigned to me",
 	console.QueueMentions: "Mentions",
 	string(triage.Review): "Needs review",
+}
+
+// Sidebar entries that are not queues.
+const (
+	navAwaiting = "awaiting"
+	navAudit    = "audit"
+	// navAttention is the queue of cases whose actions failed and wait for a person.
+	navAttention = "attention"
+)
+
+var navLabels = map[string]string{"dashboard": "Dashboard", navAwaiting: "Awaiting my approval", navAudit: "Audit log", navAttention: "Needs attention"}
+
+// adminPages are the pages of the admin group, in sidebar order.
+var adminPages = []struct{ key, label, href string }{
+	{"audit", "Audit log", "/audit"},
+	{"policy", "Approval policy", "/admin/policy"},
+	{"users", "Users", "/admin/users"},
+	{"connectors", "Connectors", "/admin/connectors"},
+	{"sandbox", "Sandbox log", "/admin/sandbox"},
+	{"jobs", "Jobs", "/admin/jobs"},
+}
+
+// adminNav is the admin group of the sidebar; the route table decides access, this
+// only shows admins the pages they may open.
+func adminNav(r *http.Request, p *auth.Principal) []views.NavItem {
+	if !p.Has(auth.Admin) {
+		return nil
+	}
+	out := make([]views.NavItem, 0, len(adminPages))
+	for i, pg := range adminPages {
+		it := views.NavItem{Label: pg.label, Href: pg.href, Key: "admin-" + pg.key,
+			Active: strings.HasPrefix(r.URL.Path, pg.href)}
+		if i == 0 {
+			it.Group = "Admin"
+		}
+		out = append(out, it)
+	}
+	return out
 }
 
 // queueTitle is the heading and sidebar label of a queue.
@@ -45,11 +85,28 @@ func (a *App) ConsoleNav(r *http.Request, p *auth.Principal) (nav, saved []views
 	}
 	add := func(key, href string, n views.NavItem, group string) {
 		n.Label, n.Href, n.Key, n.Group = queueTitle(key), href, key, group
-		n.Active = r.URL.Path == href && (r.URL.RawQuery == "" || href == "/dashboard")
-		if key == "dashboard" {
-			n.Label = "Dashboard"
+		n.Active = r.URL.RequestURI() == href || (r.URL.Path == href && (r.URL.RawQuery == "" || href == "/dashboard"))
+		if l, ok := navLabels[key]; ok {
+			n.Label = l
 		}
 		nav = append(nav, n)
+	}
+	if p.Has(auth.FinanceApprover) {
+		n, err := approval.CountAwaitingFor(ctx, a.DB.Gorm, p.UserID)
+		if err != nil {
+			a.Log.Warn("awaiting count", "err", err)
+		}
+		add(navAwaiting, "/approvals", views.NavItem{Count: n}, "Decide")
+	}
+	if p.HasAny(auth.Retriers...) {
+		n, err := approval.CountNeedsAttention(ctx, a.DB.Gorm)
+		if err != nil {
+			a.Log.Warn("needs-attention count", "err", err)
+		}
+		add(navAttention, queueAttention, views.NavItem{Count: n}, "")
+	}
+	if p.Has(auth.Auditor) && !p.Has(auth.Admin) {
+		add(navAudit, "/audit", views.NavItem{}, "")
 	}
 	add("dashboard", "/dashboard", views.NavItem{}, "")
 	add(console.QueueOpen, "/queues/open", count(counts.Open), "Work")
@@ -62,6 +119,7 @@ func (a *App) ConsoleNav(r *http.Request, p *auth.Principal) (nav, saved []views
 		}
 		add(string(k), "/queues/"+url.PathEscape(string(k)), count(counts.Kinds[string(k)]), group)
 	}
+	nav = append(nav, adminNav(r, p)...)
 	list, err := console.SavedViews(ctx, a.DB.Gorm, p.UserID)
 	if err != nil {
 		a.Log.Warn("saved views", "err", err)

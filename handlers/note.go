@@ -3,7 +3,9 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
@@ -23,7 +25,11 @@ func (a *App) CaseNote(w http.ResponseWriter, r *http.Request) {
 	_, err = console.AddNote(r.Context(), a.DB.Gorm, auth.FromContext(r.Context()), id, body)
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/cases/"+strconv.FormatInt(id, 10)+"?done=noted#notes-h", http.StatusSeeOther)
+		q := url.Values{"done": {"noted"}}
+		if unknown, uerr := console.UnknownMentions(r.Context(), a.DB.Gorm, body); uerr == nil && len(unknown) > 0 {
+			q.Set("unknown", strings.Join(unknown, ","))
+		}
+		http.Redirect(w, r, "/cases/"+strconv.FormatInt(id, 10)+"?"+q.Encode()+"#notes-h", http.StatusSeeOther)
 	case errors.Is(err, apperr.ErrValidation):
 		a.renderCase(w, r, http.StatusUnprocessableEntity, caseForm{noteError: err.Error(), noteDraft: body})
 	default:

@@ -15,9 +15,21 @@ import (
 	"github.com/countersign/countersign/views"
 )
 
-// Home sends the console's front door to the "all open" queue.
+// Home sends each role to the page its day starts on: finance approvers to the
+// cases awaiting their approval, auditors to the audit log, everyone else to the
+// "all open" queue.
 func (a *App) Home(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, "/queues/open", http.StatusSeeOther)
+	http.Redirect(w, r, homeOf(auth.FromContext(r.Context())), http.StatusSeeOther)
+}
+
+func homeOf(p *auth.Principal) string {
+	switch {
+	case p.Has(auth.FinanceApprover):
+		return "/approvals"
+	case p.Has(auth.Auditor) && !p.HasAny(auth.SupportLead, auth.Admin):
+		return "/audit"
+	}
+	return "/queues/open"
 }
 
 // queueScope reads the queue name from the path; an unknown queue is not found.

@@ -42,12 +42,16 @@ func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store"
 // canTriage says whether p may change cases (the triage access of the route table).
 func canTriage(p *auth.Principal) bool { return p.HasAny(auth.Triagers...) }
 
+// stampFormat is the one way the console writes an instant as text (UTC, before
+// app.js shows it in the viewer's zone with the time relative to now).
+const stampFormat = "2 Jan 2006 15:04 UTC"
+
 func timeView(t time.Time) views.TimeView {
 	if t.IsZero() {
 		return views.TimeView{}
 	}
 	t = t.UTC()
-	return views.TimeView{ISO: t.Format(time.RFC3339), UTC: t.Format("2 Jan 2006 15:04 UTC")}
+	return views.TimeView{ISO: t.Format(time.RFC3339), UTC: t.Format(stampFormat)}
 }
 
 func timePtrView(t *time.Time) views.TimeView {

@@ -2,10 +2,23 @@
 "use strict";
 (function () {
   // Times: render UTC server-side, show them in the viewer's zone here.
+  // One format everywhere: the date and time in the viewer's zone, then how long ago
+  // (or how soon) it is; the UTC text stays as the tooltip.
   var fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  var rel = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  function ago(d) {
+    var s = (d.getTime() - Date.now()) / 1000, a = Math.abs(s);
+    var units = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (var i = 0; i < units.length; i++) {
+      if (a >= units[i][1]) return rel.format(Math.round(s / units[i][1]), units[i][0]);
+    }
+    return rel.format(0, "minute");
+  }
   document.querySelectorAll("time[datetime]").forEach(function (t) {
     var d = new Date(t.getAttribute("datetime"));
-    if (!isNaN(d)) { t.title = t.textContent; t.textContent = fmt.format(d); }
+    if (isNaN(d)) return;
+    t.title = t.textContent;
+    t.textContent = fmt.format(d) + (rel ? " · " + ago(d) : "");
   });
 
   // Shortcut list.
@@ -38,6 +51,20 @@
     rows[cur].scrollIntoView({ block: "nearest" });
   }
   rows.forEach(function (r, i) { r.addEventListener("focusin", function () { if (cur !== i) focusRow(i); }); });
+  // Remember the queue's order (for j/k on a case page) and keep the place after an
+  // assignment reloads the page: the same row, or the one now in its position.
+  var store = window.sessionStorage;
+  if (rows.length && store) {
+    try {
+      store.setItem("cs-queue", JSON.stringify(rows.map(function (r) { return r.getAttribute("data-href"); })));
+      var back = JSON.parse(store.getItem("cs-focus") || "null");
+      store.removeItem("cs-focus");
+      if (back && back.path === location.pathname) {
+        var at = rows.findIndex(function (r) { return r.getAttribute("data-id") === back.id; });
+        focusRow(at >= 0 ? at : back.index);
+      }
+    } catch (err) { /* storage full or disabled: no memory, nothing breaks */ }
+  }
   function toggleSelect(r) {
     var box = r.querySelector("input[data-select]");
     if (box) { box.checked = !box.checked; r.classList.toggle("selected", box.checked); }
@@ -48,6 +75,9 @@
   function assignToMe(r) {
     var bulk = document.getElementById("bulk");
     if (!bulk) return;
+    try {
+      store.setItem("cs-focus", JSON.stringify({ path: location.pathname, id: r.getAttribute("data-id"), index: cur }));
+    } catch (err) { /* see above */ }
     var f = document.createElement("form");
     f.method = "post"; f.action = "/queues/bulk";
     [["queue", bulk.elements.queue.value], ["filter", bulk.elements.filter.value],
@@ -65,6 +95,7 @@
       return;
     }
     var r = rows[cur];
+    if (!rows.length && caseKey(e.key)) { e.preventDefault(); return; }
     switch (e.key) {
       case "?": toggleHelp(); break;
       case "/": var s = document.querySelector("[data-search]"); if (s) s.focus(); else return; break;
@@ -77,6 +108,38 @@
     }
     e.preventDefault();
   });
+
+  // Case page shortcuts: a approve, r reject, n note (they open and focus the form;
+  // nothing is decided without pressing its button), j / k next / previous case of
+  // the queue the case was opened from.
+  function caseKey(key) {
+    if (!document.querySelector('[data-testid="case-title"]')) return false;
+    var q = [];
+    try { q = JSON.parse((store && store.getItem("cs-queue")) || "[]"); } catch (err) { q = []; }
+    var i = q.indexOf(location.pathname);
+    switch (key) {
+      case "a": return focusIn('[data-testid="approve-form"]', "textarea");
+      case "r": return openIn('[data-testid="reject-form"]', "select");
+      case "n": return focusIn('[data-testid="note-form"]', "textarea") || focusIn("form", '[data-testid="note-text"]');
+      case "j": if (i >= 0 && i + 1 < q.length) { window.location = q[i + 1]; return true; } return false;
+      case "k": if (i > 0) { window.location = q[i - 1]; return true; } return false;
+    }
+    return false;
+  }
+  function focusIn(formSel, fieldSel) {
+    var f = document.querySelector(formSel);
+    var el = f && (f.matches(fieldSel) ? f : f.querySelector(fieldSel));
+    if (!el) return false;
+    el.scrollIntoView({ block: "center" }); el.focus();
+    return true;
+  }
+  function openIn(formSel, fieldSel) {
+    var f = document.querySelector(formSel);
+    if (!f) return false;
+    var d = f.closest("details");
+    if (d) d.open = true;
+    return focusIn(formSel, fieldSel);
+  }
 
   // New cases: poll every 15 s; show a banner that does not move the list.
   var banner = document.getElementById("newcases");

@@ -116,7 +116,7 @@ type StackedLayout struct {
 
 // Chart sizes in viewBox units (the SVG scales to the container's width).
 const (
-	stackedW      = 720.0
+	stackedW      = 480.0 // about the rendered width in a half-width panel at 1280 px: 11-unit text stays >= 11 px
 	stackedH      = 240.0
 	stackedLeft   = 44.0
 	stackedRight  = 8.0
@@ -124,9 +124,9 @@ const (
 	stackedBottom = 26.0
 	barRowH       = 26.0
 	barGap        = 6.0
-	barLabelW     = 150.0
-	barTextW      = 130.0
-	barW          = 720.0
+	barLabelW     = 130.0
+	barTextW      = 110.0
+	barW          = 480.0 // as stackedW: 12-unit text renders at about 12 px in a half-width panel
 )
 
 // seriesFill returns a series' colour.

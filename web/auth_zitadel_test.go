@@ -81,8 +81,7 @@ func newZitadelHarness(t *testing.T) *harness {
 		groups: map[string][]string{"u-fin": {"finance-approvers", "staff"}}, overage: map[string]bool{"u-entra": true}}
 	idp := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + idp.Listener.Addr().String() + "/"
-	var h *harness
-	h = newHarness(t, harnessOpts{edit: func(c *config.Config) {
+	h := newHarness(t, harnessOpts{edit: func(c *config.Config) {
 		storage.RegisterClients(storage.WebClient("countersign-zitadel", "zitadel-secret", c.BaseURL.String()+"/auth/callback"))
 		loaded, err := config.Load(func(k string) string {
 			return map[string]string{"COUNTERSIGN_OIDC_ISSUER": issuer, "COUNTERSIGN_OIDC_CLIENT_ID": "countersign-zitadel",

@@ -88,12 +88,14 @@ func (s *Server) routeTable() []Route {
 		{"POST /cases/{id}/tags", triage, h(a.CaseTags)},
 		{"POST /cases/{id}/triage", triage, h(a.Triage)},
 		{"GET /dashboard", staff, h(a.Dashboard)},
+		{"GET /approvals", finance, h(a.Awaiting)},
 
 		// section: decisions (approvals, policy, audit)
 		{"GET /cases/{id}/decision", staff, h(a.DecisionPage)},
 		{"POST /cases/{id}/request-approval", triage, h(a.RequestApproval)},
 		{"POST /cases/{id}/plan", triage, h(a.EditPlan)},
-		{"POST /cases/{id}/approve", finance, h(a.Approve)}, // step-up decided per amount in internal/approval
+		{"POST /cases/{id}/approve", finance, h(a.Approve)},              // step-up decided per amount in internal/approval
+		{"GET /cases/{id}/approve/resume", finance, h(a.ResumeApproval)}, // where the approve step-up sign-in returns
 		{"POST /cases/{id}/reject", finance, h(a.Reject)},
 		{"POST /cases/{id}/needs-info", finance, h(a.NeedsInfo)},
 		{"POST /cases/{id}/recipients", Access{Roles: []string{auth.SupportLead}}, h(a.VerifyRecipient)},
@@ -102,12 +104,15 @@ func (s *Server) routeTable() []Route {
 		{"GET /cases/{id}/evidence.jsonl", auditing, h(a.EvidenceBundle)},
 		{"GET /audit", auditing, h(a.AuditLog)},
 		{"GET /audit/export", auditing, h(a.AuditExport)},
+		{"POST /audit/verify", auditing, h(a.AuditVerify)},
 		{"GET /admin/policy", admins, h(a.Policy)},
 		{"POST /admin/policy", admins, h(a.SavePolicy)},
 
 		// section: connectors (actions, jobs, sandbox)
 		{"POST /webhooks/stripe", webhook, h(a.StripeWebhook)},
 		{"POST /actions/{id}/retry", Access{Roles: auth.Retriers}, h(a.RetryAction)},
+		{"POST /actions/{id}/cancel", Access{Roles: auth.Retriers}, h(a.CancelAction)},
+		{"POST /actions/{id}/resolve", Access{Roles: auth.Retriers}, h(a.ResolveAction)},
 		{"GET /admin/jobs", admins, h(a.AdminJobs)},
 		{"GET /admin/connectors", admins, h(a.AdminConnectors)},
 		{"GET /admin/sandbox", admins, h(a.AdminSandbox)},

@@ -34,6 +34,14 @@ func seedDemo(ctx context.Context, c console, secrets devSecrets) {
 		return
 	}
 	c.log.Info("demo calls ingested", "stored", sum["stored"], "duplicate", sum["duplicate"])
+	postSandboxDisputes(ctx, c, base)
+	demoStory(ctx, c)
+	c.log.Info("demo ready: " + demoGuide)
+}
+
+// postSandboxDisputes delivers the sandbox account's open disputes as signed Stripe
+// webhooks, as Stripe would send them, so dispute cases get their evidence deadline.
+func postSandboxDisputes(ctx context.Context, c console, base string) {
 	if c.sandbox == nil || c.sandbox.StripeWebhookSecret == "" {
 		return
 	}
@@ -54,3 +62,12 @@ func seedDemo(ctx context.Context, c console, secrets devSecrets) {
 	}
 	c.log.Info("sandbox Stripe disputes delivered", "events", stored)
 }
+
+// demoGuide is the "try this" of the demo, printed at start and in the README.
+const demoGuide = `try this —
+  as Sam Support (support lead): open "All open", press j/k to move and a to assign, open a case, verify a recipient, request approval;
+  as Fiona Finance (finance approver): you land on "Awaiting my approval"; open the case with 1 of 2 approvals, approve it with a comment and see the receipts;
+  as Felix Finance: open the failed refund from the dashboard's failures and retry it;
+  as Audrey Auditor (auditor): you land on the audit log; press "Verify the audit chain", open a case and download its evidence bundle, then run: countersign audit verify --bundle FILE;
+  as Ada Admin (admin): change the approval policy in the form and preview a sample case; read the sandbox log of a case.
+  Unanswered collection calls (no one picked up) are kept as calls, not cases, so there are fewer cases than calls.`

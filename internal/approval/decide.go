@@ -2,6 +2,7 @@ package approval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -18,7 +19,7 @@ import (
 
 // planState is a case's plan with what the policy needs to judge it.
 type planState struct {
-	facts     []BillingFact
+	facts     []models.BillingFact
 	verified  bool
 	recipient Recipient
 	acts      []Action
@@ -64,7 +65,7 @@ func PlanTx(ctx context.Context, tx *gorm.DB, caseID int64) (string, error) {
 }
 
 // emailUnverified reports whether a planned email goes to an unverified address.
-func emailUnverified(ctx context.Context, tx *gorm.DB, c *caseData, facts []BillingFact, acts []Action) (string, error) {
+func emailUnverified(ctx context.Context, tx *gorm.DB, c *caseData, facts []models.BillingFact, acts []Action) (string, error) {
 	for _, a := range acts {
 		if a.Connector != "email" {
 			continue
@@ -92,7 +93,7 @@ func requirement(ctx context.Context, tx *gorm.DB, c *caseData, ps planState, un
 		return Requirement{}, 0, err
 	}
 	return v.Rules.Require(Facts{Kind: c.Kind, AmountMinor: c.AmountMinor, Currency: c.Currency,
-		VIP: c.VIP || c.CallVIP, ClaimVerified: ps.verified, RecipientUnverified: unverified}), v.ID, nil
+		VIP: c.VIP || c.Call.VIP, ClaimVerified: ps.verified, RecipientUnverified: unverified}), v.ID, nil
 }
 
 // RequestApproval plans the case's actions and puts it in front of approvers (from
@@ -176,8 +177,8 @@ func actionSummary(acts []Action) []any {
 	out := make([]any, 0, len(acts))
 	for _, a := range acts {
 		m := map[string]any{"position": a.Position, "connector": a.Connector, "operation": a.Operation, "description": a.Description}
-		if to, ok := a.Params["to"]; ok {
-			m["to"] = to
+		if to, ok := a.Params["to"].(string); ok {
+			m["to"] = MaskEmail(to) // a customer's address is not kept whole in the audit log
 		}
 		out = append(out, m)
 	}
@@ -189,17 +190,30 @@ func actionSummary(acts []Action) []any {
 // is approved and executing, its actions queued and OnApproved called, all in this
 // transaction.
 func (s *Service) Approve(ctx context.Context, p *auth.Principal, caseID int64, seen string) (Result, error) {
-	if !p.Has(auth.FinanceApprover) {
+	return s.ApproveWithComment(ctx, p, caseID, seen, "")
+}
+
+// ApproveWithComment is Approve with the approver's comment, which the policy may
+// require (Requirement.Comment). A refusal because of who p is (they proposed the
+// case, or verified its only recipient) is audited as approval.refused.
+func (s *Service) ApproveWithComment(ctx context.Context, p *auth.Principal, caseID int64, seen, comment string) (Result, error) {
+	comment = strings.TrimSpace(comment)
+	switch {
+	case !p.Has(auth.FinanceApprover):
 		return Result{}, apperr.Forbiddenf("Only finance approvers approve.")
-	}
-	if seen == "" {
+	case seen == "":
 		return Result{}, apperr.Invalidf("The approval form did not say which plan you approved; reload the case.")
+	case len(comment) > 2000:
+		return Result{}, apperr.Invalidf("Keep the comment under 2000 characters.")
 	}
 	var res Result
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		c, ps, req, err := s.approvable(ctx, tx, p, caseID, seen)
 		if err != nil {
 			return err
+		}
+		if req.Comment && comment == "" {
+			return apperr.Invalidf("Add a comment to approve case %d: the policy asks for one because %s.", caseID, req.CommentWhy)
 		}
 		live, err := loadLiveApprovals(tx, caseID, ps.fp)
 		if err != nil {
@@ -208,14 +222,17 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, caseID int64, 
 		if slices.ContainsFunc(live, func(a liveApproval) bool { return a.ApproverID != nil && *a.ApproverID == p.UserID }) {
 			return apperr.Conflictf("You already approved case %d; the second approval must come from another approver.", caseID)
 		}
-		if err := insertApproval(tx, c, p, ps.fp); err != nil {
+		need := max(req.Approvals, 1)
+		if err := soleVerifier(tx, c, p, ps.acts, need); err != nil {
+			return err
+		}
+		if err := insertApproval(tx, c, p, ps.fp, comment); err != nil {
 			return err
 		}
 		n := len(live) + 1
-		need := max(req.Approvals, 1)
 		res = Result{Status: c.Status, Approvals: n, Required: need, Fingerprint: ps.fp}
 		entries := []audit.Entry{entry(ctx, p, "approval.approved", caseID, map[string]any{
-			"fingerprint": ps.fp, "approvals": n, "required_approvals": need, "step_up": req.StepUp})}
+			"fingerprint": ps.fp, "approvals": n, "required_approvals": need, "step_up": req.StepUp, "comment": comment})}
 		if n >= need {
 			more, err := s.finalize(ctx, tx, c, ps.fp, p, "approved", req)
 			if err != nil {
@@ -226,7 +243,50 @@ func (s *Service) Approve(ctx context.Context, p *auth.Principal, caseID int64, 
 		}
 		return appendAll(ctx, tx, entries)
 	})
+	s.auditRefusal(ctx, p, caseID, "approve", err)
 	return res, err
+}
+
+// soleVerifier refuses p as the only approver of a plan that sends to a recipient
+// p verified: four eyes covers the verification too.
+func soleVerifier(tx *gorm.DB, c *caseData, p *auth.Principal, acts []Action, need int) error {
+	if need > 1 || c.customerKey() == "" {
+		return nil
+	}
+	var to []string
+	for _, a := range acts {
+		if addr, _ := a.Params["to"].(string); a.Connector == "email" && addr != "" {
+			to = append(to, normEmail(addr))
+		}
+	}
+	if len(to) == 0 {
+		return nil
+	}
+	var n int64
+	err := tx.Raw(`SELECT count(*) FROM verified_recipients WHERE customer_key = ? AND verified_by = ? AND email IN ?`,
+		c.customerKey(), p.UserID, to).Scan(&n).Error
+	if err != nil {
+		return fmt.Errorf("approval: verifiers of case %d: %w", c.ID, err)
+	}
+	if n > 0 {
+		return apperr.Forbiddenf("You verified the recipient of case %d, so you cannot be its only approver: another finance approver must approve it.", c.ID)
+	}
+	return nil
+}
+
+// auditRefusal records, in its own transaction, that p was refused a decision on a
+// case because of who they are (not because of a typo or a race): the refusal
+// itself rolled back with the decision's transaction.
+func (s *Service) auditRefusal(ctx context.Context, p *auth.Principal, caseID int64, what string, err error) {
+	var se *ErrStepUp
+	if err == nil || !errors.Is(err, apperr.ErrForbidden) || errors.As(err, &se) || p == nil {
+		return
+	}
+	e := entry(ctx, p, "approval.refused", caseID, map[string]any{"attempt": what, "reason": err.Error()})
+	e.Outcome = "refused"
+	if aerr := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return appendAll(ctx, tx, []audit.Entry{e}) }); aerr != nil {
+		reqlog.Logger(ctx).Error("audit refusal", "case", caseID, "err", aerr)
+	}
 }
 
 // approvable locks the case and checks everything an approval by p needs.
@@ -277,15 +337,15 @@ func (s *Service) approvable(ctx context.Context, tx *gorm.DB, p *auth.Principal
 	return c, ps, req, nil
 }
 
-func insertApproval(tx *gorm.DB, c *caseData, p *auth.Principal, fp string) error {
+func insertApproval(tx *gorm.DB, c *caseData, p *auth.Principal, fp, comment string) error {
 	var approver *int64
 	label := "policy:automatic"
 	if p != nil {
 		uid := p.UserID
 		approver, label = &uid, p.Label()
 	}
-	err := tx.Exec(`INSERT INTO approvals (case_id, approver_id, approver_label, fingerprint, policy_version)
-		VALUES (?, ?, ?, ?, ?)`, c.ID, approver, label, fp, c.PolicyVersion).Error
+	err := tx.Exec(`INSERT INTO approvals (case_id, approver_id, approver_label, fingerprint, policy_version, comment)
+		VALUES (?, ?, ?, ?, ?, ?)`, c.ID, approver, label, fp, c.PolicyVersion, comment).Error
 	if err != nil {
 		return fmt.Errorf("approval: record approval of case %d: %w", c.ID, err)
 	}
@@ -296,7 +356,7 @@ func insertApproval(tx *gorm.DB, c *caseData, p *auth.Principal, fp string) erro
 // decision recorded, OnApproved called. It returns the audit entries to append.
 func (s *Service) finalize(ctx context.Context, tx *gorm.DB, c *caseData, fp string, p *auth.Principal, decision string, req Requirement) ([]audit.Entry, error) {
 	if p == nil {
-		if err := insertApproval(tx, c, nil, fp); err != nil {
+		if err := insertApproval(tx, c, nil, fp, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -391,6 +451,7 @@ func (s *Service) close(ctx context.Context, p *auth.Principal, caseID int64, to
 		return appendAll(ctx, tx, []audit.Entry{entry(ctx, p, "approval."+decision, caseID,
 			map[string]any{"reason": reason, "note": note, "from": string(c.Status), "to": string(to)})})
 	})
+	s.auditRefusal(ctx, p, caseID, decision, err)
 	return res, err
 }
 

@@ -54,3 +54,16 @@ func mustLoad(t *testing.T, f *fixture, id int64) *caseData {
 	must(t, err)
 	return c
 }
+
+// A collections case names the open invoice and its balance.
+func TestCollectionsHandoffNamesTheBalance(t *testing.T) {
+	f := newFixture(t)
+	id := f.newCase(caseSpec{kind: "collections", amount: ptr(64000), currency: "GBP", dest: "INV-20577"})
+	must(t, f.db.Gorm.Exec(`INSERT INTO billing_facts (case_id, source, object, external_id, amount_minor, currency, status, due_date)
+		VALUES (?, 'stripe', 'invoice', 'in_Open1', 64000, 'GBP', 'open', '2026-11-10')`, id).Error)
+	sum, err := HandoffTx(ctx, f.db.Gorm, id)
+	must(t, err)
+	if got := sum.Internal(); !strings.Contains(got, "Verified: invoice in_Open1 is open with 640.00 GBP due on 2026-11-10") {
+		t.Errorf("collections handoff: %s", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -45,11 +46,15 @@ type Overview struct {
 	// WhyNotApprove says why the viewer cannot approve (empty when they can).
 	WhyNotApprove string
 	StepUpNeeded  bool // approving will ask the viewer to sign in again
+	// Waiting are the actions that failed or need a person ("Stripe: refund ...:
+	// the error"), for the case's state banner.
+	Waiting []string
 }
 
 // ApprovalInfo is one approval, live or voided.
 type ApprovalInfo struct {
 	Label      string
+	Comment    string
 	At         time.Time
 	Voided     bool
 	VoidReason string
@@ -69,7 +74,7 @@ func (s *Service) Overview(ctx context.Context, p *auth.Principal, caseID int64)
 		return Overview{}, err
 	}
 	o := Overview{CaseID: c.ID, Kind: c.Kind, Status: c.Status, AmountMinor: c.AmountMinor, Currency: c.Currency,
-		DestType: c.DestType, DestRef: c.DestRef, Deadline: c.ApprovalDeadline}
+		DestType: c.DestinationType, DestRef: c.DestinationRef, Deadline: c.ApprovalDeadline}
 	ps := planState{}
 	if ps.facts, ps.verified, err = loadFacts(ctx, db, caseID); err != nil {
 		return o, err
@@ -81,6 +86,17 @@ func (s *Service) Overview(ctx context.Context, p *auth.Principal, caseID int64)
 	o.DueSoon = c.Status.Open() && DueSoon(o.Deadline, time.Now())
 	if err := s.overviewPlan(ctx, db, c, &ps, &o); err != nil {
 		return o, err
+	}
+	var waiting []struct {
+		Description string `gorm:"column:description"`
+		LastError   string `gorm:"column:last_error"`
+	}
+	if err := db.Raw(`SELECT description, last_error FROM actions WHERE case_id = ? AND status IN ('needs_attention', 'failed')
+		ORDER BY position`, caseID).Scan(&waiting).Error; err != nil {
+		return o, fmt.Errorf("approval: waiting actions of case %d: %w", caseID, err)
+	}
+	for _, w := range waiting {
+		o.Waiting = append(o.Waiting, strings.TrimSpace(w.Description+": "+w.LastError))
 	}
 	if err := overviewHistory(db, &o); err != nil {
 		return o, err
@@ -135,14 +151,15 @@ func overviewHistory(db *gorm.DB, o *Overview) error {
 		At         time.Time  `gorm:"column:created_at"`
 		VoidedAt   *time.Time `gorm:"column:voided_at"`
 		VoidReason string     `gorm:"column:void_reason"`
+		Comment    string     `gorm:"column:comment"`
 	}
-	err := db.Raw(`SELECT COALESCE(NULLIF(u.name, ''), a.approver_label) AS approver_label, a.created_at, a.voided_at, a.void_reason
+	err := db.Raw(`SELECT COALESCE(NULLIF(u.name, ''), a.approver_label) AS approver_label, a.created_at, a.voided_at, a.void_reason, a.comment
 		FROM approvals a LEFT JOIN users u ON u.id = a.approver_id WHERE a.case_id = ? ORDER BY a.id`, o.CaseID).Scan(&apps).Error
 	if err != nil {
 		return fmt.Errorf("approval: approvals of case %d: %w", o.CaseID, err)
 	}
 	for _, a := range apps {
-		o.Approvals = append(o.Approvals, ApprovalInfo{Label: a.Label, At: a.At.UTC(), Voided: a.VoidedAt != nil, VoidReason: a.VoidReason})
+		o.Approvals = append(o.Approvals, ApprovalInfo{Label: a.Label, Comment: a.Comment, At: a.At.UTC(), Voided: a.VoidedAt != nil, VoidReason: a.VoidReason})
 	}
 	var ds []struct {
 		Decision string    `gorm:"column:decision"`
@@ -191,6 +208,13 @@ func (s *Service) overviewRights(db *gorm.DB, p *auth.Principal, c *caseData, o 
 		o.WhyNotApprove = "You already approved; the second approval must come from another approver."
 	case o.HasEmail && !o.Recipient.Verified:
 		o.WhyNotApprove = "Waiting for verification: the recipient is not verified for this customer."
+	default:
+		if err := soleVerifier(db, c, p, o.Actions, max(o.Requirement.Approvals, 1)); err != nil {
+			if !errors.Is(err, apperr.ErrForbidden) {
+				return err
+			}
+			o.WhyNotApprove = "You verified this case's recipient, so another finance approver must approve it."
+		}
 	}
 	o.CanApprove = o.WhyNotApprove == ""
 	o.StepUpNeeded = o.Requirement.StepUp && !auth.RecentLogin(p, minutes(o.Requirement.StepUpMinutes))

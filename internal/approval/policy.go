@@ -26,6 +26,8 @@ type Tier struct {
 	AutomaticBelow   int64 `json:"automatic_below"`
 	OneApproverBelow int64 `json:"one_approver_below"`
 	StepUpAbove      int64 `json:"step_up_above"`
+	// CommentAbove, when set, makes approvers explain an approval of more than it.
+	CommentAbove int64 `json:"comment_above,omitempty"`
 }
 
 // Rules is one version of the approval policy, as stored in policy_versions.rules.
@@ -41,6 +43,9 @@ type Rules struct {
 	NoAmountApprovals int `json:"no_amount_approvals"`
 	// StepUpMinutes is how recent the sign-in must be above the step-up amount.
 	StepUpMinutes int `json:"step_up_minutes"`
+	// CommentWhenUnverified makes approvers explain an approval of a claim the
+	// billing system did not confirm.
+	CommentWhenUnverified bool `json:"comment_when_unverified,omitempty"`
 }
 
 // Version is one stored policy version.
@@ -57,6 +62,9 @@ type Requirement struct {
 	StepUp        bool // approving needs a sign-in within StepUpMinutes
 	StepUpMinutes int
 	Reasons       []string // why, in order, for the approver to read
+	// Comment says approving needs a comment; CommentWhy says why.
+	Comment    bool
+	CommentWhy string
 }
 
 // Facts are what the policy looks at.
@@ -100,7 +108,9 @@ func (r Rules) Validate() error {
 				problems = append(problems, fmt.Sprintf("%s %s: limits must be positive minor units", where, cur))
 			case t.AutomaticBelow > t.OneApproverBelow:
 				problems = append(problems, fmt.Sprintf("%s %s: automatic_below is above one_approver_below", where, cur))
-			case t.OneApproverBelow > money.MaxMinor || t.StepUpAbove > money.MaxMinor:
+			case t.CommentAbove < 0:
+				problems = append(problems, fmt.Sprintf("%s %s: comment_above must not be negative", where, cur))
+			case t.OneApproverBelow > money.MaxMinor || t.StepUpAbove > money.MaxMinor || t.CommentAbove > money.MaxMinor:
 				problems = append(problems, fmt.Sprintf("%s %s: a limit is above the largest amount", where, cur))
 			}
 		}
@@ -170,11 +180,21 @@ func (r Rules) Require(f Facts) Requirement {
 			req.Approvals = 2
 		}
 		req.StepUp = a > t.StepUpAbove
+		if t.CommentAbove > 0 && a > t.CommentAbove {
+			req.Comment = true
+			req.CommentWhy = fmt.Sprintf("the amount is above %s %s", money.Amount{Minor: t.CommentAbove, Currency: cur}.Major(), cur)
+		}
 		req.Reasons = append(req.Reasons, tierReason(a, cur, t, req.Approvals))
 		if req.StepUp {
 			req.Reasons = append(req.Reasons, fmt.Sprintf("Above %s %s: approving needs a sign-in within %d minutes.",
 				money.Amount{Minor: t.StepUpAbove, Currency: cur}.Major(), cur, req.StepUpMinutes))
 		}
+	}
+	if r.CommentWhenUnverified && !f.ClaimVerified && !req.Comment {
+		req.Comment, req.CommentWhy = true, "the billing system did not confirm the claim"
+	}
+	if req.Comment {
+		req.Reasons = append(req.Reasons, "Approving needs a comment: "+req.CommentWhy+".")
 	}
 	if req.Approvals == 0 {
 		var human []string

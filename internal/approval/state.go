@@ -33,12 +33,16 @@ var actionTransitions = map[models.ActionStatus][]models.ActionStatus{
 	models.ActionPlanned: {models.ActionQueued, models.ActionCancelled},
 	// queued -> done: a refund waiting on Stripe (queued with its id) that
 	// charge.refund.updated or the reconciler reports succeeded.
-	models.ActionQueued: {models.ActionRunning, models.ActionDone, models.ActionNeedsAttention, models.ActionFailed},
+	// queued -> cancelled: a person cancelled the failed action this one waited behind.
+	models.ActionQueued: {models.ActionRunning, models.ActionDone, models.ActionNeedsAttention, models.ActionFailed,
+		models.ActionCancelled},
 	// running -> running: the job runs again after a worker crashed mid-attempt.
 	models.ActionRunning: {models.ActionRunning, models.ActionDone, models.ActionQueued, models.ActionNeedsAttention, models.ActionFailed},
 	// A call that finished after the action was flagged still happened: done wins.
-	models.ActionNeedsAttention: {models.ActionQueued, models.ActionDone},
-	models.ActionFailed:         {models.ActionQueued, models.ActionDone},
+	// A person may also resolve it outside Countersign (done, with their evidence as
+	// the receipt) or cancel it with a reason.
+	models.ActionNeedsAttention: {models.ActionQueued, models.ActionDone, models.ActionCancelled},
+	models.ActionFailed:         {models.ActionQueued, models.ActionDone, models.ActionCancelled},
 	// Stripe may report a refund failed or canceled after it was done: money did not
 	// move as approved, so the action goes back in front of a person.
 	models.ActionDone:      {models.ActionNeedsAttention},

@@ -48,10 +48,13 @@ func TestBundleVerifiesOffline(t *testing.T) {
 	if h.Bundle != "countersign-audit" || h.Version != audit.BundleVersion || h.Object != (audit.BundleObject{Type: "case", ID: "1"}) || h.FromSeq != 2 || h.ToSeq != 4 {
 		t.Fatalf("header: %+v", h)
 	}
-	if len(lines) != 4 {
-		t.Fatalf("bundle has %d lines, want header + seq 2..4", len(lines))
+	if len(lines) != 4 || !strings.HasPrefix(lines[2], `{"link":{"from_seq":3,"to_seq":3,`) {
+		t.Fatalf("bundle has %d lines, want header, seq 2, a link for seq 3, seq 4:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
-	if rep := verifyLines(t, lines); !rep.OK() || rep.Entries != 3 || rep.First != 2 || rep.Last != 4 {
+	if strings.Contains(strings.Join(lines, "\n"), `"object_id":"2"`) {
+		t.Fatal("the bundle carries another case's entry")
+	}
+	if rep := verifyLines(t, lines); !rep.OK() || rep.Entries != 2 || rep.First != 2 || rep.Last != 4 {
 		t.Fatalf("verify bundle: %+v", rep)
 	}
 	if err := audit.Bundle(ctx, db, &bytes.Buffer{}, "case", "404"); !errors.Is(err, audit.ErrNotFound) {
@@ -75,13 +78,17 @@ func TestModifiedBundleFails(t *testing.T) {
 		wantKind string
 	}{
 		{"field modified", edit(func(l []string) []string {
-			l[2] = strings.Replace(l[2], `"outcome":"ok"`, `"outcome":"denied"`, 1)
+			l[3] = strings.Replace(l[3], `"outcome":"ok"`, `"outcome":"denied"`, 1)
 			return l
-		}), 3, audit.KindHashMismatch},
-		{"line removed", edit(func(l []string) []string { return append(l[:2], l[3:]...) }), 3, audit.KindGap},
+		}), 4, audit.KindHashMismatch},
+		{"link removed", edit(func(l []string) []string { return append(l[:2], l[3:]...) }), 3, audit.KindGap},
+		{"link rewired", edit(func(l []string) []string {
+			l[2] = strings.Replace(l[2], `"prev_hash":"`, `"prev_hash":"00`, 1)
+			return l
+		}), 3, audit.KindPrevMismatch},
 		{"tail cut", edit(func(l []string) []string { return l[:3] }), 4, audit.KindTruncated},
 		{"lines swapped", edit(func(l []string) []string { l[2], l[3] = l[3], l[2]; return l }), 3, audit.KindGap},
-		{"line garbled", edit(func(l []string) []string { l[2] = l[2][:40]; return l }), 3, audit.KindMalformed},
+		{"line garbled", edit(func(l []string) []string { l[3] = l[3][:40]; return l }), 4, audit.KindMalformed},
 		{"field added", edit(func(l []string) []string {
 			l[3] = strings.Replace(l[3], `{"seq"`, `{"approved_by":"cfo","seq"`, 1)
 			return l
@@ -101,5 +108,37 @@ func TestModifiedBundleFails(t *testing.T) {
 	}
 	if _, err := audit.VerifyBundle(strings.NewReader("seq,at\n1,2\n")); !errors.Is(err, audit.ErrNotBundle) {
 		t.Fatalf("csv as bundle: %v", err)
+	}
+}
+
+// TestExportsVerify: the filtered JSON-lines export and the CSV export both verify
+// offline, and an edit to either is found.
+func TestExportsVerify(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	for _, id := range []int{9, 1, 2, 1, 2, 1} {
+		appendTx(t, db, entry(id))
+	}
+	seal(t, db)
+	f := audit.Filter{ObjectType: "case", ObjectID: "1"}
+	var jl, cs bytes.Buffer
+	if err := audit.ExportBundle(ctx, db, &jl, f, "case=1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.Export(ctx, db, &cs, f, "csv"); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"jsonl": jl.String(), "csv": cs.String()} {
+		rep, err := audit.VerifyBundle(strings.NewReader(text))
+		if err != nil || !rep.OK() || rep.Entries != 3 {
+			t.Fatalf("%s export: %v %+v", name, err, rep)
+		}
+		bad := strings.Replace(text, "ok", "no", 1)
+		if bad == text {
+			t.Fatalf("%s: the edit changed nothing", name)
+		}
+		if rep, err := audit.VerifyBundle(strings.NewReader(bad)); err != nil || rep.OK() {
+			t.Errorf("%s: an edited export verifies: %v %+v", name, err, rep)
+		}
 	}
 }

@@ -219,6 +219,14 @@ var kindText = map[string]string{
 // not that the chain was changed: the headline says NOT OK rather than BROKEN.
 var notTamper = map[string]bool{KindUnsealed: true, KindHeadUnproven: true}
 
+// Text is the report as `countersign audit verify` prints it, for the console's
+// verify button: what names what was checked ("audit chain").
+func (r Report) Text(what string) string {
+	var b strings.Builder
+	printReport(&b, what, r, nil)
+	return b.String()
+}
+
 func printReport(w io.Writer, what string, rep Report, head *Head) int {
 	if !rep.OK() {
 		p := rep.Problems[0]

@@ -138,9 +138,10 @@ func exportCSV(ctx context.Context, db *gorm.DB, w io.Writer, f Filter) error {
 	return cw.Error()
 }
 
-// cell defuses spreadsheet formula injection (OWASP "CSV injection").
+// cell defuses spreadsheet formula injection (OWASP "CSV injection"). A leading
+// apostrophe is escaped too, so that uncell can undo it and the row verifies.
 func cell(s string) string {
-	if s != "" && bytes.IndexByte([]byte("=+-@"), s[0]) >= 0 {
+	if s != "" && bytes.IndexByte([]byte("=+-@'"), s[0]) >= 0 {
 		return "'" + s
 	}
 	return s

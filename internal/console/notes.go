@@ -129,6 +129,26 @@ func SuppressedLabel(kind string, n int) string {
 	return fmt.Sprintf("%d %s", n, names[1])
 }
 
+// UnknownMentions lists the @names in body that match no active user (nobody is
+// notified for them), so the page can say so instead of dropping them silently.
+func UnknownMentions(ctx context.Context, db *gorm.DB, body string) ([]string, error) {
+	var unknown []string
+	for _, m := range mentionPattern.FindAllStringSubmatch(body, 20) {
+		t := strings.ToLower(strings.TrimRight(m[2], ".-_"))
+		if t == "" || slices.Contains(unknown, t) {
+			continue
+		}
+		ids, err := resolveMentions(db.WithContext(ctx), "@"+t, 0)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			unknown = append(unknown, t)
+		}
+	}
+	return unknown, nil
+}
+
 // resolveMentions matches @tokens against active users: the email's local part, the
 // full name without spaces, or a first name held by exactly one user. The author is
 // never mentioned.

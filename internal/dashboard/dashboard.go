@@ -47,6 +47,8 @@ type Stats struct {
 	Missed []DayCount
 	// Decisions holds the median time from call to decision per kind.
 	Decisions []KindDuration
+	// Attention counts open cases whose actions failed and wait for a person.
+	Attention int64
 }
 
 // DayKindCount is one cell of the cases-per-day chart.
@@ -126,6 +128,9 @@ func Load(ctx context.Context, db *gorm.DB, now time.Time) (*Stats, error) {
 // fold turns the per-currency rows into the figures: counts add up over currencies,
 // amounts only ever within one currency.
 func (s *Stats) fold(win []windowRow, open []openRow) {
+	for _, r := range open {
+		s.Attention += r.Attention
+	}
 	type dk struct {
 		day  time.Time
 		kind string

@@ -41,6 +41,7 @@ type openRow struct {
 	Overdue       int64
 	AwaitingN     int64
 	AwaitingMinor int64
+	Attention     int64 // cases waiting for a person after a failed action
 }
 
 // openCases scans the open cases once (partial indexes on open cases) for the age
@@ -58,7 +59,8 @@ func openCases(db *gorm.DB, now time.Time) ([]openRow, error) {
 		       count(*) AS n,
 		       count(*) FILTER (WHERE follow_up_deadline < ?) AS overdue,
 		       count(*) FILTER (WHERE status = 'awaiting_approval' AND amount_minor IS NOT NULL) AS awaiting_n,
-		       coalesce(sum(amount_minor) FILTER (WHERE status = 'awaiting_approval'), 0) AS awaiting_minor
+		       coalesce(sum(amount_minor) FILTER (WHERE status = 'awaiting_approval'), 0) AS awaiting_minor,
+		       count(*) FILTER (WHERE status = 'needs_attention') AS attention
 		FROM cases
 		WHERE status NOT IN ('done', 'rejected')
 		GROUP BY 1, 2, 3`, now.Add(-day), now.Add(-3*day), now.Add(-7*day), now).Scan(&rows).Error

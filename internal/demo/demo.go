@@ -42,6 +42,7 @@ var scenarios = []scenario{
 	{"refund_request", "JPY", []float64{4800, 12000, 98000}, refundTalk},
 	{"other", "USD", []float64{0}, addressTalk},
 	{"payment_blocked", "USD", []float64{5400, 12500}, blockerTalk},
+	{"billing_address_change", "EUR", []float64{0}, correctionTalk},
 }
 
 // cards are Luhn-valid test numbers a careless caller might read out.
@@ -160,4 +161,12 @@ func blockerTalk(r *rand.Rand, p person, amount, ref string) (string, string, ma
 		"Agent: I understand the urgency. I'm alerting our finance team right away."
 	s := "VIP customer's renewal payment of " + amount + " failed and their account payment is blocked; urgent."
 	return t, s, map[string]any{"subscription_id": fmt.Sprintf("sub_Demo%06d", r.IntN(1e6))}
+}
+
+func correctionTalk(r *rand.Rand, p person, amount, ref string) (string, string, map[string]any) {
+	t := "Agent: Acme billing, this is Nova.\n" +
+		"User: This is " + p.name + ". Invoice " + ref + " still shows our old billing address and company name; please correct the billing address and reissue the invoice.\n" +
+		"Agent: I'll send the billing correction to the finance team and they'll reissue it."
+	s := "Caller asked to correct the billing address and company name on " + ref + " and a reissued invoice."
+	return t, s, map[string]any{"new_billing_address": "Hauptstraße 5, 10115 Berlin"}
 }

@@ -42,8 +42,14 @@ func TestAccessibility(t *testing.T) {
 	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' ORDER BY id LIMIT 1`, &caseID); err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/queues/open", "/queues/refund?sort=amount", "/cases/" + itoa(caseID), "/dashboard"}
+	pages := []string{"/queues/open", "/queues/refund?sort=amount", "/cases/" + itoa(caseID), "/dashboard",
+		"/approvals", "/queues/open?status=needs_attention", "@ada", "/audit", "/admin/policy", "/admin/users", "/admin/sandbox"}
 	for _, path := range pages {
+		if who, ok := strings.CutPrefix(path, "@"); ok {
+			logout(t, ctx)
+			login(t, ctx, inst.URL, who)
+			continue
+		}
 		if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+path), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

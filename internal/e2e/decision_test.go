@@ -26,7 +26,7 @@ func logout(t *testing.T, ctx context.Context) {
 func TestTwoApproverRefund(t *testing.T) {
 	inst := start(t)
 	var caseID int64
-	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' AND currency = 'USD'
+	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' AND currency = 'USD' AND status = 'new'
 		AND amount_minor >= 100000 AND amount_minor < 500000 ORDER BY id LIMIT 1`, &caseID); err != nil {
 		t.Fatalf("no refund case in the two-approver tier among the demo calls: %v", err)
 	}
@@ -81,6 +81,7 @@ func TestTwoApproverRefund(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(casePage),
 		chromedp.WaitVisible(tid("approve")),
+		chromedp.Click(chromedp.CSS(`[data-testid="approve-confirm"] input`)),
 		chromedp.Click(tid("approve")),
 		chromedp.Sleep(500*time.Millisecond),
 		chromedp.WaitVisible(tid("approvals")),
@@ -104,6 +105,7 @@ func TestTwoApproverRefund(t *testing.T) {
 	}
 	screenshot(t, ctx, "decision-second-approver")
 	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="approve-confirm"] input`)),
 		chromedp.Click(tid("approve")),
 		chromedp.Sleep(500*time.Millisecond),
 		chromedp.WaitVisible(tid("decision-status")),

@@ -103,7 +103,7 @@ func start(t *testing.T, extraEnv ...string) *instance {
 			inst.logsMu.Lock()
 			inst.logs.WriteString(line + "\n")
 			inst.logsMu.Unlock()
-			if strings.Contains(line, "demo calls ingested") || strings.Contains(line, "demo calls not all posted") {
+			if strings.Contains(line, "demo ready") || strings.Contains(line, "demo calls not all posted") {
 				once.Do(func() { close(demoDone) })
 			}
 		}
@@ -133,8 +133,8 @@ func start(t *testing.T, extraEnv ...string) *instance {
 	}
 	select {
 	case <-demoDone:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("demo calls were not ingested within 60 s\n%s", inst.Logs())
+	case <-time.After(120 * time.Second):
+		t.Fatalf("the demo (calls and story) was not ready within 120 s\n%s", inst.Logs())
 	}
 	return inst
 }

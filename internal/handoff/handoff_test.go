@@ -81,7 +81,8 @@ func TestNoRestrictedValueLeaves(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	if Build(refund()).Internal() != Build(refund()).Internal() {
+	a, b := Build(refund()), Build(refund())
+	if a.Internal() != b.Internal() {
 		t.Error("two builds of the same case differ")
 	}
 }

@@ -13,7 +13,7 @@ type template struct {
 var templates = map[string]template{
 	"refund": {"Refund request", func(in Input) string {
 		return "a refund" + of(in.Amount) + on(in) + because(in.Fields["refund_reason"])
-	}, "Our finance team reviews the refund; once approved it goes back to your original payment method."},
+	}, "Approved refunds go back to your original payment method; banks usually show them within 5 to 10 business days."},
 	"dispute": {"Disputed charge", func(in Input) string {
 		what := "to reverse a disputed charge"
 		if r := strings.ToLower(in.Fields["dispute_reason"]); strings.Contains(r, "duplicate") || strings.Contains(r, "twice") {

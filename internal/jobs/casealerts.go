@@ -32,13 +32,14 @@ const (
 	AlertRenewalFailure   = "renewal_failure"
 	AlertApprovalDeadline = "approval_deadline"
 	AlertAwaitingApproval = "awaiting_approval"
+	AlertPromiseDue       = "promise_due" // the reminder of a collections promise to pay
 )
 
 // alertTitles and alertImpacts are the reviewed wording of each reason.
 var alertTitles = map[string]string{
 	AlertVIPBlocker: "VIP payment blocker", AlertDuplicateCharge: "Duplicate charge", AlertChargeback: "Chargeback",
 	AlertRenewalFailure: "Renewal failed", AlertApprovalDeadline: "Approval deadline close",
-	AlertAwaitingApproval: "Large amount waiting on approval",
+	AlertAwaitingApproval: "Large amount waiting on approval", AlertPromiseDue: "Promise to pay due",
 }
 
 var alertImpacts = map[string]string{
@@ -48,6 +49,7 @@ var alertImpacts = map[string]string{
 	AlertRenewalFailure:   "a renewal failed%s: the subscription lapses unless the payment goes through",
 	AlertApprovalDeadline: "the approval deadline is close%s and the case still waits on approval",
 	AlertAwaitingApproval: "%s waits on approval",
+	AlertPromiseDue:       "the customer promised to pay%s by the follow-up deadline, which has come: check the payment and follow up",
 }
 
 // DefaultAlertApprovalWithin is how close to its approval deadline a case that
@@ -93,8 +95,19 @@ func (c alertCase) amount() string {
 	return money.Amount{Minor: *c.AmountMinor, Currency: strings.ToUpper(c.Currency)}.String()
 }
 
+// says reports whether the call's fields or the triage reasons (what the caller
+// and the summary said; not the urgency explanations, which name rules) carry
+// one of the phrases.
 func (c alertCase) says(phrases ...string) bool {
-	text := strings.ToLower(c.Reasons + " " + c.Fields)
+	var reasons []string
+	_ = json.Unmarshal([]byte(c.Reasons), &reasons)
+	var said []string
+	for _, r := range reasons {
+		if !strings.HasPrefix(r, triage.UrgencyReasonPrefix) {
+			said = append(said, r)
+		}
+	}
+	text := strings.ToLower(strings.Join(said, " ") + " " + c.Fields)
 	for _, p := range phrases {
 		if strings.Contains(text, p) {
 			return true
@@ -129,8 +142,13 @@ func ingestReasons(c alertCase) []string {
 	return out
 }
 
-// eventReasons are the alerts of a case waiting on approval at now.
+// eventReasons are the alerts of a case waiting on approval, and the reminder
+// of a collections promise whose follow-up deadline has come, at now.
 func (s *Service) eventReasons(c alertCase, now time.Time) []string {
+	if c.Kind == "collections" && c.Status != "done" && c.Status != "rejected" &&
+		c.ApprovalDeadline != nil && !c.ApprovalDeadline.After(now) {
+		return []string{AlertPromiseDue}
+	}
 	if c.Status != "awaiting_approval" {
 		return nil
 	}
@@ -234,14 +252,17 @@ func (s *Service) raiseAll(ctx context.Context, id int64, reasons func(alertCase
 // AlertSweepArgs job runs it every minute; tests call it directly.
 func (s *Service) SweepAlerts(ctx context.Context) error {
 	var waiting []int64
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM cases WHERE status = 'awaiting_approval'
-		AND (SELECT count(*) FROM case_alerts a WHERE a.case_id = cases.id AND a.reason IN (?, ?)) < 2
-		ORDER BY id LIMIT 1000`, AlertApprovalDeadline, AlertAwaitingApproval).Scan(&waiting).Error
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT id FROM cases WHERE (status = 'awaiting_approval'
+			AND (SELECT count(*) FROM case_alerts a WHERE a.case_id = cases.id AND a.reason IN (?, ?)) < 2)
+		OR (kind = 'collections' AND status NOT IN ('done', 'rejected') AND follow_up_deadline <= ?
+			AND NOT EXISTS (SELECT 1 FROM case_alerts a WHERE a.case_id = cases.id AND a.reason = ?))
+		ORDER BY id LIMIT 1000`, AlertApprovalDeadline, AlertAwaitingApproval, s.opts.Now(), AlertPromiseDue).Scan(&waiting).Error
 	if err != nil {
 		return fmt.Errorf("jobs: cases waiting on approval: %w", err)
 	}
 	now := s.opts.Now()
 	for _, id := range waiting {
+		// Raising is idempotent per call and reason; cases are re-read inside.
 		if err := s.raiseAll(ctx, id, func(c alertCase) []string { return s.eventReasons(c, now) }); err != nil {
 			return err
 		}

@@ -23,6 +23,8 @@ func TestAlertRules(t *testing.T) {
 		{"calm renewal failure", alertCase{Kind: "payment_blocker", Urgency: 1}, nil},
 		{"duplicate charge", alertCase{Kind: "dispute", Fields: `{"dispute_reason": "Duplicate charge"}`}, []string{AlertDuplicateCharge}},
 		{"chargeback", alertCase{Kind: "dispute", Reasons: `["transcript mentions 'chargeback'"]`}, []string{AlertChargeback}},
+		{"the urgency rule's name is not a chargeback", alertCase{Kind: "dispute",
+			Reasons: `["transcript mentions 'duplicate charge'", "urgency high: chargeback or duplicate charge"]`}, []string{AlertDuplicateCharge}},
 		{"plain dispute", alertCase{Kind: "dispute", Reasons: `["transcript mentions 'dispute'"]`}, nil},
 		{"VIP refund is no alert", alertCase{Kind: "refund", VIP: true}, nil},
 		{"deadline within 4h", alertCase{Kind: "refund", Status: "awaiting_approval", ApprovalDeadline: at(3 * time.Hour)}, []string{AlertApprovalDeadline}},
@@ -30,6 +32,9 @@ func TestAlertRules(t *testing.T) {
 		{"large amount waiting", alertCase{Kind: "refund", Status: "awaiting_approval", AmountMinor: amount(500000), Currency: "USD"}, []string{AlertAwaitingApproval}},
 		{"small amount waiting", alertCase{Kind: "refund", Status: "awaiting_approval", AmountMinor: amount(499999), Currency: "USD"}, nil},
 		{"JPY line", alertCase{Kind: "refund", Status: "awaiting_approval", AmountMinor: amount(98000), Currency: "JPY"}, nil},
+		{"promise date come", alertCase{Kind: "collections", Status: "new", ApprovalDeadline: at(-time.Hour)}, []string{AlertPromiseDue}},
+		{"promise date ahead", alertCase{Kind: "collections", Status: "new", ApprovalDeadline: at(time.Hour)}, nil},
+		{"promise of a closed case", alertCase{Kind: "collections", Status: "done", ApprovalDeadline: at(-time.Hour)}, nil},
 		{"large amount not yet waiting", alertCase{Kind: "refund", Status: "new", AmountMinor: amount(900000), Currency: "USD"}, nil},
 	}
 	for _, tt := range tests {

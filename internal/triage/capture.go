@@ -12,15 +12,18 @@ type Captured struct {
 	Passage string `json:"passage,omitempty"`
 }
 
-// CaptureFields is the brief's capture list, in display order.
+// CaptureFields is the brief's capture list, in display order, then a
+// collections promise to pay (amount and date, typed).
 var CaptureFields = []string{FieldTaxRegion, FieldFinanceOwner, FieldEscalationReason, FieldCreditRequest,
-	FieldCallbackExpected, FieldCRMLink, FieldSupportTicketLink, FieldPaymentLink}
+	FieldCallbackExpected, FieldCRMLink, FieldSupportTicketLink, FieldPaymentLink, FieldPromiseToPayAmount,
+	FieldPromiseToPayDate}
 
 // CaptureLabels name the capture fields for people.
 var CaptureLabels = map[string]string{
 	FieldTaxRegion: "Tax region", FieldFinanceOwner: "Finance owner", FieldEscalationReason: "Escalation reason",
 	FieldCreditRequest: "Credit request", FieldCallbackExpected: "Callback expected", FieldCRMLink: "CRM link",
 	FieldSupportTicketLink: "Support ticket link", FieldPaymentLink: "Payment-platform link",
+	FieldPromiseToPayAmount: "Promised amount", FieldPromiseToPayDate: "Promised by",
 }
 
 var linkFields = map[string]bool{FieldCRMLink: true, FieldSupportTicketLink: true, FieldPaymentLink: true}
@@ -52,7 +55,18 @@ func Capture(in Input, fs map[string]any) map[string]Captured {
 		if v == "" || (linkFields[name] && !isURL(v)) {
 			continue
 		}
-		out[name] = Captured{Value: v, Passage: passage(lines, v)}
+		raw := v
+		if name == FieldPromiseToPayDate {
+			d, ok := parseDeadline(v)
+			if !ok {
+				continue // not a date: never guessed
+			}
+			v = d.Format("2006-01-02")
+		}
+		if name == FieldPromiseToPayAmount && f.text(FieldCurrency) != "" {
+			v += " " + strings.ToUpper(f.text(FieldCurrency))
+		}
+		out[name] = Captured{Value: v, Passage: passage(lines, raw)}
 	}
 	t := newText(in.Summary, in.Transcript)
 	if _, ok := out[FieldCallbackExpected]; !ok && mentionsAny(text{caller: t.caller}, callbackPhrases) {

@@ -29,3 +29,17 @@ func TestCapture(t *testing.T) {
 		t.Error("a javascript: link was captured")
 	}
 }
+
+func TestCapturePromiseToPay(t *testing.T) {
+	in := call("", "User: I can pay 640.00 by 2026-12-05.", map[string]any{"call_intent": "collections", "currency": "GBP",
+		"promise_to_pay": true, "promise_to_pay_amount": num("640.00"), "promise_to_pay_date": "2026-12-05"})
+	got := Capture(in, Classify(in, DefaultMapping()).Fields)
+	if got[FieldPromiseToPayAmount] != (Captured{"640.00 GBP", "User: I can pay 640.00 by 2026-12-05."}) || got[FieldPromiseToPayDate].Value != "2026-12-05" ||
+		got[FieldPromiseToPayDate].Passage != "User: I can pay 640.00 by 2026-12-05." {
+		t.Errorf("promise: %+v", got)
+	}
+	in.Analysis["promise_to_pay_date"] = "next Friday"
+	if _, ok := Capture(in, Classify(in, DefaultMapping()).Fields)[FieldPromiseToPayDate]; ok {
+		t.Error("an unparseable promise date was captured")
+	}
+}

@@ -27,6 +27,7 @@ type compareSpec struct {
 	overloadDur       time.Duration
 	kneeStep, kneeMax int
 	seed              uint64
+	ratioOnly         bool
 }
 
 func runBenchCompare(ctx context.Context, args []string) error {
@@ -49,6 +50,7 @@ func runBenchCompare(ctx context.Context, args []string) error {
 	fs.DurationVar(&c.overloadDur, "overload-duration", 8*time.Second, "length of each overload run")
 	fs.IntVar(&c.kneeStep, "knee-step", 500, "rate step of the knee search")
 	fs.IntVar(&c.kneeMax, "knee-max", 6000, "highest rate the knee search tries")
+	fs.BoolVar(&c.ratioOnly, "ratio-only", false, "only the side-by-side runs at --rate: no knee search, no overload")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -105,6 +107,9 @@ func (c *compareSpec) run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\n  median p99 at %d/s: bare %s, countersign %s, ratio %.1fx; median peak RSS: bare %s MB, countersign %s MB\n\n",
 		c.rate, ms(bp), ms(cp), ratio, mb(median(bareRSS)), mb(median(csRSS)))
+	if c.ratioOnly {
+		return nil
+	}
 
 	bareKnee, err := c.knee(ctx, w, "bare", c.bare, c.barePID)
 	if err != nil {

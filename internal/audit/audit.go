@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -217,35 +216,84 @@ func AppendMany(ctx context.Context, tx *gorm.DB, entries ...Entry) error {
 }
 
 // InsertStatement is AppendMany's statement, with $n placeholders, for callers that
-// pipeline their own transaction on a pgx connection (the webhook path). The caller
-// must run it inside the transaction whose change the entries record.
+// pipeline their own transaction on a pgx connection. The caller must run it inside
+// the transaction whose change the entries record. Its text is the same for any
+// number of entries (they travel as arrays), so it is prepared and planned once per
+// connection.
 func InsertStatement(entries ...Entry) (string, []any, error) {
 	if len(entries) == 0 {
 		return "", nil, fmt.Errorf("%w: no entries", ErrInvalid)
 	}
-	var sql strings.Builder
-	sql.WriteString(`INSERT INTO audit_log (at, actor, actor_id, action, object_type,
-		object_id, outcome, summary, request_id, ip, user_agent) VALUES `)
-	args := make([]any, 0, 10*len(entries))
-	for i, e := range entries {
+	rows, err := NewRows(entries...)
+	if err != nil {
+		return "", nil, err
+	}
+	return `INSERT INTO audit_log (` + RowColumns + `) SELECT ` + RowValues("e", "e.object_id") +
+		` FROM ` + RowsFrom(1, "e") + ` ORDER BY e.ord`, rows.Args(), nil
+}
+
+// Rows are entries sanitised and encoded as Append would store them, as parallel
+// arrays: for a statement that inserts them together with the rows they record (the
+// webhook path inserts a call's cases and their case.created entries in one
+// statement, each entry only if its case was inserted).
+type Rows struct {
+	actors, actions, objectTypes, objectIDs, outcomes, summaries, requestIDs, ips, userAgents []string
+	actorIDs                                                                                  []*int64
+}
+
+// NewRows sanitises and encodes entries, in order.
+func NewRows(entries ...Entry) (Rows, error) {
+	var r Rows
+	for _, e := range entries {
 		e, err := sanitise(e)
 		if err != nil {
-			return "", nil, err
+			return Rows{}, err
 		}
 		raw, err := encodeCanonical(e.Summary)
 		if err != nil {
-			return "", nil, fmt.Errorf("%w: summary: %v", ErrInvalid, err)
+			return Rows{}, fmt.Errorf("%w: summary: %v", ErrInvalid, err)
 		}
-		if i > 0 {
-			sql.WriteString(", ")
-		}
-		// Fixed placeholders only: the statement's shape depends on the count, never on
-		// the values.
-		n := len(args)
-		fmt.Fprintf(&sql, "(clock_timestamp(), $%d, $%d, $%d, $%d, $%d, $%d, CAST($%d AS jsonb), $%d, $%d, $%d)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
-		args = append(args, e.Actor, e.ActorID, e.Action, e.ObjectType, e.ObjectID, e.Outcome, string(raw),
-			e.RequestID, e.IP, e.UserAgent)
+		r.actors = append(r.actors, e.Actor)
+		r.actorIDs = append(r.actorIDs, e.ActorID)
+		r.actions = append(r.actions, e.Action)
+		r.objectTypes = append(r.objectTypes, e.ObjectType)
+		r.objectIDs = append(r.objectIDs, e.ObjectID)
+		r.outcomes = append(r.outcomes, e.Outcome)
+		r.summaries = append(r.summaries, string(raw))
+		r.requestIDs = append(r.requestIDs, e.RequestID)
+		r.ips = append(r.ips, e.IP)
+		r.userAgents = append(r.userAgents, e.UserAgent)
 	}
-	return sql.String(), args, nil
+	return r, nil
+}
+
+// Args are the ten arrays RowsFrom reads, in its placeholder order.
+func (r Rows) Args() []any {
+	return []any{r.actors, r.actorIDs, r.actions, r.objectTypes, r.objectIDs, r.outcomes, r.summaries,
+		r.requestIDs, r.ips, r.userAgents}
+}
+
+// RowColumns are the audit_log columns RowValues fills, in its order.
+const RowColumns = `at, actor, actor_id, action, object_type, object_id, outcome, summary, request_id, ip, user_agent`
+
+// RowsFrom is a FROM item, named alias, yielding Rows' entries from the arrays at
+// placeholders $first to $first+9, with columns ord (1, 2, ... in entry order), actor, actor_id,
+// action, object_type, object_id, outcome, summary, request_id, ip, user_agent.
+// Insert them ORDER BY ord: ids are then taken in entry order.
+func RowsFrom(first int, alias string) string {
+	p := func(i int) int { return first + i }
+	return fmt.Sprintf(`unnest($%d::text[], $%d::bigint[], $%d::text[], $%d::text[], $%d::text[], $%d::text[], $%d::text[],
+		$%d::text[], $%d::text[], $%d::text[]) WITH ORDINALITY
+		AS %s(actor, actor_id, action, object_type, object_id, outcome, summary, request_id, ip, user_agent, ord)`,
+		p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), alias)
+}
+
+// RowValues is the select list for RowColumns from the RowsFrom item named alias,
+// with objectID as the object_id (alias.object_id, or an expression giving the id of
+// a row the same statement inserts; it must be the text of a value that needs no
+// sanitising, such as an integer id).
+func RowValues(alias, objectID string) string {
+	a := alias + "."
+	return `clock_timestamp(), ` + a + `actor, ` + a + `actor_id, ` + a + `action, ` + a + `object_type, ` +
+		objectID + `, ` + a + `outcome, ` + a + `summary::jsonb, ` + a + `request_id, ` + a + `ip, ` + a + `user_agent`
 }

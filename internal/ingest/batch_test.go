@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/ingest"
 )
 
@@ -192,4 +193,54 @@ func TestDeadlineNeverRefusedButStored(t *testing.T) {
 		t.Errorf("%d of %d refused; the test needs some of each", refused, n)
 	}
 	t.Logf("%d of %d withdrawn before a flush took them, %d stored", refused, n, len(stored))
+}
+
+// TestCaseEntriesNameTheirCases: the statement that inserts a batch's cases writes
+// its audit entries, in order (webhook.stored, then case.created for each case its
+// event opened, with the case's id); a later event of the same call that asks for a
+// case the call already has writes webhook.stored only. After sealing, the chain
+// verifies.
+func TestCaseEntriesNameTheirCases(t *testing.T) {
+	svc, db := newService(t)
+	ctx := context.Background()
+	first := sample(t, "refund-request.json")
+	res, err := svc.Ingest(ctx, first)
+	if err != nil || res.Outcome != ingest.Stored || len(res.CaseIDs) == 0 {
+		t.Fatalf("first event: %+v, %v; want stored with a case", res, err)
+	}
+	again := bytes.Replace(first, []byte(`"event_type": "call_ended"`), []byte(`"event_type": "transfer_completed"`), 1)
+	res2, err := svc.Ingest(ctx, again)
+	if err != nil || res2.Outcome != ingest.Stored || len(res2.CaseIDs) != 0 {
+		t.Fatalf("second event: %+v, %v; want stored, no new case", res2, err)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT action, object_type, object_id FROM audit_log ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var action, typ, id string
+		if err := rows.Scan(&action, &typ, &id); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, action+" "+typ+" "+id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf("webhook.stored call %d", res.CallID)}
+	for _, id := range res.CaseIDs {
+		want = append(want, fmt.Sprintf("case.created case %d", id))
+	}
+	want = append(want, fmt.Sprintf("webhook.stored call %d", res.CallID))
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audit entries:\n got %q\nwant %q", got, want)
+	}
+	if _, err := audit.Seal(ctx, db.Gorm); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(ctx, db.Gorm, nil)
+	if err != nil || !rep.OK() || rep.Entries != int64(len(want)) {
+		t.Errorf("verify: %+v, %v; want %d entries, no problems", rep, err, len(want))
+	}
 }

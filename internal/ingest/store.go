@@ -91,14 +91,15 @@ type callEvent struct {
 	ev         dialnexa.Event
 }
 
-// storeCalls writes call events in one transaction of three round trips on a
+// storeCalls writes call events in one transaction of two round trips on a
 // connection of its own, pipelined with pgx (the webhook's hot path: through
 // database/sql and one statement at a time it took eight per event):
 //
 //  1. BEGIN + per event one statement that records the delivery (or finds it a
 //     duplicate) and, only if it is new, claims the call's key and merges the call;
-//  2. per event with new cases, one statement for them and their outbox rows;
-//  3. every audit entry in one statement, backfill outbox rows, COMMIT.
+//  2. triage runs on the merged calls, then one statement (flushSQL) inserts the
+//     batch's cases, their outbox rows and every audit entry, followed by the
+//     suppression and backfill statements and COMMIT.
 //
 // Events run in the order given; the batcher sorts a batch by call id, so that
 // concurrent batches take their locks in one order and never deadlock. Anything
@@ -184,7 +185,10 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 		return nil, err
 	}
 
-	// Round trip 2, when triage finds cases: all of the batch's in one statement.
+	// Round trip 2: the batch's cases, their outbox rows and every audit entry in one
+	// statement, then the suppression and backfill statements, then COMMIT, pipelined.
+	// A case.created entry is written only if its case is (the statement joins each
+	// entry to the case it names), so no entry names a case that already existed.
 	specs := make([][]triage.Spec, len(evs))
 	var rows caseRows
 	for i := range ps {
@@ -198,9 +202,76 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 		call int64
 		kind triage.Kind
 	}
+	type opened struct {
+		event int
+		key   caseKey
+	}
+	var (
+		entries   []audit.Entry
+		entryCall []int64  // the case's call for a case.created entry, else 0
+		entryKind []string // the case's kind for a case.created entry, else ""
+		opens     []opened
+	)
+	add := func(e audit.Entry, k caseKey) {
+		entries, entryCall, entryKind = append(entries, e), append(entryCall, k.call), append(entryKind, string(k.kind))
+	}
+	seen := map[caseKey]bool{}
+	later := &pgx.Batch{} // the statements after the cases and audit entries
+	for i := range ps {
+		if res[i].Outcome != Stored && res[i].Outcome != Versioned {
+			continue
+		}
+		call, ev := ps[i].call, evs[i].ev
+		if ps[i].version != nil {
+			for _, e := range versionEntries(ps[i].call.ID, *ps[i].version, ps[i].flagged, ps[i].changed, ev) {
+				add(e, caseKey{})
+			}
+			// The version's originals go to the vault and its protections apply to the
+			// call; they restrict who may read it, they change no decided value.
+			if err := s.queueSuppression(later, call.ID, evs[i]); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		add(entry("webhook.stored", "call", call.ID, map[string]any{
+			"dialnexa_call_id": ev.Call.ID, "event_type": ev.EventType, "status": call.Status,
+			"suppressed": ps[i].rc.suppressed.Total(),
+		}), caseKey{})
+		for _, spec := range specs[i] {
+			// A case belongs to the first event of the batch that opened it.
+			k := caseKey{call.ID, spec.Kind}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			opens = append(opens, opened{i, k})
+			add(entry("case.created", "case", 0, map[string]any{
+				"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,
+			}), k)
+		}
+		if err := s.queueSuppression(later, call.ID, evs[i]); err != nil {
+			return nil, err
+		}
+		if call.bare() {
+			later.Queue(`INSERT INTO job_outbox (kind, call_id) VALUES ('backfill', $1)`, call.ID)
+			res[i].Queued++
+		}
+	}
+	b = &pgx.Batch{}
+	if len(entries) > 0 {
+		auditRows, err := audit.NewRows(entries...)
+		if err != nil {
+			return nil, err
+		}
+		args := append(rows.args(s.BaseURL, s.now()), entryCall, entryKind)
+		b.Queue(flushSQL, append(args, auditRows.Args()...)...)
+	}
+	b.QueuedQueries = append(b.QueuedQueries, later.QueuedQueries...)
+	b.Queue("COMMIT")
+	br = conn.SendBatch(ctx, b)
 	created := map[caseKey]int64{}
-	if len(rows.kinds) > 0 {
-		qr, err := conn.Query(ctx, insertCasesSQL, rows.args(s.BaseURL, s.now())...)
+	if len(entries) > 0 {
+		qr, err := br.Query()
 		if err == nil {
 			var id, callID int64
 			var kind string
@@ -210,63 +281,24 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 			})
 		}
 		if err != nil {
-			return nil, fmt.Errorf("insert cases: %w", err)
+			_ = br.Close()
+			return nil, fmt.Errorf("insert cases and audit entries: %w", err)
 		}
 	}
-
-	// Round trip 3.
-	var entries []audit.Entry
-	b = &pgx.Batch{}
-	for i := range ps {
-		if res[i].Outcome != Stored && res[i].Outcome != Versioned {
-			continue
-		}
-		call, ev := ps[i].call, evs[i].ev
-		if ps[i].version != nil {
-			entries = append(entries, versionEntries(ps[i].call.ID, *ps[i].version, ps[i].flagged, ps[i].changed, ev)...)
-			// The version's originals go to the vault and its protections apply to the
-			// call; they restrict who may read it, they change no decided value.
-			if err := s.queueSuppression(b, call.ID, evs[i]); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		entries = append(entries, entry("webhook.stored", "call", call.ID, map[string]any{
-			"dialnexa_call_id": ev.Call.ID, "event_type": ev.EventType, "status": call.Status,
-			"suppressed": ps[i].rc.suppressed.Total(),
-		}))
-		for _, spec := range specs[i] {
-			// A case belongs to the first event of the batch that opened it.
-			k := caseKey{call.ID, spec.Kind}
-			if id := created[k]; id != 0 {
-				delete(created, k)
-				res[i].CaseIDs = append(res[i].CaseIDs, id)
-				entries = append(entries, entry("case.created", "case", id, map[string]any{
-					"kind": string(spec.Kind), "confidence": spec.Confidence, "urgency": spec.Urgency, "call_id": call.ID,
-				}))
-			}
-		}
-		res[i].Queued = len(res[i].CaseIDs)
-		if err := s.queueSuppression(b, call.ID, evs[i]); err != nil {
-			return nil, err
-		}
-		if call.bare() {
-			b.Queue(`INSERT INTO job_outbox (kind, call_id) VALUES ('backfill', $1)`, call.ID)
-			res[i].Queued++
-		}
-	}
-	if len(entries) > 0 {
-		auditSQL, auditArgs, err := audit.InsertStatement(entries...)
-		if err != nil {
-			return nil, err
-		}
-		b.Queue(auditSQL, auditArgs...)
-	}
-	b.Queue("COMMIT")
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("store calls: %w", err)
 	}
 	committed = true
+	for _, o := range opens {
+		if id := created[o.key]; id != 0 {
+			res[o.event].CaseIDs = append(res[o.event].CaseIDs, id)
+		}
+	}
+	for i := range res {
+		if res[i].Outcome == Stored {
+			res[i].Queued += len(res[i].CaseIDs)
+		}
+	}
 	return res, nil
 }
 
@@ -455,12 +487,12 @@ func (s *Service) classify(call storedCall) ([]triage.Spec, map[string]triage.Ca
 	return res.Specs, triage.Capture(in, res.Fields)
 }
 
-// insertCasesSQL inserts the cases a call does not have yet (one per kind), each
+// casesCTEs insert the cases a call does not have yet (one per kind), each
 // with its record URL, an outbox row for its claim check and, for a case that may
 // need a finance alert (a VIP, a dispute, a payment blocker), one for its alert
-// check, and returns the new ones. Rows come from parallel arrays, so the statement's shape never depends on
-// the values or their count.
-const insertCasesSQL = `WITH c AS (INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons,
+// check; c holds the new ones. Rows come from parallel arrays, so the statement's
+// shape never depends on the values or their count.
+const casesCTEs = `WITH c AS (INSERT INTO cases (id, call_id, kind, status, urgency, vip, confidence, reasons,
 			suspected_kind, amount_minor, currency, destination_type, destination_ref, customer_label, owner,
 			next_step, follow_up_deadline, record_url, capture, created_at, updated_at)
 		SELECT s.id, s.call_id, s.kind, 'new', s.urgency, s.vip, s.confidence, s.reasons::jsonb, s.suspected, s.amount,
@@ -474,10 +506,25 @@ const insertCasesSQL = `WITH c AS (INSERT INTO cases (id, call_id, kind, status,
 			ORDER BY u.ord) s
 		ON CONFLICT (call_id, kind) DO NOTHING RETURNING id, call_id, kind, vip),
 	o AS (INSERT INTO job_outbox (kind, case_id) SELECT 'enrich', id FROM c
-		UNION ALL SELECT 'alerts', id FROM c WHERE c.vip OR c.kind IN ('dispute', 'payment_blocker', 'review'))
+		UNION ALL SELECT 'alerts', id FROM c WHERE c.vip OR c.kind IN ('dispute', 'payment_blocker', 'review'))`
+
+// flushSQL inserts casesCTEs' cases and outbox rows, returns the new cases, and
+// writes the batch's audit entries in order: $19 and $20 name, for each entry, the
+// case (call id and kind) a case.created entry records (0 and the empty kind for
+// any other entry), and $21 to $30 are the entries (audit.Rows). A case.created
+// entry is written, with its case's id as object id, only when the statement
+// inserted that case; one for a case the call already had is dropped.
+var flushSQL = casesCTEs + `,
+	a AS (INSERT INTO audit_log (` + audit.RowColumns + `)
+		SELECT ` + audit.RowValues("e", "COALESCE(c.id::text, e.object_id)") + `
+		FROM ` + audit.RowsFrom(21, "e") + `
+			JOIN unnest($19::bigint[], $20::text[]) WITH ORDINALITY AS x(call_id, kind, ord) ON x.ord = e.ord
+			LEFT JOIN c ON c.call_id = x.call_id AND c.kind = x.kind
+		WHERE x.kind = '' OR c.id IS NOT NULL
+		ORDER BY e.ord)
 	SELECT id, call_id, kind FROM c`
 
-// caseRows are the cases of a batch, as the parallel arrays insertCasesSQL takes.
+// caseRows are the cases of a batch, as the parallel arrays casesCTEs take.
 type caseRows struct {
 	callIDs                                                      []int64
 	labels, kinds, reasons, suspected, currencies, dtypes, drefs []string

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/countersign/countersign/internal/auth"
@@ -92,7 +93,8 @@ func queueRow(r console.Row, now time.Time) views.QueueRow {
 	row := views.QueueRow{ID: r.ID, Href: "/cases/" + strconv.FormatInt(r.ID, 10), Kind: r.Kind,
 		Status: r.Status, Urgency: r.Urgency, VIP: r.VIP, LowConf: r.Confidence < console.LowConfidence,
 		Amount: amountText(r.AmountMinor, r.Currency), Customer: r.CustomerLabel, Ref: r.DestinationRef,
-		Assignee: r.AssigneeName, Received: timeView(r.CreatedAt), Tags: r.Tags(), Reviewed: r.Reviewed}
+		Assignee: r.AssigneeName, Received: timeView(r.CreatedAt), Tags: r.Tags(), Reviewed: r.Reviewed,
+		Snippet: snippetParts(r.Snippet)}
 	if r.Deadline != nil {
 		row.Deadline = timeView(*r.Deadline)
 		row.DeadlineLeft, row.Overdue = timeLeft(*r.Deadline, now)
@@ -183,4 +185,31 @@ func queueFlash(q url.Values) (string, string) {
 		return "Saved view deleted.", "ok"
 	}
 	return "", ""
+}
+
+// snippetParts splits a search headline at console's markers into plain and
+// matching runs; the view escapes every run, so text from the database is never
+// taken as HTML. A marker left unclosed marks the rest.
+func snippetParts(s string) []views.SnippetPart {
+	var out []views.SnippetPart
+	for s != "" {
+		i := strings.Index(s, console.SnippetStart)
+		if i < 0 {
+			out = append(out, views.SnippetPart{Text: strings.ReplaceAll(s, console.SnippetStop, "")})
+			break
+		}
+		if i > 0 {
+			out = append(out, views.SnippetPart{Text: strings.ReplaceAll(s[:i], console.SnippetStop, "")})
+		}
+		s = s[i+len(console.SnippetStart):]
+		j := strings.Index(s, console.SnippetStop)
+		if j < 0 {
+			j = len(s)
+		}
+		if j > 0 {
+			out = append(out, views.SnippetPart{Text: s[:j], Mark: true})
+		}
+		s = strings.TrimPrefix(s[j:], console.SnippetStop)
+	}
+	return out
 }

@@ -213,3 +213,74 @@ func snippetParts(s string) []views.SnippetPart {
 	}
 	return out
 }
+
+// chipKeys are the filter parameters shown as chips, in the filter panel's order;
+// sort, direction and page size are not filters.
+var chipKeys = []string{"q", "status", "urgency", "vip", "confidence", "currency", "amount_min", "amount_max",
+	"deadline", "assignee", "captured", "received_from", "received_to"}
+
+// filterChips is one chip per active filter value, each linking to this queue with
+// just that value removed (the rest of the filter, sort and page size kept).
+func filterChips(path string, f console.Filter, form views.FilterForm) []views.FilterChip {
+	all := f.Values()
+	var out []views.FilterChip
+	for _, k := range chipKeys {
+		for _, val := range all[k] {
+			rest := url.Values{}
+			for k2, vals := range all {
+				for _, v2 := range vals {
+					if k2 != k || v2 != val {
+						rest.Add(k2, v2)
+					}
+				}
+			}
+			href := path
+			if e := rest.Encode(); e != "" {
+				href += "?" + e
+			}
+			out = append(out, views.FilterChip{Key: k, Value: val, Label: chipLabel(k, val, form), Href: href})
+		}
+	}
+	return out
+}
+
+// chipLabel says what a filter value keeps, in the filter panel's words.
+func chipLabel(k, val string, form views.FilterForm) string {
+	optLabel := func(opts []views.OptionView) string {
+		for _, o := range opts {
+			if o.Value == val {
+				return o.Label
+			}
+		}
+		return val
+	}
+	switch k {
+	case "q":
+		return "Search: “" + val + "”"
+	case "status":
+		return "Status: " + views.Humanize(val)
+	case "urgency":
+		return "Urgency: " + optLabel(form.Urgencies)
+	case "vip":
+		return "VIP only"
+	case "confidence":
+		return "Low confidence"
+	case "currency":
+		return "Currency: " + val
+	case "amount_min":
+		return "Amount from " + val
+	case "amount_max":
+		return "Amount up to " + val
+	case "deadline":
+		return "Deadline: " + optLabel(form.Deadlines)
+	case "assignee":
+		return "Assignee: " + optLabel(form.Assignees)
+	case "captured":
+		return "Captured: " + optLabel(form.Captured)
+	case "received_from":
+		return "Received from " + val
+	case "received_to":
+		return "Received up to " + val
+	}
+	return val
+}

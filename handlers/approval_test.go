@@ -25,6 +25,7 @@ import (
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 type decConsole struct {
@@ -45,10 +46,7 @@ func newDecConsole(t *testing.T) *decConsole {
 		t.Fatal(err)
 	}
 	cfg.VaultKeys = keys
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(decLogOut, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(decLogOut, nil))})
 	return &decConsole{t: t, db: db, cfg: cfg, h: srv.Handler()}
 }
 

@@ -19,10 +19,10 @@ var documentKinds = map[string]string{"passport": "passport", "tax_return": "tax
 // caseView maps a loaded case onto the page's view model.
 func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now time.Time) views.CaseView {
 	c := d.Case
-	v := views.CaseView{Page: page, ID: c.ID, Kind: c.Kind, Status: c.Status, Urgency: c.Urgency, UrgencyWhy: c.UrgencyWhy, VIP: c.VIP,
+	v := views.CaseView{Page: page, ID: c.ID, Kind: c.Kind, Status: string(c.Status), Urgency: int(c.Urgency), UrgencyWhy: c.UrgencyWhy, VIP: c.VIP,
 		Amount: amountText(c.AmountMinor, c.Currency), Customer: caseCustomer(d), Owner: c.Owner,
-		Assignee: c.AssigneeName, NextStep: c.NextStep, Reasons: c.Reasons,
-		Confidence: strconv.FormatFloat(c.Confidence, 'f', 2, 64), LowConf: c.Confidence < console.LowConfidence,
+		Assignee: c.AssigneeName, NextStep: c.NextStep, Reasons: c.ReasonList,
+		Confidence: strconv.FormatFloat(float64(c.Confidence), 'f', 2, 64), LowConf: float64(c.Confidence) < console.LowConfidence,
 		Suspected: c.SuspectedKind, Tags: c.Tags, Reviewed: c.Reviewed, Received: timeView(d.Call.ReceivedAt),
 		Summary: d.Call.Summary, RecordingRestricted: d.RecordingRestricted, Billing: billingView(d.Billing),
 		NoteGuidance: console.NoteGuidance, CanChange: canChange, Me: strconv.FormatInt(me, 10),
@@ -30,17 +30,17 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 	if c.CallChangedAt != nil {
 		v.CallChanged, v.CallChangedFields = timeView(*c.CallChangedAt), strings.Join(c.CallChangedFields, ", ")
 	}
-	if c.Deadline != nil {
-		v.Deadline = timeView(*c.Deadline)
-		v.DeadlineLeft, v.Overdue = timeLeft(*c.Deadline, now)
+	if c.FollowUpDeadline != nil {
+		v.Deadline = timeView(*c.FollowUpDeadline)
+		v.DeadlineLeft, v.Overdue = timeLeft(*c.FollowUpDeadline, now)
 	}
-	kinds := make([]string, 0, len(c.Suppressed))
-	for k := range c.Suppressed {
+	kinds := make([]string, 0, len(c.SuppressedCounts))
+	for k := range c.SuppressedCounts {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		n := c.Suppressed[k]
+		n := c.SuppressedCounts[k]
 		switch {
 		case n <= 0:
 		case documentKinds[k] != "":
@@ -93,7 +93,7 @@ func caseLinks(d *console.Detail) []views.LinkView {
 	if d.CallRemoved {
 		links[0].Label = "DialNexa call: record removed by retention"
 	}
-	ref := d.Case.DestRef
+	ref := d.Case.DestinationRef
 	for prefix, page := range stripeLinks {
 		if strings.HasPrefix(ref, prefix) {
 			links = append(links, views.LinkView{Label: "Stripe: " + ref,
@@ -101,7 +101,7 @@ func caseLinks(d *console.Detail) []views.LinkView {
 		}
 	}
 	if ref != "" && len(links) == 1 { // nothing but the call link so far
-		links = append(links, views.LinkView{Label: "Payment platform: " + strings.TrimSpace(d.Case.DestType+" "+ref)})
+		links = append(links, views.LinkView{Label: "Payment platform: " + strings.TrimSpace(d.Case.DestinationType+" "+ref)})
 	}
 	if u, err := url.Parse(d.Case.RecordURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		links = append(links, views.LinkView{Label: "Support ticket / record", Href: u.String()})

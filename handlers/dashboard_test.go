@@ -18,16 +18,14 @@ import (
 	"github.com/countersign/countersign/internal/seed"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 // getDashboard requests /dashboard through the real router as a user with roles.
 func getDashboard(t *testing.T, db *database.DB, roles ...string) (*http.Response, string) {
 	t.Helper()
 	cfg := authtest.Config(t)
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	req := httptest.NewRequest("GET", "/dashboard", nil)
 	if roles != nil {
 		req.AddCookie(authtest.Login(t, db, cfg, roles...))

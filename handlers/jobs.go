@@ -137,7 +137,7 @@ func (a *App) ActionsView(ctx context.Context, caseID int64) ([]views.ActionRow,
 
 func actionRow(act jobs.ActionInfo, canRetry bool) views.ActionRow {
 	row := views.ActionRow{ID: strconv.FormatInt(act.ID, 10), Position: act.Position, Connector: act.Connector,
-		Operation: act.Operation, Description: act.Description, Status: act.Status, Attempts: act.Attempts,
+		Operation: act.Operation, Description: act.Description, Status: string(act.Status), Attempts: act.Attempts,
 		LastError: act.LastError, ReceiptID: act.ReceiptID, Receipt: act.Summary(), Sandbox: act.Sandbox,
 		CanRetry: canRetry && act.Retryable(), Back: "/cases/" + strconv.FormatInt(act.CaseID, 10)}
 	if act.ExecutedAt != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 // TestConnectorRoutes drives the connector pages, the retry button and the Stripe
@@ -24,11 +25,7 @@ func TestConnectorRoutes(t *testing.T) {
 	db := testdb.New(t)
 	cfg := authtest.Config(t)
 	cfg.StripeWebhookSecrets = []string{"whsec_test_routes_secret"}
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	h := srv.Handler()
 	admin := authtest.Login(t, db, cfg, auth.Admin)
 	finance := authtest.Login(t, db, cfg, auth.FinanceApprover)

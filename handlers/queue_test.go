@@ -21,6 +21,7 @@ import (
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 // harness is the real router on a private database, with signed-in users.
@@ -40,10 +41,7 @@ func newHarness(t *testing.T) *harness {
 	t.Parallel()
 	db := testdb.New(t)
 	cfg := authtest.Config(t)
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return &harness{t: t, db: db, cfg: cfg, h: srv.Handler()}
 }
 

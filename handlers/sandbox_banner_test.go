@@ -12,6 +12,7 @@ import (
 	"github.com/countersign/countersign/internal/auth/authtest"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 // No silent sandbox: without COUNTERSIGN_SANDBOX a connector without credentials
@@ -25,10 +26,7 @@ func TestSandboxIsExplicitAndShown(t *testing.T) {
 	}{{nil, false, "off"}, {[]string{"stripe"}, true, "sandbox"}} {
 		cfg := authtest.Config(t)
 		cfg.Sandbox = tt.sandbox
-		srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
+		srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		admin := authtest.Login(t, db, cfg, auth.Admin)
 		for _, path := range []string{"/dashboard", "/admin/connectors"} {
 			req := httptest.NewRequest("GET", path, nil)
@@ -49,6 +47,5 @@ func TestSandboxIsExplicitAndShown(t *testing.T) {
 				t.Errorf("COUNTERSIGN_SANDBOX=%v: slack (not named) not shown as off", tt.sandbox)
 			}
 		}
-		srv.Close()
 	}
 }

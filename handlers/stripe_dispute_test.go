@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 // disputeEvent is a charge.dispute.* event as Stripe sends it (API 2025 shape:
@@ -41,11 +42,7 @@ func TestStripeDisputeLifecycleThroughRouter(t *testing.T) {
 	cfg := authtest.Config(t)
 	const secret = "whsec_test_disputes_secret"
 	cfg.StripeWebhookSecrets = []string{secret}
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	post := func(payload []byte) (int, string) {
 		req := httptest.NewRequest("POST", "/webhooks/stripe", strings.NewReader(string(payload)))
 		req.Header.Set("Stripe-Signature", stripe.SignWebhook(payload, secret, time.Now()))

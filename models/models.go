@@ -82,6 +82,19 @@ const (
 	DeliveryVerification DeliveryOutcome = "verification"
 )
 
+// DeliveryOutcomes are every delivery outcome.
+var DeliveryOutcomes = []DeliveryOutcome{DeliveryStored, DeliveryIgnored, DeliveryRejected, DeliveryVerification}
+
+// Valid reports whether o is a known delivery outcome.
+func (o DeliveryOutcome) Valid() bool {
+	for _, v := range DeliveryOutcomes {
+		if v == o {
+			return true
+		}
+	}
+	return false
+}
+
 // Delivery is one validly signed webhook delivery, stored redacted.
 type Delivery struct {
 	ID         int64           `gorm:"column:id;primaryKey"`
@@ -131,6 +144,7 @@ type Call struct {
 	CustomerRef        string          `gorm:"column:customer_ref"`
 	VIP                bool            `gorm:"column:vip"`
 	Suppressed         json.RawMessage `gorm:"column:suppressed;type:jsonb"`
+	Restricted         bool            `gorm:"column:restricted"`
 	ReceivedAt         time.Time       `gorm:"column:received_at"`
 	UpdatedAt          time.Time       `gorm:"column:updated_at"`
 }
@@ -159,9 +173,29 @@ type Case struct {
 	NextStep         string          `gorm:"column:next_step"`
 	FollowUpDeadline *time.Time      `gorm:"column:follow_up_deadline"`
 	RecordURL        string          `gorm:"column:record_url"`
+	Tags             TextArray       `gorm:"column:tags;type:text[]"`
 	Reviewed         bool            `gorm:"column:reviewed"`
 	CreatedAt        time.Time       `gorm:"column:created_at"`
 	UpdatedAt        time.Time       `gorm:"column:updated_at"`
+	// Set by a plan (00009_decisions.sql): the policy version it was made under,
+	// who proposed it and when, the verified recipient, and the approval deadline.
+	PolicyVersion    *int64     `gorm:"column:policy_version"`
+	RequestedBy      *int64     `gorm:"column:requested_by"`
+	RequestedAt      *time.Time `gorm:"column:requested_at"`
+	RecipientEmail   string     `gorm:"column:recipient_email"`
+	ApprovalDeadline *time.Time `gorm:"column:approval_deadline"`
+	// Suppressed counts what redaction suppressed, by kind (private documents
+	// mentioned included), and Restricted marks restricted handling when a private
+	// document was (00017_vault.sql).
+	Suppressed json.RawMessage `gorm:"column:suppressed;type:jsonb"`
+	Restricted bool            `gorm:"column:restricted"`
+	// Capture is the brief's captured fields with their transcript passages
+	// (00022_billing_workflows.sql).
+	Capture json.RawMessage `gorm:"column:capture;type:jsonb"`
+	// CallChangedAt is when DialNexa last sent a change to what this decided case
+	// rests on (kept in call_versions, not applied); nil when it never did
+	// (00018_call_versions.sql).
+	CallChangedAt *time.Time `gorm:"column:call_changed_at"`
 }
 
 // TableName is the case table.
@@ -174,6 +208,7 @@ type User struct {
 	Subject     string     `gorm:"column:subject"`
 	Email       string     `gorm:"column:email"`
 	Name        string     `gorm:"column:name"`
+	Roles       TextArray  `gorm:"column:roles;type:text[]"`
 	Disabled    bool       `gorm:"column:disabled"`
 	CreatedAt   time.Time  `gorm:"column:created_at"`
 	LastLoginAt *time.Time `gorm:"column:last_login_at"`

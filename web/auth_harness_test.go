@@ -18,6 +18,7 @@ import (
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/devidp"
 	"github.com/countersign/countersign/internal/testdb"
+	"github.com/countersign/countersign/internal/wire"
 )
 
 const (
@@ -105,8 +106,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		idpHandler.ServeHTTP(w, r)
 	})
 	logs := &syncBuffer{}
-	srv, err := New(Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Version: "test", Extra: map[string]http.Handler{"/dev-idp/": gate}})
+	lg := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	g, err := wire.Build(wire.Options{Config: cfg, DB: db, Log: lg, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	srv, err := New(Deps{Config: cfg, DB: db, Log: lg, Services: g, Extra: map[string]http.Handler{"/dev-idp/": gate}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,32 +15,32 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/countersign/countersign/handlers"
-	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/config"
-	"github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/database"
-	"github.com/countersign/countersign/internal/enrich"
-	"github.com/countersign/countersign/internal/ingest"
-	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/internal/load"
-	"github.com/countersign/countersign/internal/sandbox"
-	casekind "github.com/countersign/countersign/internal/triage"
 )
+
+// Services is the object graph the server serves: cmd (and tests) assemble it with
+// internal/wire and hand it over, so web builds no connector, job or sandbox itself.
+type Services interface {
+	// Handlers is what the routes run.
+	Handlers() *handlers.App
+	// Gauge counts webhook deliveries (fed by the ingest path).
+	Gauge() *load.Gauge
+	// Collectors are extra metrics served on /metrics (the connector meter).
+	Collectors() []prometheus.Collector
+}
 
 // Deps are what the server is built from.
 type Deps struct {
-	Config  *config.Config
-	DB      *database.DB
-	Log     *slog.Logger
-	Version string
+	Config *config.Config
+	DB     *database.DB
+	Log    *slog.Logger
+	// Services is the assembled object graph (internal/wire.Graph).
+	Services Services
 	// Extra mounts handlers outside the route table under a path prefix with public
 	// access (the dev identity provider under /dev-idp/). Only dev sets it.
 	Extra map[string]http.Handler
-
-	// connector jobs
-	// Sandbox is the running connector fakes dev started (seeded with demo data);
-	// when nil, New starts fakes for the connectors without credentials.
-	Sandbox *sandbox.Sandbox
 	// OpsOnly serves only /healthz, /readyz and /metrics (serve --workers-only).
 	OpsOnly bool
 }
@@ -57,21 +57,16 @@ type Server struct {
 	handler http.Handler
 	routes  []Route
 	auth    *authenticator
-	// connector jobs
-	jobs       *jobs.Service
-	sandbox    *sandbox.Sandbox
-	ownSandbox bool
 	// load counts webhook deliveries; background maintenance slows down while it is busy.
 	load *load.Gauge
 }
 
-// Load is the webhook delivery gauge: background maintenance run beside this server
-// (the audit sealer, the search indexer) slows down while it reports busy.
-func (s *Server) Load() *load.Gauge { return s.load }
-
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
-	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, https: d.Config.BaseURL.Scheme == "https", load: &load.Gauge{}}
+	if d.Services == nil || d.Services.Handlers() == nil {
+		return nil, errors.New("web: Deps.Services is required (build it with internal/wire)")
+	}
+	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, https: d.Config.BaseURL.Scheme == "https", load: d.Services.Gauge()}
 	s.metrics = newMetrics(d.DB.Pool)
 	s.metrics.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "countersign_webhooks_last_second",
@@ -79,27 +74,9 @@ func New(d Deps) (*Server, error) {
 			"search indexing and job dispatch slow down until the burst is over.",
 	}, func() float64 { return float64(s.load.PerSecond()) }))
 	s.csp = contentSecurityPolicy(d.Config)
-	mapping, err := casekind.ParseMapping(d.Config.FieldMapping)
-	if err != nil {
-		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_FIELD_MAPPING: %w", err)}
-	}
-	routes, err := ingest.ParseRoutes(d.Config.OwnerRoutes)
-	if err != nil {
-		return nil, config.Errors{fmt.Errorf("COUNTERSIGN_OWNER_ROUTES: %w", err)}
-	}
-	s.app = &handlers.App{DB: d.DB, Log: d.Log, Version: d.Version,
-		SchemaCurrent:   func(ctx context.Context) error { return database.CheckCurrent(ctx, d.DB.SQL) },
-		DialNexaSecrets: d.Config.DialNexaSecrets,
-		Ingest: &ingest.Service{Pool: d.DB.Pool, Mapping: mapping, BaseURL: d.Config.BaseURL.String(),
-			Owners: ingest.DefaultOwners, Routes: routes, Load: s.load, CriticalAmounts: d.Config.CriticalAmounts,
-			Vault: d.Config.VaultKeys},
-		// OnApproved (the connector jobs' enqueuer) is set by the lead when jobs land.
-		Approvals: &approval.Service{DB: d.DB.Gorm, Vault: d.Config.VaultKeys},
-	}
-	s.app.Nav = s.app.ConsoleNav
-	s.app.Counts = console.NewCountCache()
-	if err := s.setupConnectors(d); err != nil {
-		return nil, err
+	s.app = d.Services.Handlers()
+	for _, c := range d.Services.Collectors() {
+		s.metrics.registry.MustRegister(c)
 	}
 	a, err := newAuthenticator(s)
 	if err != nil {
@@ -186,94 +163,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
-}
-
-// setupConnectors builds the connector clients (real, or the loopback sandbox for
-// those without credentials), the job service with its River clients, enrichment,
-// and wires the hooks: ingest enqueues claim checks, approvals enqueue actions.
-func (s *Server) setupConnectors(d Deps) error {
-	sb := d.Sandbox
-	if sb == nil {
-		var err error
-		if sb, err = sandbox.Start(d.Config.Connectors, sandbox.Options{Names: d.Config.Sandbox}); err != nil {
-			return err
-		}
-		s.ownSandbox = true
-	}
-	s.sandbox = sb
-	conns, err := jobs.NewConnectors(sb.Connectors, sb.Sandboxed, sb.Recorder)
-	if err != nil {
-		return config.Errors{err}
-	}
-	en := &enrich.Service{DB: d.DB.Gorm, Stripe: conns.Stripe, TokenMetrics: conns.TokenMetrics,
-		DialNexa: conns.DialNexa, Ingest: s.app.Ingest, AmountToleranceBPS: d.Config.ClaimToleranceBPS}
-	if sb.Sandboxed[jobs.Stripe] {
-		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
-	}
-	s.jobs, err = jobs.New(d.DB, conns, jobs.Options{Log: d.Log, Enricher: en,
-		Fingerprint: approval.CurrentFingerprint, BaseURL: d.Config.BaseURL.String(), RescueAfter: d.Config.JobRescueAfter,
-		RetryDelay: d.Config.JobRetryDelay, FetchPollInterval: d.Config.JobPollInterval, Busy: s.load.Busy,
-		AlertApprovalAmounts: d.Config.AlertApprovalAmounts, AlertApprovalWithin: d.Config.AlertApprovalWithin})
-	if err != nil {
-		return err
-	}
-	en.Observe = func(ctx context.Context, name, op string, start time.Time, err error) {
-		s.jobs.Meter().Observe(ctx, name, op, conns.Sandboxed(name), start, err)
-	}
-	s.app.Ingest.Queued = s.jobs.WakeOutbox
-	s.app.Approvals.OnApproved = s.jobs.OnApproved
-	s.app.Approvals.ConnectorMode = func(name string) string { return string(conns.Modes[name]) }
-	if conns.Slack != nil {
-		// Plans store channel ids; with Slack off the alert stays by kind and the
-		// plan cannot be approved (ConnectorMode), so nothing asks Slack.
-		s.app.Approvals.Slack = conns
-	}
-	s.app.Jobs, s.app.Sandbox = s.jobs, sb
-	s.app.StripeWebhookSecrets = d.Config.StripeWebhookSecrets
-	if sb.StripeWebhookSecret != "" {
-		s.app.StripeWebhookSecrets = append(append([]string(nil), s.app.StripeWebhookSecrets...), sb.StripeWebhookSecret)
-	}
-	s.metrics.registry.MustRegister(s.jobs.Meter())
-	return nil
-}
-
-// startWorkers runs the job workers until the returned stop is called; stop lets
-// running jobs finish for up to its context's deadline.
-func (s *Server) startWorkers(ctx context.Context) (stop func(context.Context) error, err error) {
-	if err := s.jobs.Start(ctx); err != nil {
-		return nil, err
-	}
-	s.log.Info("job workers started", "sandboxed", s.sandbox.Names())
-	if names := s.sandbox.Names(); len(names) > 0 {
-		// A sandboxed connector means approved actions move no real money: say so.
-		s.log.Warn("COUNTERSIGN_SANDBOX: these connectors run against loopback fakes; their approved actions are recorded, not sent",
-			"connectors", names)
-	}
-	var off []string
-	for _, name := range jobs.AllConnectors {
-		if s.jobs.Connectors().Modes[name] == jobs.Off {
-			off = append(off, name)
-		}
-	}
-	if len(off) > 0 {
-		s.log.Warn("connectors without credentials are OFF: plans that need them cannot be approved", "connectors", off)
-	}
-	return s.jobs.Stop, nil
-}
-
-// StartWorkers is startWorkers for cmd: serve runs it unless --web-only.
-func (s *Server) StartWorkers(ctx context.Context) (stop func(context.Context) error, err error) {
-	return s.startWorkers(ctx)
-}
-
-// Jobs is the connector job service (OnApproved, RetryAction, ...).
-func (s *Server) Jobs() *jobs.Service { return s.jobs }
-
-// Close stops the sandbox fakes New started.
-func (s *Server) Close() {
-	if s.ownSandbox {
-		s.sandbox.Close()
-	}
 }
 
 // opsOnly answers 404 for everything but health, readiness and metrics.

@@ -21,6 +21,7 @@ import (
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 // corpusValue is one sensitive value of the redactor's labelled corpus and
@@ -204,10 +205,7 @@ func suppressServer(t *testing.T, db *database.DB, logTo *bytes.Buffer) *httptes
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts

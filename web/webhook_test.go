@@ -22,6 +22,7 @@ import (
 	"github.com/countersign/countersign/internal/dialnexa"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 const sampleSecret = "whsec_test_dialnexa_fixture"
@@ -44,10 +45,7 @@ func webhookServerWith(t *testing.T, db *database.DB, extra map[string]string) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts

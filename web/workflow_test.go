@@ -18,6 +18,7 @@ import (
 	"github.com/countersign/countersign/internal/jobs"
 	"github.com/countersign/countersign/internal/sandbox"
 	"github.com/countersign/countersign/internal/testdb"
+	"github.com/countersign/countersign/internal/wire"
 	"github.com/countersign/countersign/web"
 )
 
@@ -29,6 +30,7 @@ type workflow struct {
 	sb  *sandbox.Sandbox
 	ts  *httptest.Server
 	srv *web.Server
+	g   *wire.Graph
 }
 
 func newWorkflow(t *testing.T, extra map[string]string) *workflow {
@@ -51,11 +53,17 @@ func newWorkflow(t *testing.T, extra map[string]string) *workflow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Sandbox: sb, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
+	g, err := wire.Build(wire.Options{Config: cfg, DB: db, Log: lg, Version: "test", Sandbox: sb})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop, err := srv.StartWorkers(context.Background())
+	t.Cleanup(g.Close)
+	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: lg, Services: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := g.StartWorkers(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +74,7 @@ func newWorkflow(t *testing.T, extra map[string]string) *workflow {
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &workflow{t: t, db: db, sb: sb, ts: ts, srv: srv}
+	return &workflow{t: t, db: db, sb: sb, ts: ts, srv: srv, g: g}
 }
 
 // call posts a signed variant of a shared sample.
@@ -117,7 +125,7 @@ func TestClaimCheckRoutesThroughTheJobPath(t *testing.T) {
 	var caseID int64
 	w.db.Gorm.Raw(`SELECT k.id FROM cases k JOIN calls l ON l.id = k.call_id WHERE l.dialnexa_id = 'call_wf_fifty'`).Scan(&caseID)
 	key := "case-" + strconv.FormatInt(caseID, 10) + "-review"
-	if err := w.srv.Jobs().SweepExceptions(context.Background()); err != nil {
+	if err := w.g.Jobs.SweepExceptions(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	w.await("exception row written", `SELECT EXISTS (SELECT 1 FROM exception_rows WHERE case_id = ? AND synced = 'open')`, caseID)
@@ -131,7 +139,7 @@ func TestClaimCheckRoutesThroughTheJobPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := w.srv.Jobs().SweepExceptions(context.Background()); err != nil {
+		if err := w.g.Jobs.SweepExceptions(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -190,7 +198,7 @@ func TestVIPBlockerAlertsAtIngestOnceWithThreadReplies(t *testing.T) {
 	// The same check again (a replayed outbox row, a redelivered call) posts
 	// nothing more: one alert per call and reason.
 	w.db.Gorm.Exec(`INSERT INTO job_outbox (kind, case_id) VALUES ('alerts', ?)`, caseID)
-	w.srv.Jobs().WakeOutbox()
+	w.g.Jobs.WakeOutbox()
 	w.post(blockerCall(t, "call_wf_vip"))
 	w.await("outbox drained", `SELECT NOT EXISTS (SELECT 1 FROM job_outbox)`)
 	w.await("alert jobs finished", `SELECT NOT EXISTS (SELECT 1 FROM river_job WHERE queue = 'alerts' AND state NOT IN ('completed', 'cancelled', 'discarded'))`)
@@ -202,7 +210,7 @@ func TestVIPBlockerAlertsAtIngestOnceWithThreadReplies(t *testing.T) {
 
 	// A later change goes into the alert's thread.
 	w.db.Gorm.Exec(`UPDATE cases SET status = 'done' WHERE id = ?`, caseID)
-	if err := w.srv.Jobs().SweepAlerts(context.Background()); err != nil {
+	if err := w.g.Jobs.SweepAlerts(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	w.await("reply posted", `SELECT EXISTS (SELECT 1 FROM case_alert_updates WHERE status = 'posted' AND event = 'done')`)
@@ -210,7 +218,7 @@ func TestVIPBlockerAlertsAtIngestOnceWithThreadReplies(t *testing.T) {
 	if len(msgs) != 2 || msgs[1].ThreadTS != msgs[0].TS || !strings.Contains(msgs[1].Text, "executed and resolved") {
 		t.Errorf("thread reply: %+v", msgs)
 	}
-	if err := w.srv.Jobs().SweepAlerts(context.Background()); err != nil {
+	if err := w.g.Jobs.SweepAlerts(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var updates int64

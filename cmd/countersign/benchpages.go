@@ -24,7 +24,6 @@ import (
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/triage"
-	"github.com/countersign/countersign/web"
 )
 
 // Registered like seed (see registerCommand), independent of file-name order.
@@ -100,11 +99,12 @@ func benchInProcess(ctx context.Context, f benchPagesFlags) error {
 	rec.install(db.Gorm)
 	// Only server errors reach stderr: a 500 during the run should say why.
 	srvLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: srvLog, Version: version})
+	srv, err := newServer(serverOptions{cfg: cfg, db: db, log: srvLog})
 	if err != nil {
 		return err
 	}
-	ts := httptest.NewServer(srv.Handler())
+	defer srv.graph.Close()
+	ts := httptest.NewServer(srv.web.Handler())
 	defer ts.Close()
 	cookie, err := benchSignIn(ctx, db, cfg)
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/countersign/countersign/internal/database"
 	"github.com/countersign/countersign/internal/retention"
 	"github.com/countersign/countersign/internal/sandbox"
-	"github.com/countersign/countersign/web"
 )
 
 func runServe(ctx context.Context, args []string) error {
@@ -71,14 +70,13 @@ type console struct {
 const serveMemoryLimit = 180 << 20
 
 func serveConsole(ctx context.Context, c console) error {
-	srv, err := web.New(web.Deps{Config: c.cfg, DB: c.db, Log: c.log, Version: version, Extra: c.extra,
-		Sandbox: c.sandbox, OpsOnly: !c.web})
+	srv, err := newServer(serverOptions{cfg: c.cfg, db: c.db, log: c.log, sb: c.sandbox, extra: c.extra, opsOnly: !c.web})
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer srv.graph.Close()
 	if c.workers {
-		stop, err := srv.StartWorkers(ctx)
+		stop, err := srv.graph.StartWorkers(ctx)
 		if err != nil {
 			return err
 		}
@@ -112,7 +110,7 @@ func serveConsole(ctx context.Context, c console) error {
 	sealCtx, stopSealer := context.WithCancel(context.WithoutCancel(ctx))
 	sealed := make(chan struct{})
 	// Both slow down while this process is taking a burst of webhooks (internal/load).
-	busy := srv.Load().Busy
+	busy := srv.graph.Load.Busy
 	go func() {
 		defer close(sealed)
 		audit.RunSealerWith(sealCtx, c.db.Gorm, audit.SealerOptions{Log: c.log, Busy: busy})
@@ -126,7 +124,7 @@ func serveConsole(ctx context.Context, c console) error {
 	if c.onReady != nil {
 		c.onReady(c.cfg.BaseURL.String())
 	}
-	err = srv.Run(ctx, ln)
+	err = srv.web.Run(ctx, ln)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

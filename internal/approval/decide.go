@@ -19,7 +19,7 @@ import (
 
 // planState is a case's plan with what the policy needs to judge it.
 type planState struct {
-	facts     []BillingFact
+	facts     []models.BillingFact
 	verified  bool
 	recipient Recipient
 	acts      []Action
@@ -65,7 +65,7 @@ func PlanTx(ctx context.Context, tx *gorm.DB, caseID int64) (string, error) {
 }
 
 // emailUnverified reports whether a planned email goes to an unverified address.
-func emailUnverified(ctx context.Context, tx *gorm.DB, c *caseData, facts []BillingFact, acts []Action) (string, error) {
+func emailUnverified(ctx context.Context, tx *gorm.DB, c *caseData, facts []models.BillingFact, acts []Action) (string, error) {
 	for _, a := range acts {
 		if a.Connector != "email" {
 			continue
@@ -93,7 +93,7 @@ func requirement(ctx context.Context, tx *gorm.DB, c *caseData, ps planState, un
 		return Requirement{}, 0, err
 	}
 	return v.Rules.Require(Facts{Kind: c.Kind, AmountMinor: c.AmountMinor, Currency: c.Currency,
-		VIP: c.VIP || c.CallVIP, ClaimVerified: ps.verified, RecipientUnverified: unverified}), v.ID, nil
+		VIP: c.VIP || c.Call.VIP, ClaimVerified: ps.verified, RecipientUnverified: unverified}), v.ID, nil
 }
 
 // RequestApproval plans the case's actions and puts it in front of approvers (from

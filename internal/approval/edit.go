@@ -37,7 +37,7 @@ type editedCase struct {
 
 // apply checks e against c and returns the new values and what changed.
 func (e Edit) apply(c *caseData) (editedCase, map[string]any, error) {
-	n := editedCase{amount: c.AmountMinor, currency: c.Currency, destType: c.DestType, destRef: c.DestRef, recipient: c.RecipientEmail}
+	n := editedCase{amount: c.AmountMinor, currency: c.Currency, destType: c.DestinationType, destRef: c.DestinationRef, recipient: c.RecipientEmail}
 	changes := map[string]any{}
 	if cur := strings.ToUpper(strings.TrimSpace(e.Currency)); cur != "" && cur != n.currency {
 		if _, ok := money.Exponent(cur); !ok {
@@ -115,7 +115,7 @@ func (s *Service) EditPlan(ctx context.Context, p *auth.Principal, caseID int64,
 		if err != nil {
 			return fmt.Errorf("approval: edit case %d: %w", caseID, err)
 		}
-		c.AmountMinor, c.Currency, c.DestType, c.DestRef, c.RecipientEmail = n.amount, n.currency, n.destType, n.destRef, n.recipient
+		c.AmountMinor, c.Currency, c.DestinationType, c.DestinationRef, c.RecipientEmail = n.amount, n.currency, n.destType, n.destRef, n.recipient
 		res = Result{Status: c.Status}
 		summary := map[string]any{"changes": changes}
 		if c.Status == models.StatusAwaitingApproval || c.Status == models.StatusNeedsInfo {

@@ -15,13 +15,13 @@ import (
 // that a plan built twice gets the same bytes.
 func handoffOf(in planInput) handoff.Summary {
 	c := in.c
-	hi := handoff.Input{CaseID: c.ID, Kind: c.Kind, Suspected: c.SuspectedKind, CallRef: c.DialNexaID,
-		Customer: c.CustomerLabel, VIP: c.VIP, CallSummary: c.CallSummary, ObjectType: c.DestType, ObjectRef: c.DestRef,
+	hi := handoff.Input{CaseID: c.ID, Kind: c.Kind, Suspected: c.SuspectedKind, CallRef: c.Call.DialNexaID,
+		Customer: c.CustomerLabel, VIP: c.VIP, CallSummary: c.Call.Summary, ObjectType: c.DestinationType, ObjectRef: c.DestinationRef,
 		Owner: c.Owner, NextStep: c.NextStep, Deadline: c.FollowUpDeadline, Fields: c.textFields(), CaseURL: caseURL(c)}
 	if c.AmountMinor != nil && c.Currency != "" {
 		hi.Amount = amountText(*c.AmountMinor, strings.ToUpper(c.Currency))
 	}
-	if f := factOf(in.facts, primaryObjects(c.DestType)...); f != nil {
+	if f := factOf(in.facts, primaryObjects(c.DestinationType)...); f != nil {
 		hi.StripeID = f.ExternalID
 		hi.StripeDashboard = "https://dashboard.stripe.com"
 		if f.Source == "sandbox" {

@@ -8,76 +8,61 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/models"
 )
 
-// caseData is the case and call facts decisions and planning read.
+// caseData is a case row and the row of its call: what decisions and planning read.
 type caseData struct {
-	ID               int64             `gorm:"column:id"`
-	CallID           int64             `gorm:"column:call_id"`
-	Kind             string            `gorm:"column:kind"`
-	Status           models.CaseStatus `gorm:"column:status"`
-	VIP              bool              `gorm:"column:vip"`
-	AmountMinor      *int64            `gorm:"column:amount_minor"`
-	Currency         string            `gorm:"column:currency"`
-	DestType         string            `gorm:"column:destination_type"`
-	DestRef          string            `gorm:"column:destination_ref"`
-	CustomerLabel    string            `gorm:"column:customer_label"`
-	RecipientEmail   string            `gorm:"column:recipient_email"`
-	PolicyVersion    *int64            `gorm:"column:policy_version"`
-	RequestedBy      *int64            `gorm:"column:requested_by"`
-	RequestedAt      *time.Time        `gorm:"column:requested_at"`
-	FollowUpDeadline *time.Time        `gorm:"column:follow_up_deadline"`
-	ApprovalDeadline *time.Time        `gorm:"column:approval_deadline"`
-	DialNexaID       string            `gorm:"column:dialnexa_id"`
-	CallEmail        string            `gorm:"column:customer_email"`
-	CustomerRef      string            `gorm:"column:customer_ref"`
-	CustomerNumber   string            `gorm:"column:customer_number"`
-	CallVIP          bool              `gorm:"column:call_vip"`
-	FieldsJSON       string            `gorm:"column:fields"`
-	SuppressedJSON   string            `gorm:"column:suppressed"`
-	// What the handoff summary reads (internal/handoff).
-	Owner         string `gorm:"column:owner"`
-	NextStep      string `gorm:"column:next_step"`
-	RecordURL     string `gorm:"column:record_url"`
-	SuspectedKind string `gorm:"column:suspected_kind"`
-	CallSummary   string `gorm:"column:call_summary"`
-	CheckScore    string `gorm:"column:check_score"` // claim_checks.score
-	CheckRoute    string `gorm:"column:check_route"` // claim_checks.route
-	RecordingURL  string `gorm:"column:recording_url"`
+	models.Case
+	Call models.Call
+	// The claim check's score and route as JSON (claim_checks, owned by enrich), for
+	// the handoff summary; "" before the check ran.
+	CheckScore string `gorm:"-"`
+	CheckRoute string `gorm:"-"`
 }
 
-const caseColumns = `c.id, c.call_id, c.kind, c.status, c.vip, c.amount_minor, c.currency, c.destination_type,
-	c.destination_ref, c.customer_label, c.recipient_email, c.policy_version, c.requested_by, c.requested_at,
-	c.follow_up_deadline, c.approval_deadline, cl.dialnexa_id, cl.customer_email, cl.customer_ref,
-	cl.customer_number, cl.vip AS call_vip, cl.fields::text AS fields, cl.suppressed::text AS suppressed,
-	c.owner, c.next_step, c.record_url, c.suspected_kind, cl.summary AS call_summary,
-	(SELECT cc.score::text FROM claim_checks cc WHERE cc.case_id = c.id) AS check_score,
-	(SELECT cc.route::text FROM claim_checks cc WHERE cc.case_id = c.id) AS check_route,
-	cl.recording_url`
-
-// loadCase reads case id; with lock it holds the case row until tx ends.
+// loadCase reads case id and its call; with lock it holds the case row (SELECT ...
+// FOR UPDATE) until tx ends. A case whose call retention removed is not found: only
+// closed cases lose their call, and nothing decides a closed case.
 func loadCase(ctx context.Context, tx *gorm.DB, id int64, lock bool) (*caseData, error) {
-	q := `SELECT ` + caseColumns + ` FROM cases c JOIN calls cl ON cl.id = c.call_id WHERE c.id = ?`
+	var c caseData
+	q := tx.WithContext(ctx)
 	if lock {
-		q += ` FOR UPDATE OF c`
+		q = q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
 	}
-	var rows []caseData
-	if err := tx.WithContext(ctx).Raw(q, id).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("approval: load case %d: %w", id, err)
+	res := q.Where("id = ?", id).Limit(1).Find(&c.Case)
+	if res.Error != nil {
+		return nil, fmt.Errorf("approval: load case %d: %w", id, res.Error)
 	}
-	if len(rows) == 0 {
+	if res.RowsAffected == 0 {
 		return nil, apperr.NotFoundf("Case %d does not exist.", id)
 	}
-	return &rows[0], nil
+	res = tx.WithContext(ctx).Where("id = ?", c.CallID).Limit(1).Find(&c.Call)
+	if res.Error != nil {
+		return nil, fmt.Errorf("approval: load call of case %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, apperr.NotFoundf("Case %d does not exist.", id)
+	}
+	var check struct {
+		Score string `gorm:"column:score"`
+		Route string `gorm:"column:route"`
+	}
+	err := tx.WithContext(ctx).Raw(`SELECT score::text AS score, route::text AS route FROM claim_checks WHERE case_id = ?`, id).Scan(&check).Error
+	if err != nil {
+		return nil, fmt.Errorf("approval: claim check of case %d: %w", id, err)
+	}
+	c.CheckScore, c.CheckRoute = check.Score, check.Route
+	return &c, nil
 }
 
 // field returns a text field of the call's extracted fields.
 func (c *caseData) field(name string) string {
 	var f map[string]any
-	if json.Unmarshal([]byte(c.FieldsJSON), &f) != nil {
+	if json.Unmarshal(c.Call.Fields, &f) != nil {
 		return ""
 	}
 	switch v := f[name].(type) {
@@ -93,37 +78,19 @@ func (c *caseData) field(name string) string {
 // customer id when known, else the phone number the customer called from.
 func (c *caseData) customerKey() string {
 	switch {
-	case c.CustomerRef != "":
-		return "ref:" + c.CustomerRef
-	case c.DestType == "customer" && c.DestRef != "":
-		return "ref:" + c.DestRef
-	case c.CustomerNumber != "":
-		return "phone:" + c.CustomerNumber
+	case c.Call.CustomerRef != "":
+		return "ref:" + c.Call.CustomerRef
+	case c.DestinationType == "customer" && c.DestinationRef != "":
+		return "ref:" + c.DestinationRef
+	case c.Call.CustomerNumber != "":
+		return "phone:" + c.Call.CustomerNumber
 	}
 	return ""
 }
 
-// BillingFact is one row of billing_facts.
-type BillingFact struct {
-	Source         string     `gorm:"column:source"` // stripe | sandbox
-	Object         string     `gorm:"column:object"`
-	ExternalID     string     `gorm:"column:external_id"`
-	AmountMinor    *int64     `gorm:"column:amount_minor"`
-	Currency       string     `gorm:"column:currency"`
-	Status         string     `gorm:"column:status"`
-	Refunded       bool       `gorm:"column:refunded"`
-	AmountRefunded int64      `gorm:"column:amount_refunded"`
-	Disputed       bool       `gorm:"column:disputed"`
-	DueDate        *time.Time `gorm:"column:due_date"`
-	CustomerEmail  string     `gorm:"column:customer_email"`
-	LookedUpAt     time.Time  `gorm:"column:looked_up_at"`
-}
-
-func loadFacts(ctx context.Context, tx *gorm.DB, caseID int64) ([]BillingFact, bool, error) {
-	var facts []BillingFact
-	err := tx.WithContext(ctx).Raw(`SELECT source, object, external_id, amount_minor, currency, status, refunded,
-		amount_refunded, disputed, due_date, customer_email, looked_up_at
-		FROM billing_facts WHERE case_id = ? ORDER BY looked_up_at DESC, id DESC`, caseID).Scan(&facts).Error
+func loadFacts(ctx context.Context, tx *gorm.DB, caseID int64) ([]models.BillingFact, bool, error) {
+	var facts []models.BillingFact
+	err := tx.WithContext(ctx).Where("case_id = ?", caseID).Order("looked_up_at DESC, id DESC").Find(&facts).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("approval: billing facts of case %d: %w", caseID, err)
 	}
@@ -134,7 +101,7 @@ func loadFacts(ctx context.Context, tx *gorm.DB, caseID int64) ([]BillingFact, b
 	return facts, len(verified) == 1 && verified[0], nil
 }
 
-func factOf(facts []BillingFact, objects ...string) *BillingFact {
+func factOf(facts []models.BillingFact, objects ...string) *models.BillingFact {
 	for i := range facts {
 		for _, o := range objects {
 			if facts[i].Object == o && facts[i].ExternalID != "" {
@@ -146,7 +113,7 @@ func factOf(facts []BillingFact, objects ...string) *BillingFact {
 }
 
 // onFileEmail is the billing email on file and when it was read.
-func onFileEmail(facts []BillingFact) (string, time.Time) {
+func onFileEmail(facts []models.BillingFact) (string, time.Time) {
 	for _, f := range facts {
 		if f.CustomerEmail != "" {
 			return strings.ToLower(strings.TrimSpace(f.CustomerEmail)), f.LookedUpAt
@@ -157,7 +124,7 @@ func onFileEmail(facts []BillingFact) (string, time.Time) {
 
 // approvalDeadline is the source deadline: the follow-up deadline or a dispute's
 // evidence due date, whichever is first.
-func approvalDeadline(c *caseData, facts []BillingFact) *time.Time {
+func approvalDeadline(c *caseData, facts []models.BillingFact) *time.Time {
 	d := c.FollowUpDeadline
 	for _, f := range facts {
 		if f.Object == "dispute" && f.DueDate != nil && (d == nil || f.DueDate.Before(*d)) {

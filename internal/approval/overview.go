@@ -74,7 +74,7 @@ func (s *Service) Overview(ctx context.Context, p *auth.Principal, caseID int64)
 		return Overview{}, err
 	}
 	o := Overview{CaseID: c.ID, Kind: c.Kind, Status: c.Status, AmountMinor: c.AmountMinor, Currency: c.Currency,
-		DestType: c.DestType, DestRef: c.DestRef, Deadline: c.ApprovalDeadline}
+		DestType: c.DestinationType, DestRef: c.DestinationRef, Deadline: c.ApprovalDeadline}
 	ps := planState{}
 	if ps.facts, ps.verified, err = loadFacts(ctx, db, caseID); err != nil {
 		return o, err

@@ -13,6 +13,7 @@ import (
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/models"
 )
 
 // Action is one planned connector call: exactly what an approval will run.
@@ -45,7 +46,7 @@ type SlackRouter interface {
 type planInput struct {
 	ctx       context.Context
 	c         *caseData
-	facts     []BillingFact
+	facts     []models.BillingFact
 	recipient Recipient
 	slack     SlackRouter // nil: the channel is resolved when the alert is sent
 }
@@ -130,7 +131,7 @@ func refundAmount(in planInput) (int64, string, error) {
 // refundTarget finds the charge or payment intent to refund.
 func refundTarget(in planInput) (param, ref string, err error) {
 	c := in.c
-	ref = c.DestRef
+	ref = c.DestinationRef
 	switch {
 	case strings.HasPrefix(ref, "ch_") || strings.HasPrefix(ref, "py_"):
 		return "charge", ref, nil
@@ -162,7 +163,7 @@ func stripeRefund(in planInput, reason string) (Action, error) {
 	}
 	return Action{Connector: "stripe", Operation: "refund",
 		Params: map[string]any{param: ref, "amount": a, "currency": cur, "reason": reason,
-			"metadata": map[string]any{"countersign_case": strconv.FormatInt(in.c.ID, 10), "dialnexa_call": in.c.DialNexaID}},
+			"metadata": map[string]any{"countersign_case": strconv.FormatInt(in.c.ID, 10), "dialnexa_call": in.c.Call.DialNexaID}},
 		Description: fmt.Sprintf("Stripe: refund %s on %s %s (reason %s)", amountText(a, cur), strings.ReplaceAll(param, "_", " "), ref, reason),
 	}, nil
 }
@@ -190,7 +191,7 @@ func duplicateCharge(in planInput) bool {
 }
 
 // openDispute is the case's Stripe dispute while it is still open.
-func openDispute(in planInput) *BillingFact {
+func openDispute(in planInput) *models.BillingFact {
 	d := factOf(in.facts, "dispute")
 	if d == nil || d.Status == "won" || d.Status == "lost" {
 		return nil
@@ -231,17 +232,17 @@ func planDispute(in planInput) ([]Action, error) {
 // and recording links as text, the redacted transcript as an uploaded PDF) and,
 // while the due date is ahead, submits it as its own action: Stripe's submission
 // is final, so the approver sees it as a separate line.
-func disputeEvidence(in planInput, d *BillingFact) []Action {
+func disputeEvidence(in planInput, d *models.BillingFact) []Action {
 	c := in.c
-	text := "Customer call " + c.DialNexaID + " (Countersign case " + strconv.FormatInt(c.ID, 10) + ")."
-	if c.CallSummary != "" {
-		text += "\nCall summary: " + c.CallSummary
+	text := "Customer call " + c.Call.DialNexaID + " (Countersign case " + strconv.FormatInt(c.ID, 10) + ")."
+	if c.Call.Summary != "" {
+		text += "\nCall summary: " + c.Call.Summary
 	}
 	if c.RecordURL != "" {
 		text += "\nTranscript: " + c.RecordURL
 	}
-	if c.RecordingURL != "" {
-		text += "\nRecording: " + c.RecordingURL
+	if c.Call.RecordingURL != "" {
+		text += "\nRecording: " + c.Call.RecordingURL
 	}
 	acts := []Action{{Connector: "stripe", Operation: "stage_evidence",
 		Params: map[string]any{"dispute": d.ExternalID, "submit": false, "documents": []any{"call_transcript"},
@@ -284,17 +285,17 @@ func documentOf(c *caseData) (string, string) {
 	if r := c.field("invoice_number"); r != "" {
 		return "invoice", r
 	}
-	switch c.DestType {
+	switch c.DestinationType {
 	case "invoice", "receipt":
-		return c.DestType, c.DestRef
+		return c.DestinationType, c.DestinationRef
 	}
-	return "document", c.DestRef
+	return "document", c.DestinationRef
 }
 
 func planBillingCorrection(in planInput) ([]Action, error) {
-	cust := in.c.CustomerRef
-	if in.c.DestType == "customer" && in.c.DestRef != "" {
-		cust = in.c.DestRef
+	cust := in.c.Call.CustomerRef
+	if in.c.DestinationType == "customer" && in.c.DestinationRef != "" {
+		cust = in.c.DestinationRef
 	}
 	if cust == "" {
 		return nil, apperr.Invalidf("No billing-system customer to correct: set the destination to the customer id (cus_...).")
@@ -302,7 +303,7 @@ func planBillingCorrection(in planInput) ([]Action, error) {
 	id := strconv.FormatInt(in.c.ID, 10)
 	return []Action{
 		{Connector: "zendesk", Operation: "ticket",
-			Params: map[string]any{"mode": "create", "internal": true, "priority": "normal", "external_id": in.c.DialNexaID,
+			Params: map[string]any{"mode": "create", "internal": true, "priority": "normal", "external_id": in.c.Call.DialNexaID,
 				"subject": "Billing correction for customer " + cust + " (case " + id + ")",
 				"body":    handoffOf(in).Internal()},
 			Description: "Zendesk: open internal ticket for billing correction of customer " + cust},
@@ -335,8 +336,8 @@ func sheetsRow(in planInput) Action {
 func slackAlert(in planInput, kind, what string) (Action, error) {
 	c := in.c
 	head := fmt.Sprintf("%s by %s", what, orDash(c.CustomerLabel))
-	if c.DestRef != "" {
-		head += " on " + c.DestRef
+	if c.DestinationRef != "" {
+		head += " on " + c.DestinationRef
 	}
 	if c.AmountMinor != nil && c.Currency != "" {
 		head += " (" + amountText(*c.AmountMinor, strings.ToUpper(c.Currency)) + ")"

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/models"
 )
 
 // Recipient is where a planned email goes and whether that address may receive
@@ -27,10 +29,10 @@ var Methods = []string{"call_back", "email_confirmation"}
 // to go; a refund confirmation goes to the billing email on file unless an edit said
 // otherwise. The billing email on file is verified by definition; any other address
 // only through verified_recipients.
-func resolveRecipient(ctx context.Context, tx *gorm.DB, c *caseData, facts []BillingFact) (Recipient, error) {
+func resolveRecipient(ctx context.Context, tx *gorm.DB, c *caseData, facts []models.BillingFact) (Recipient, error) {
 	r := Recipient{Requested: normEmail(c.RecipientEmail)}
 	if r.Requested == "" {
-		r.Requested = normEmail(c.CallEmail)
+		r.Requested = normEmail(c.Call.CustomerEmail)
 	}
 	r.OnFile, _ = onFileEmail(facts)
 	switch {
@@ -51,7 +53,7 @@ func resolveRecipient(ctx context.Context, tx *gorm.DB, c *caseData, facts []Bil
 
 // verifyAddress fills r's verification of r.To: the billing email on file, or a row
 // of verified_recipients for the customer.
-func verifyAddress(ctx context.Context, tx *gorm.DB, c *caseData, facts []BillingFact, r Recipient) (Recipient, error) {
+func verifyAddress(ctx context.Context, tx *gorm.DB, c *caseData, facts []models.BillingFact, r Recipient) (Recipient, error) {
 	r.Verified, r.Method, r.VerifiedAt = false, "", time.Time{}
 	onFile, seen := onFileEmail(facts)
 	if r.To != "" && r.To == onFile {

@@ -75,35 +75,23 @@ func CurrentFingerprint(ctx context.Context, tx *gorm.DB, caseID int64) (string,
 	return planFingerprint(acts)
 }
 
-type actionRow struct {
-	ID          int64  `gorm:"column:id"`
-	Position    int    `gorm:"column:position"`
-	Connector   string `gorm:"column:connector"`
-	Operation   string `gorm:"column:operation"`
-	Params      string `gorm:"column:params"`
-	Description string `gorm:"column:description"`
-	Status      string `gorm:"column:status"`
-	Key         string `gorm:"column:idempotency_key"`
-}
-
 // liveActions reads the case's non-cancelled actions in position order.
 func liveActions(ctx context.Context, tx *gorm.DB, caseID int64) ([]Action, error) {
-	var rows []actionRow
-	err := tx.WithContext(ctx).Raw(`SELECT id, position, connector, operation, params::text AS params, description,
-		status, idempotency_key FROM actions WHERE case_id = ? AND status <> 'cancelled' ORDER BY position, id`, caseID).Scan(&rows).Error
+	var rows []models.Action
+	err := tx.WithContext(ctx).Where("case_id = ? AND status <> ?", caseID, models.ActionCancelled).Order("position, id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("approval: actions of case %d: %w", caseID, err)
 	}
 	out := make([]Action, 0, len(rows))
 	for _, r := range rows {
 		var params map[string]any
-		dec := json.NewDecoder(bytes.NewReader([]byte(r.Params)))
+		dec := json.NewDecoder(bytes.NewReader(r.Params))
 		dec.UseNumber()
 		if err := dec.Decode(&params); err != nil {
 			return nil, fmt.Errorf("approval: action %d params: %w", r.ID, err)
 		}
 		out = append(out, Action{ID: r.ID, Position: r.Position, Connector: r.Connector, Operation: r.Operation,
-			Params: params, Description: r.Description, Status: r.Status, Key: r.Key})
+			Params: params, Description: r.Description, Status: string(r.Status), Key: r.IdempotencyKey})
 	}
 	return out, nil
 }
@@ -157,7 +145,7 @@ func insertAction(tx *gorm.DB, c *caseData, a Action) error {
 	if err != nil {
 		return fmt.Errorf("approval: encode params: %w", err)
 	}
-	prefix := c.DialNexaID + ":" + a.Connector + "." + a.Operation + ":"
+	prefix := c.Call.DialNexaID + ":" + a.Connector + "." + a.Operation + ":"
 	err = tx.Exec(`WITH n AS (SELECT nextval(pg_get_serial_sequence('actions', 'id')) AS id)
 		INSERT INTO actions (id, case_id, position, connector, operation, params, description, idempotency_key, status)
 		SELECT n.id, ?, ?, ?, ?, CAST(? AS jsonb), ?, ? || n.id::text, 'planned' FROM n`,

@@ -18,6 +18,23 @@ const module = "github.com/countersign/countersign"
 // statusOwner is the one package that may change cases.status and actions.status.
 const statusOwner = "internal/approval"
 
+// wiring is the composition root: the one internal package that may import
+// handlers (it fills handlers.App), and still never web.
+const wiring = "internal/wire"
+
+// builtByCmd are the packages web receives assembled (through internal/wire) and
+// must not import: it would be building connectors, jobs or the sandbox itself.
+var builtByCmd = []string{"internal/jobs", "internal/connector", "internal/sandbox", "internal/enrich"}
+
+func under(path string, pkgs []string) bool {
+	for _, p := range pkgs {
+		if path == module+"/"+p || strings.HasPrefix(path, module+"/"+p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // updateSet finds "UPDATE cases|actions SET <list>" and captures the SET list up to
 // WHERE, FROM, RETURNING or the end of the statement.
 var updateSet = regexp.MustCompile(`(?is)\bUPDATE\s+(cases|actions)\b(?:\s+(?:AS\s+)?\w+)?\s+SET\s+(.*?)(?:\bWHERE\b|\bFROM\b|\bRETURNING\b|;|$)`)
@@ -112,12 +129,16 @@ func layering(fset *token.FileSet, f *ast.File, pkg string) []violation {
 			bad = "views imports " + path + " (views take view models only)"
 		case top == "models" && ours:
 			bad = "models imports " + path + " (models is a leaf)"
+		case pkg == wiring && ours && dest == "handlers":
+			// the composition root fills handlers.App
 		case top == "internal" && ours && (dest == "web" || dest == "handlers" || dest == "views" || dest == "cmd"):
 			bad = pkg + " imports " + path + " (internal/* sits below web, handlers and views)"
 		case top == "handlers" && ours && (dest == "web" || dest == "cmd"):
 			bad = "handlers imports " + path + " (web calls handlers, not the other way)"
 		case top == "web" && ours && dest == "cmd":
 			bad = "web imports " + path
+		case pkg == "web" && under(path, builtByCmd):
+			bad = "web imports " + path + " (cmd assembles it with internal/wire; web receives it)"
 		}
 		if bad != "" {
 			out = append(out, violation{fset.Position(imp.Pos()).String(), bad})
@@ -166,6 +187,9 @@ func TestCheckCatches(t *testing.T) {
 		"testdata/bad/internal/foo/foo.go internal/foo imports github.com/countersign/countersign/handlers (internal/* sits below web, handlers and views)",
 		"testdata/bad/views/page.go views imports github.com/countersign/countersign/models (views take view models only)",
 		"testdata/bad/views/page.go views imports gorm.io/gorm (views take view models only)",
+		"testdata/bad/web/server.go web imports github.com/countersign/countersign/internal/jobs (cmd assembles it with internal/wire; web receives it)",
+		"testdata/bad/web/server.go web imports github.com/countersign/countersign/internal/connector/stripe (cmd assembles it with internal/wire; web receives it)",
+		"testdata/bad/internal/wire/wire.go internal/wire imports github.com/countersign/countersign/web (internal/* sits below web, handlers and views)",
 	}
 	for _, w := range want {
 		if !got[w] {

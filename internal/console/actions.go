@@ -10,12 +10,14 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/reqlog"
 	"github.com/countersign/countersign/internal/triage"
+	"github.com/countersign/countersign/models"
 )
 
 // Action names of Change, as posted by the bulk form and the case page.
@@ -40,16 +42,6 @@ type Action struct {
 type Result struct {
 	Changed []int64
 	Skipped map[int64]string // case id -> reason ("already assigned", "not found", ...)
-}
-
-// caseLock is what a change reads under FOR UPDATE.
-type caseLock struct {
-	ID         int64  `gorm:"column:id"`
-	CallID     int64  `gorm:"column:call_id"`
-	Kind       string `gorm:"column:kind"`
-	AssigneeID *int64 `gorm:"column:assignee_id"`
-	TagList    string `gorm:"column:tag_list"`
-	Reviewed   bool   `gorm:"column:reviewed"`
 }
 
 var tagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9 _-]{0,31}$`)
@@ -98,9 +90,8 @@ func Change(ctx context.Context, db *gorm.DB, p *auth.Principal, ids []int64, a 
 	}
 	res := Result{Skipped: map[int64]string{}}
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var locked []caseLock
-		err := tx.Raw(`SELECT id, call_id, kind, assignee_id, array_to_string(tags, ',') AS tag_list, reviewed
-			FROM cases WHERE id IN ? ORDER BY id FOR UPDATE`, ids).Scan(&locked).Error
+		var locked []models.Case
+		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id IN ?", ids).Order("id").Find(&locked).Error
 		if err != nil {
 			return fmt.Errorf("console: lock cases: %w", err)
 		}
@@ -154,7 +145,7 @@ type change struct {
 }
 
 // plan decides, per locked case, whether a changes it.
-func plan(tx *gorm.DB, locked []caseLock, a Action, skipped map[int64]string) ([]change, error) {
+func plan(tx *gorm.DB, locked []models.Case, a Action, skipped map[int64]string) ([]change, error) {
 	taken, err := takenKinds(tx, locked, a)
 	if err != nil {
 		return nil, err
@@ -172,7 +163,7 @@ func plan(tx *gorm.DB, locked []caseLock, a Action, skipped map[int64]string) ([
 }
 
 // takenKinds lists the calls that already have a case of the target kind.
-func takenKinds(tx *gorm.DB, locked []caseLock, a Action) (map[int64]int64, error) {
+func takenKinds(tx *gorm.DB, locked []models.Case, a Action) (map[int64]int64, error) {
 	taken := map[int64]int64{}
 	if a.Name != ActReclassify || len(locked) == 0 {
 		return taken, nil
@@ -194,9 +185,9 @@ func takenKinds(tx *gorm.DB, locked []caseLock, a Action) (map[int64]int64, erro
 	return taken, nil
 }
 
-func planOne(c caseLock, a Action, taken map[int64]int64) (change, string) {
+func planOne(c models.Case, a Action, taken map[int64]int64) (change, string) {
 	ch := change{id: c.ID, summary: map[string]any{}}
-	tags := strings.Split(c.TagList, ",")
+	tags := []string(c.Tags)
 	switch a.Name {
 	case ActAssign, ActUnassign:
 		var to *int64

@@ -291,8 +291,8 @@ func TestDetail(t *testing.T) {
 	if fields["payment_id"] != 1 || fields["amount"] != 1 || fields["currency"] != -1 {
 		t.Fatalf("field turns: %v", fields)
 	}
-	if d.Case.Suppressed["card"] != 2 || console.SuppressedLabel("card", 2) != "2 card numbers" {
-		t.Fatalf("suppressed: %v", d.Case.Suppressed)
+	if d.Case.SuppressedCounts["card"] != 2 || console.SuppressedLabel("card", 2) != "2 card numbers" {
+		t.Fatalf("suppressed: %v", d.Case.SuppressedCounts)
 	}
 	if len(d.Customer) != 1 || d.Customer[0].Status != "hangup" || len(d.Customer[0].Cases) != 1 {
 		t.Fatalf("customer history: %+v", d.Customer)

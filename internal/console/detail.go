@@ -16,6 +16,7 @@ import (
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/triage"
+	"github.com/countersign/countersign/models"
 )
 
 // Detail is everything the case page shows. Other areas extend it (the decisions
@@ -42,51 +43,28 @@ type Detail struct {
 // CallRemovedNote is what the case page shows in place of a call dropped by retention.
 const CallRemovedNote = "Call record removed by retention: the call's month was dropped after its cases were closed. The case and its audit trail remain."
 
-// CaseInfo is the case row.
+// CaseInfo is the case row (models.Case) as the case page shows it: with the
+// assignee's name, the decoded reasons, and the redaction counts of its call.
 type CaseInfo struct {
-	ID            int64      `gorm:"column:id"`
-	CallID        int64      `gorm:"column:call_id"`
-	Kind          string     `gorm:"column:kind"`
-	Status        string     `gorm:"column:status"`
-	Urgency       int        `gorm:"column:urgency"`
-	VIP           bool       `gorm:"column:vip"`
-	Confidence    float64    `gorm:"column:confidence"`
-	ReasonsJSON   string     `gorm:"column:reasons"`
-	SuspectedKind string     `gorm:"column:suspected_kind"`
-	AmountMinor   *int64     `gorm:"column:amount_minor"`
-	Currency      string     `gorm:"column:currency"`
-	DestType      string     `gorm:"column:destination_type"`
-	DestRef       string     `gorm:"column:destination_ref"`
-	CustomerLabel string     `gorm:"column:customer_label"`
-	Owner         string     `gorm:"column:owner"`
-	AssigneeID    *int64     `gorm:"column:assignee_id"`
-	AssigneeName  string     `gorm:"column:assignee_name"`
-	NextStep      string     `gorm:"column:next_step"`
-	Deadline      *time.Time `gorm:"column:follow_up_deadline"`
-	RecordURL     string     `gorm:"column:record_url"`
-	TagList       string     `gorm:"column:tag_list"`
-	Reviewed      bool       `gorm:"column:reviewed"`
-	CreatedAt     time.Time  `gorm:"column:created_at"`
-	Reasons       []string   `gorm:"-"`
+	models.Case
+	AssigneeName   string `gorm:"column:assignee_name"`
+	SuppressedJSON string `gorm:"column:call_suppressed"`
+	// ReasonList is Case.Reasons decoded.
+	ReasonList []string `gorm:"-"`
 	// UrgencyWhy are the reasons that explain the urgency (triage's
 	// "urgency <level>: ..." lines), without their prefix.
-	UrgencyWhy     []string `gorm:"-"`
-	Tags           []string `gorm:"-"`
-	SuppressedJSON string   `gorm:"column:suppressed"`
-	CaptureJSON    string   `gorm:"column:capture"`
+	UrgencyWhy []string `gorm:"-"`
 	// Captured is the brief's capture list (triage.CaptureFields order) with the
 	// transcript line each value came from.
 	Captured []CapturedField `gorm:"-"`
-	// Restricted says the call named a private document (passport, tax return,
-	// bank statement): the case is in restricted handling.
-	Restricted bool `gorm:"column:restricted"`
-	// CallChangedAt is when DialNexa last sent a change to what this decided case
-	// rests on (kept in call_versions, not applied); nil when it never did.
-	CallChangedAt *time.Time `gorm:"column:call_changed_at"`
-	// CallChangedFields names the fields those changes touched (amount, invoice...).
+	// CallRestricted says the call named a private document (passport, tax return,
+	// bank statement); loadCase folds it into Case.Restricted (restricted handling).
+	CallRestricted bool `gorm:"column:call_restricted"`
+	// CallChangedFields names the fields the changes DialNexa sent after the case was
+	// decided touched (amount, invoice...); see Case.CallChangedAt.
 	CallChangedFields []string `gorm:"-"`
-	// Suppressed counts the values redaction removed from the call, by kind.
-	Suppressed map[string]int `gorm:"-"`
+	// SuppressedCounts counts the values redaction removed from the call, by kind.
+	SuppressedCounts map[string]int `gorm:"-"`
 }
 
 // CallInfo is the call the case came from (already redacted at ingestion).
@@ -241,13 +219,8 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		CallInfo
 		CallRemoved bool `gorm:"column:call_removed"`
 	}
-	err := db.Raw(`SELECT c.id, c.call_id, c.kind, c.status, c.urgency, c.vip, c.confidence,
-		c.reasons::text AS reasons, c.suspected_kind, c.amount_minor, c.currency, c.destination_type,
-		c.destination_ref, c.customer_label, c.owner, c.assignee_id,
-		coalesce(nullif(u.name, ''), u.email, '') AS assignee_name, c.next_step, c.follow_up_deadline,
-		c.record_url, array_to_string(c.tags, ',') AS tag_list, c.reviewed, c.created_at, c.capture::text AS capture,
-		c.call_changed_at,
-		coalesce(cl.suppressed::text, '{}') AS suppressed, c.restricted OR coalesce(cl.restricted, false) AS restricted,
+	err := db.Raw(`SELECT c.*, coalesce(nullif(u.name, ''), u.email, '') AS assignee_name,
+		coalesce(cl.suppressed::text, '{}') AS call_suppressed, coalesce(cl.restricted, false) AS call_restricted,
 		coalesce(cl.dialnexa_id, '') AS dialnexa_id,
 		coalesce(cl.direction, '') AS direction, coalesce(cl.status, '') AS call_status,
 		coalesce(cl.customer_number, '') AS customer_number, coalesce(cl.customer_name, '') AS customer_name,
@@ -265,18 +238,16 @@ func loadCase(db *gorm.DB, id int64, d *Detail) error {
 		return apperr.NotFoundf("Case %d does not exist.", id)
 	}
 	d.Case, d.Call = row.CaseInfo, row.CallInfo
+	d.Case.Restricted = d.Case.Restricted || d.Case.CallRestricted
 	if row.CallRemoved {
 		// `countersign retention` dropped the call's month; the closed case remains.
 		d.CallRemoved = true
 		d.Call.Summary = CallRemovedNote
 	}
-	_ = json.Unmarshal([]byte(d.Case.ReasonsJSON), &d.Case.Reasons)
-	d.Case.UrgencyWhy = urgencyWhy(d.Case.Reasons)
-	d.Case.Captured = capturedFields(d.Case.CaptureJSON)
-	_ = json.Unmarshal([]byte(d.Case.SuppressedJSON), &d.Case.Suppressed)
-	if d.Case.TagList != "" {
-		d.Case.Tags = strings.Split(d.Case.TagList, ",")
-	}
+	_ = json.Unmarshal(d.Case.Reasons, &d.Case.ReasonList)
+	d.Case.UrgencyWhy = urgencyWhy(d.Case.ReasonList)
+	d.Case.Captured = capturedFields(string(d.Case.Capture))
+	_ = json.Unmarshal([]byte(d.Case.SuppressedJSON), &d.Case.SuppressedCounts)
 	return nil
 }
 
@@ -420,19 +391,6 @@ type Fact struct {
 	Match   *bool
 }
 
-type billingRow struct {
-	Source         string    `gorm:"column:source"`
-	Object         string    `gorm:"column:object"`
-	ExternalID     string    `gorm:"column:external_id"`
-	AmountMinor    *int64    `gorm:"column:amount_minor"`
-	Currency       string    `gorm:"column:currency"`
-	Status         string    `gorm:"column:status"`
-	Refunded       bool      `gorm:"column:refunded"`
-	AmountRefunded int64     `gorm:"column:amount_refunded"`
-	Disputed       bool      `gorm:"column:disputed"`
-	LookedUpAt     time.Time `gorm:"column:looked_up_at"`
-}
-
 // loadBilling reads the stored lookups when the tables exist. A read failure shows as
 // a problem on the panel, never as a failed page.
 func loadBilling(db *gorm.DB, d *Detail) error {
@@ -443,10 +401,8 @@ func loadBilling(db *gorm.DB, d *Detail) error {
 	if !exists {
 		return nil
 	}
-	var rows []billingRow
-	err := db.Raw(`SELECT source, object, external_id, amount_minor, currency, status, refunded, amount_refunded,
-		disputed, looked_up_at FROM billing_facts WHERE case_id = ? ORDER BY looked_up_at DESC, id DESC LIMIT 20`,
-		d.Case.ID).Scan(&rows).Error
+	var rows []models.BillingFact
+	err := db.Where("case_id = ?", d.Case.ID).Order("looked_up_at DESC, id DESC").Limit(20).Find(&rows).Error
 	var check struct {
 		Mismatches string `gorm:"column:mismatches"`
 		Score      string `gorm:"column:score"`
@@ -509,7 +465,7 @@ func urgencyWhy(reasons []string) []string {
 	return out
 }
 
-func billingFacts(c CaseInfo, rows []billingRow, mismatches []string) BillingFacts {
+func billingFacts(c CaseInfo, rows []models.BillingFact, mismatches []string) BillingFacts {
 	var b BillingFacts
 	for _, r := range rows {
 		if !b.LookedUp {
@@ -539,7 +495,7 @@ func billingFacts(c CaseInfo, rows []billingRow, mismatches []string) BillingFac
 	return b
 }
 
-func billingText(r billingRow) string {
+func billingText(r models.BillingFact) string {
 	var parts []string
 	if r.AmountMinor != nil {
 		parts = append(parts, money.Amount{Minor: *r.AmountMinor, Currency: strings.ToUpper(r.Currency)}.String())

@@ -160,19 +160,12 @@ func (s *Service) Check(ctx context.Context, caseID int64) error {
 }
 
 func (s *Service) loadClaim(ctx context.Context, caseID int64) (Claim, error) {
-	var row struct {
-		Kind        string          `gorm:"column:kind"`
-		Status      string          `gorm:"column:status"`
-		AmountMinor *int64          `gorm:"column:amount_minor"`
-		Currency    string          `gorm:"column:currency"`
-		DestType    string          `gorm:"column:destination_type"`
-		DestRef     string          `gorm:"column:destination_ref"`
-		Fields      json.RawMessage `gorm:"column:fields"`
-		Email       string          `gorm:"column:customer_email"`
+	var k models.Case
+	var call models.Call
+	res := s.DB.WithContext(ctx).Where("id = ?", caseID).Limit(1).Find(&k)
+	if res.Error == nil && res.RowsAffected == 1 {
+		res = s.DB.WithContext(ctx).Where("id = ?", k.CallID).Limit(1).Find(&call)
 	}
-	res := s.DB.WithContext(ctx).Raw(`SELECT k.kind, k.status, k.amount_minor, k.currency, k.destination_type,
-			k.destination_ref, c.fields, c.customer_email
-		FROM cases k JOIN calls c ON c.id = k.call_id WHERE k.id = ?`, caseID).Scan(&row)
 	if res.Error != nil {
 		return Claim{}, fmt.Errorf("enrich: load case %d: %w", caseID, res.Error)
 	}
@@ -181,21 +174,21 @@ func (s *Service) loadClaim(ctx context.Context, caseID int64) (Claim, error) {
 			Message: "case " + strconv.FormatInt(caseID, 10) + " does not exist", Permanent: true}
 	}
 	f := map[string]any{}
-	_ = json.Unmarshal(row.Fields, &f)
-	c := Claim{CaseID: caseID, Kind: row.Kind, Status: row.Status, AmountMinor: row.AmountMinor,
-		Currency: strings.ToUpper(row.Currency), InvoiceNumber: str(f, "invoice_number"), PaymentID: str(f, "payment_id"),
+	_ = json.Unmarshal(call.Fields, &f)
+	c := Claim{CaseID: caseID, Kind: k.Kind, Status: string(k.Status), AmountMinor: k.AmountMinor,
+		Currency: strings.ToUpper(k.Currency), InvoiceNumber: str(f, "invoice_number"), PaymentID: str(f, "payment_id"),
 		SubscriptionID: str(f, "subscription_id"), CustomerID: str(f, "customer_id"),
-		Email: strings.ToLower(firstOf(row.Email, str(f, "customer_email"))), AmountText: str(f, "amount"),
+		Email: strings.ToLower(firstOf(call.CustomerEmail, str(f, "customer_email"))), AmountText: str(f, "amount"),
 		FiatAmount: str(f, "fiat_amount"), FiatCurrency: strings.ToUpper(str(f, "fiat_currency"))}
-	switch row.DestType {
+	switch k.DestinationType {
 	case "invoice":
-		c.InvoiceNumber = firstOf(c.InvoiceNumber, row.DestRef)
+		c.InvoiceNumber = firstOf(c.InvoiceNumber, k.DestinationRef)
 	case "charge", "payment":
-		c.PaymentID = firstOf(c.PaymentID, row.DestRef)
+		c.PaymentID = firstOf(c.PaymentID, k.DestinationRef)
 	case "subscription":
-		c.SubscriptionID = firstOf(c.SubscriptionID, row.DestRef)
+		c.SubscriptionID = firstOf(c.SubscriptionID, k.DestinationRef)
 	case "customer":
-		c.CustomerID = firstOf(c.CustomerID, row.DestRef)
+		c.CustomerID = firstOf(c.CustomerID, k.DestinationRef)
 	}
 	return c, nil
 }
@@ -305,7 +298,8 @@ func reroute(ctx context.Context, tx *gorm.DB, c Claim, from models.CaseStatus, 
 	return kind + "/" + string(status), nil
 }
 
-func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
+// factRow is the billing_facts row a looked-up fact becomes.
+func factRow(caseID int64, f Fact) models.BillingFact {
 	detail, _ := json.Marshal(f.Raw)
 	if f.CustomerID != "" {
 		m := map[string]any{}
@@ -318,6 +312,13 @@ func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
 		a := f.AmountMinor
 		amount = &a
 	}
+	return models.BillingFact{CaseID: caseID, Source: f.Source, Object: f.Object, ExternalID: f.ID, AmountMinor: amount,
+		Currency: f.Currency, Status: f.Status, Refunded: f.Refunded, AmountRefunded: f.AmountRefunded,
+		Disputed: f.Disputed, DueDate: f.DueDate, CustomerEmail: f.CustomerEmail, Detail: detail}
+}
+
+func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
+	r := factRow(caseID, f)
 	err := tx.Exec(`INSERT INTO billing_facts (case_id, source, object, external_id, amount_minor, currency, status,
 			refunded, amount_refunded, disputed, due_date, customer_email, detail, looked_up_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, now())
@@ -325,8 +326,8 @@ func upsertFact(tx *gorm.DB, caseID int64, f Fact) error {
 			currency = EXCLUDED.currency, status = EXCLUDED.status, refunded = EXCLUDED.refunded,
 			amount_refunded = EXCLUDED.amount_refunded, disputed = EXCLUDED.disputed, due_date = EXCLUDED.due_date,
 			customer_email = EXCLUDED.customer_email, detail = EXCLUDED.detail, looked_up_at = now()`,
-		caseID, f.Source, f.Object, f.ID, amount, f.Currency, f.Status, f.Refunded, f.AmountRefunded, f.Disputed,
-		f.DueDate, f.CustomerEmail, string(detail)).Error
+		r.CaseID, r.Source, r.Object, r.ExternalID, r.AmountMinor, r.Currency, r.Status, r.Refunded, r.AmountRefunded,
+		r.Disputed, r.DueDate, r.CustomerEmail, string(r.Detail)).Error
 	if err != nil {
 		return fmt.Errorf("enrich: store %s fact: %w", f.Object, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/countersign/countersign/internal/dialnexa"
 	"github.com/countersign/countersign/internal/testdb"
 	"github.com/countersign/countersign/web"
+	"github.com/countersign/countersign/web/webtest"
 )
 
 const (
@@ -59,10 +60,7 @@ func newSweep(t *testing.T) *sweep {
 	db := testdb.New(t)
 	cfg := authtest.Config(t)
 	cfg.DialNexaSecrets = []string{testSecret}
-	srv, err := web.New(web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	s := &sweep{t: t, db: db, h: srv.Handler(), users: map[string]*http.Cookie{}}
 	for _, role := range []string{auth.SupportLead, auth.FinanceApprover, auth.Admin, auth.Auditor} {
 		s.users[role] = authtest.Login(t, db, cfg, role)
@@ -215,10 +213,7 @@ func (s *sweep) auditActions(table string) string {
 // routesWith lists the patterns of s's router that start with prefix, minus the
 // OIDC flow (it talks to the identity provider; web/auth tests cover it).
 func (s *sweep) routesWith(prefix string) []string {
-	srv, err := web.New(web.Deps{Config: authtest.Config(s.t), DB: s.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	srv := webtest.New(s.t, web.Deps{Config: authtest.Config(s.t), DB: s.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	var out []string
 	for _, rt := range srv.Routes() {
 		if !strings.HasPrefix(rt.Pattern, prefix) || rt.Pattern == "GET /login" || rt.Pattern == "GET /auth/callback" {

@@ -17,6 +17,7 @@ import (
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/triage"
+	"github.com/countersign/countersign/models"
 )
 
 // recordingLifetime is how long DialNexa's pre-signed recording links stay valid.
@@ -63,18 +64,12 @@ func redactCall(c *dialnexa.Call, counts redact.Counts) (redactedCall, error) {
 	return r, nil
 }
 
-// storedCall is the merged call row as it stands after the upsert.
+// storedCall is the merged call row as it stands after the upsert: the columns of
+// models.Call that triage reads (storeCallSQL returns only those), and the count of
+// earlier calls from the same number.
 type storedCall struct {
-	ID             int64
-	Status         string
-	Summary        string
-	TranscriptText string
-	Fields         []byte
-	CustomerNumber string
-	CustomerName   string
-	CustomerEmail  string
-	ReceivedAt     time.Time
-	PriorCalls     int // earlier calls from the number in 30 days, capped at 3
+	models.Call
+	PriorCalls int // earlier calls from the number in 30 days, capped at 3
 }
 
 // bare reports a completed call that came without transcript and analysis: the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/audit"
@@ -20,22 +21,9 @@ import (
 
 // action is an action row as the worker sees it, with its effect bookkeeping.
 type action struct {
-	ID             int64           `gorm:"column:id"`
-	CaseID         int64           `gorm:"column:case_id"`
-	Position       int             `gorm:"column:position"`
-	Connector      string          `gorm:"column:connector"`
-	Operation      string          `gorm:"column:operation"`
-	Params         json.RawMessage `gorm:"column:params"`
-	Key            string          `gorm:"column:idempotency_key"`
-	Status         string          `gorm:"column:status"`
-	Attempts       int             `gorm:"column:attempts"`
-	Sandbox        bool            `gorm:"column:sandbox"`
-	ReceiptID      string          `gorm:"column:receipt_id"`
-	CreatedAt      time.Time       `gorm:"column:created_at"`
-	DriveFileID    string          `gorm:"column:drive_file_id"`
-	BlindStartedAt *time.Time      `gorm:"column:blind_started_at"`
-	SentReceipt    []byte          `gorm:"column:sent_receipt"` // a blind send's receipt, kept on acceptance
-	FirstAttemptAt *time.Time      `gorm:"column:first_attempt_at"`
+	models.Action
+	// Effect is what earlier attempts left (action_effects), read by markRunning.
+	Effect models.ActionEffect
 }
 
 // prior reports whether an earlier attempt may have reached the other system.
@@ -43,10 +31,10 @@ func (a *action) prior() bool { return a.Attempts > 1 }
 
 // since is how long ago the first attempt ran.
 func (a *action) since(now time.Time) time.Duration {
-	if a.FirstAttemptAt == nil {
+	if a.Effect.FirstAttemptAt == nil {
 		return 0
 	}
-	return now.Sub(*a.FirstAttemptAt)
+	return now.Sub(*a.Effect.FirstAttemptAt)
 }
 
 type actionWorker struct {
@@ -63,8 +51,8 @@ func (w *actionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) err
 	if err != nil || a == nil {
 		return err
 	}
-	if a.SentReceipt != nil {
-		return s.complete(ctx, a, sentReceipt(a.SentReceipt))
+	if a.Effect.SentReceipt != nil {
+		return s.complete(ctx, a, sentReceipt(a.Effect.SentReceipt))
 	}
 	rc, callErr := s.execute(ctx, a)
 	if callErr == nil && blind(a, s.conns) {
@@ -115,9 +103,8 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 	var a action
 	var out error
 	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Raw(`SELECT a.id, a.case_id, a.position, a.connector, a.operation, a.params, a.idempotency_key,
-				a.status, a.attempts, a.sandbox, a.receipt_id, a.created_at
-			FROM actions a WHERE a.id = ? FOR UPDATE`, job.Args.ActionID).Scan(&a)
+		res := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+			Where("id = ?", job.Args.ActionID).Limit(1).Find(&a.Action)
 		if res.Error != nil {
 			return fmt.Errorf("jobs: load action %d: %w", job.Args.ActionID, res.Error)
 		}
@@ -126,9 +113,9 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 			return errSkip
 		}
 		switch a.Status {
-		case "done", "cancelled", "needs_attention", "failed":
+		case models.ActionDone, models.ActionCancelled, models.ActionNeedsAttention, models.ActionFailed:
 			return errSkip // finished, or waiting for a person (a retry inserts a new job)
-		case "planned":
+		case models.ActionPlanned:
 			out = river.JobCancel(fmt.Errorf("action %d is not approved", a.ID))
 			return errSkip
 		}
@@ -159,13 +146,13 @@ func (s *Service) begin(ctx context.Context, job *river.Job[ActionArgs]) (*actio
 	case out != nil:
 		return nil, out // committed a needs-attention change
 	}
-	if a.Connector == Drive && a.DriveFileID == "" {
+	if a.Connector == Drive && a.Effect.DriveFileID == "" {
 		if err := s.reserveDriveID(ctx, &a); err != nil {
 			return nil, s.fail(ctx, &a, job, err)
 		}
 	}
-	if blind(&a, s.conns) && a.SentReceipt == nil {
-		if a.BlindStartedAt != nil {
+	if blind(&a, s.conns) && a.Effect.SentReceipt == nil {
+		if a.Effect.BlindStartedAt != nil {
 			msg := "An earlier attempt started sending and its outcome is unknown (" + a.Connector + " cannot be searched). " +
 				"Check whether it arrived; retry only if it did not."
 			return nil, s.attentionTx(ctx, &a, models.ActionNeedsAttention, msg)
@@ -213,7 +200,7 @@ func (s *Service) markRunning(ctx context.Context, tx *gorm.DB, a *action) error
 		ON CONFLICT (action_id) DO UPDATE SET last_attempt_at = now(),
 			first_attempt_at = COALESCE(e.first_attempt_at, now())
 		RETURNING drive_file_id, blind_started_at, first_attempt_at, sent_receipt`, a.ID).Row().
-		Scan(&a.DriveFileID, &a.BlindStartedAt, &a.FirstAttemptAt, &a.SentReceipt)
+		Scan(&a.Effect.DriveFileID, &a.Effect.BlindStartedAt, &a.Effect.FirstAttemptAt, &a.Effect.SentReceipt)
 	if err != nil {
 		return fmt.Errorf("jobs: effects of action %d: %w", a.ID, err)
 	}
@@ -260,7 +247,7 @@ func (s *Service) reserveDriveID(ctx context.Context, a *action) error {
 		return err
 	}
 	err = s.db.Gorm.WithContext(ctx).Raw(`UPDATE action_effects SET drive_file_id = CASE WHEN drive_file_id = '' THEN ? ELSE drive_file_id END
-		WHERE action_id = ? RETURNING drive_file_id`, id, a.ID).Scan(&a.DriveFileID).Error
+		WHERE action_id = ? RETURNING drive_file_id`, id, a.ID).Scan(&a.Effect.DriveFileID).Error
 	if err != nil {
 		return fmt.Errorf("jobs: store drive id of action %d: %w", a.ID, err)
 	}

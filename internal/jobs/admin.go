@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/models"
 )
 
 // JobStates in display order.
@@ -74,21 +76,9 @@ func ListJobs(ctx context.Context, db *gorm.DB, state string, limit int) ([]JobI
 	return out, by, nil
 }
 
-// ActionInfo is an action as pages show it.
+// ActionInfo is an action row as pages show it.
 type ActionInfo struct {
-	ID          int64           `gorm:"column:id"`
-	CaseID      int64           `gorm:"column:case_id"`
-	Position    int             `gorm:"column:position"`
-	Connector   string          `gorm:"column:connector"`
-	Operation   string          `gorm:"column:operation"`
-	Description string          `gorm:"column:description"`
-	Status      string          `gorm:"column:status"`
-	Attempts    int             `gorm:"column:attempts"`
-	LastError   string          `gorm:"column:last_error"`
-	ReceiptID   string          `gorm:"column:receipt_id"`
-	Receipt     json.RawMessage `gorm:"column:receipt"`
-	Sandbox     bool            `gorm:"column:sandbox"`
-	ExecutedAt  *time.Time      `gorm:"column:executed_at"`
+	models.Action
 }
 
 // Summary is the receipt's one line for people.
@@ -101,15 +91,14 @@ func (a ActionInfo) Summary() string {
 }
 
 // Retryable reports whether the action waits for a person's retry.
-func (a ActionInfo) Retryable() bool { return a.Status == "needs_attention" || a.Status == "failed" }
-
-const actionCols = `id, case_id, position, connector, operation, description, status, attempts, last_error,
-	receipt_id, receipt, sandbox, executed_at`
+func (a ActionInfo) Retryable() bool {
+	return a.Status == models.ActionNeedsAttention || a.Status == models.ActionFailed
+}
 
 // CaseActions lists a case's actions in plan order.
 func CaseActions(ctx context.Context, db *gorm.DB, caseID int64) ([]ActionInfo, error) {
 	var out []ActionInfo
-	err := db.WithContext(ctx).Raw(`SELECT `+actionCols+` FROM actions WHERE case_id = ? ORDER BY position, id`, caseID).Scan(&out).Error
+	err := db.WithContext(ctx).Model(&models.Action{}).Where("case_id = ?", caseID).Order("position, id").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("jobs: actions of case %d: %w", caseID, err)
 	}
@@ -119,8 +108,8 @@ func CaseActions(ctx context.Context, db *gorm.DB, caseID int64) ([]ActionInfo, 
 // AttentionActions lists actions that wait for a person, oldest first.
 func AttentionActions(ctx context.Context, db *gorm.DB) ([]ActionInfo, error) {
 	var out []ActionInfo
-	err := db.WithContext(ctx).Raw(`SELECT ` + actionCols + ` FROM actions WHERE status IN ('needs_attention', 'failed')
-		ORDER BY updated_at LIMIT 200`).Scan(&out).Error
+	err := db.WithContext(ctx).Model(&models.Action{}).Where("status IN ?", []models.ActionStatus{models.ActionNeedsAttention, models.ActionFailed}).
+		Order("updated_at").Limit(200).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("jobs: actions needing attention: %w", err)
 	}

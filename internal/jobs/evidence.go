@@ -44,13 +44,13 @@ func (s *Service) stageEvidence(ctx context.Context, a *action) (connector.Recei
 			return connector.Receipt{}, fmt.Errorf("jobs: transcript of case %d: %w", a.CaseID, err)
 		}
 		id, err := c.UploadEvidenceFile(ctx, stripe.Upload{Name: "call-transcript.pdf",
-			Data: textPDF("Call transcript (redacted)", transcript)}, a.Key+":transcript")
+			Data: textPDF("Call transcript (redacted)", transcript)}, a.IdempotencyKey+":transcript")
 		if err != nil {
 			return connector.Receipt{}, err
 		}
 		evidence["customer_communication"] = id
 	}
-	return c.StageDisputeEvidence(ctx, p.Dispute, evidence, a.Key)
+	return c.StageDisputeEvidence(ctx, p.Dispute, evidence, a.IdempotencyKey)
 }
 
 // submitEvidence submits the staged evidence, only before the planned due date.
@@ -70,7 +70,7 @@ func (s *Service) submitEvidence(ctx context.Context, a *action) (connector.Rece
 		return connector.Receipt{}, permanent("submit evidence", "past_due",
 			"the evidence due date "+due.UTC().Format(time.RFC3339)+" has passed: Stripe no longer accepts evidence for dispute "+p.Dispute)
 	}
-	return s.conns.Stripe.SubmitDisputeEvidence(ctx, p.Dispute, a.Key)
+	return s.conns.Stripe.SubmitDisputeEvidence(ctx, p.Dispute, a.IdempotencyKey)
 }
 
 // textPDF renders text as a minimal one-font PDF (Stripe takes dispute evidence as

@@ -99,7 +99,7 @@ func (s *Service) refund(ctx context.Context, a *action) (connector.Receipt, err
 	}
 	if a.prior() && a.since(s.opts.Now()) > stripeReconcileAfter {
 		// Stripe may have forgotten the key: find the earlier refund by metadata.
-		found, err := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.Key)
+		found, err := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.IdempotencyKey)
 		if found != nil {
 			return *found, err
 		}
@@ -108,13 +108,13 @@ func (s *Service) refund(ctx context.Context, a *action) (connector.Receipt, err
 		}
 	}
 	rc, err := c.Refund(ctx, stripe.RefundParams{Charge: p.Charge, PaymentIntent: p.PaymentIntent,
-		AmountMinor: p.Amount, Currency: p.Currency, Reason: p.Reason, IdempotencyKey: a.Key,
+		AmountMinor: p.Amount, Currency: p.Currency, Reason: p.Reason, IdempotencyKey: a.IdempotencyKey,
 		Metadata: refundMetadata(p.Metadata, a)})
 	var ce *connector.Error
 	if errors.As(err, &ce) && ce.Permanent && ce.Status >= 500 {
 		// Stripe replays the 5xx stored for this key: whether the refund was made is
 		// unknown from the answer, so look for it before a person is asked.
-		if found, ferr := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.Key); found != nil {
+		if found, ferr := c.FindRefundByMetadata(ctx, p.Charge+p.PaymentIntent, stripe.MetadataKey, a.IdempotencyKey); found != nil {
 			return *found, ferr
 		}
 	}
@@ -195,7 +195,7 @@ func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, 
 	if c == nil {
 		return connector.Receipt{}, missing("email")
 	}
-	id := MessageID(a.ID, a.Key)
+	id := MessageID(a.ID, a.IdempotencyKey)
 	m := renderEmail(p)
 	m.From, m.MessageID = s.conns.MailFrom, id
 	return c.Send(ctx, m)
@@ -209,12 +209,12 @@ func (s *Service) upload(ctx context.Context, a *action) (connector.Receipt, err
 	if s.conns.Drive == nil {
 		return connector.Receipt{}, missing("Drive")
 	}
-	if a.DriveFileID == "" {
+	if a.Effect.DriveFileID == "" {
 		return connector.Receipt{}, &connector.Error{Connector: "countersign", Op: "upload", Code: "no_file_id",
 			Message: "no Drive file id was reserved yet"}
 	}
 	name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case, p.Description)
-	return s.conns.Drive.Upload(ctx, gdrive.File{ID: a.DriveFileID, Name: name, MimeType: "text/plain",
+	return s.conns.Drive.Upload(ctx, gdrive.File{ID: a.Effect.DriveFileID, Name: name, MimeType: "text/plain",
 		Data: []byte(content), FolderID: s.conns.DriveFolder, ActionID: actionRef(a)})
 }
 

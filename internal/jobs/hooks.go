@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/approval"
@@ -19,18 +20,15 @@ import (
 // case's actions moved planned → queued, it inserts one job per queued action,
 // carrying the fingerprint the approval was bound to. Rolling tx back leaves no job.
 func (s *Service) OnApproved(ctx context.Context, tx *gorm.DB, caseID int64, fingerprint string) error {
-	var rows []struct {
-		ID        int64  `gorm:"column:id"`
-		Connector string `gorm:"column:connector"`
-	}
-	err := tx.WithContext(ctx).Raw(`SELECT id, connector FROM actions WHERE case_id = ? AND status = 'queued'
-		ORDER BY position, id`, caseID).Scan(&rows).Error
+	var rows []models.Action
+	err := tx.WithContext(ctx).Select("id", "connector").Where("case_id = ? AND status = ?", caseID, models.ActionQueued).
+		Order("position, id").Find(&rows).Error
 	if err != nil {
 		return fmt.Errorf("jobs: queued actions of case %d: %w", caseID, err)
 	}
 	for _, r := range rows {
-		err := tx.WithContext(ctx).Exec(`UPDATE actions SET sandbox = ?, updated_at = now() WHERE id = ?`,
-			s.conns.Sandboxed(r.Connector), r.ID).Error
+		err := tx.WithContext(ctx).Model(&models.Action{ID: r.ID}).
+			Updates(map[string]any{"sandbox": s.conns.Sandboxed(r.Connector), "updated_at": gorm.Expr("now()")}).Error
 		if err != nil {
 			return fmt.Errorf("jobs: mark action %d: %w", r.ID, err)
 		}
@@ -48,22 +46,15 @@ func (s *Service) OnApproved(ctx context.Context, tx *gorm.DB, caseID int64, fin
 // is cleared: the person retrying has checked that nothing was sent.
 func (s *Service) RetryAction(ctx context.Context, p *auth.Principal, actionID int64) error {
 	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var a struct {
-			CaseID    int64  `gorm:"column:case_id"`
-			Connector string `gorm:"column:connector"`
-			Operation string `gorm:"column:operation"`
-			Status    string `gorm:"column:status"`
-			LastError string `gorm:"column:last_error"`
-			Attempts  int    `gorm:"column:attempts"`
-		}
-		res := tx.Raw(`SELECT case_id, connector, operation, status, last_error, attempts FROM actions WHERE id = ? FOR UPDATE`, actionID).Scan(&a)
+		var a models.Action
+		res := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id = ?", actionID).Limit(1).Find(&a)
 		if res.Error != nil {
 			return fmt.Errorf("jobs: load action %d: %w", actionID, res.Error)
 		}
 		if res.RowsAffected == 0 {
 			return apperr.NotFoundf("No such action.")
 		}
-		if a.Status != "needs_attention" && a.Status != "failed" {
+		if a.Status != models.ActionNeedsAttention && a.Status != models.ActionFailed {
 			return apperr.Conflictf("Action %d is not waiting for a person (it is %s).", actionID, a.Status)
 		}
 		fp, err := s.approvedFingerprint(ctx, tx, actionID, a.CaseID)

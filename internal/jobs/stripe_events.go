@@ -108,7 +108,7 @@ func (s *Service) refundChanged(ctx context.Context, tx *gorm.DB, refundID, key,
 	var a action
 	res := tx.Raw(`SELECT id, case_id, connector, operation, status, sandbox FROM actions
 		WHERE connector = 'stripe' AND operation = 'refund' AND (receipt_id = ? OR (? <> '' AND idempotency_key = ?))
-		ORDER BY id LIMIT 1 FOR UPDATE`, refundID, key, key).Scan(&a)
+		ORDER BY id LIMIT 1 FOR UPDATE`, refundID, key, key).Scan(&a.Action)
 	if res.Error != nil {
 		return 0, fmt.Errorf("jobs: action of refund %s: %w", refundID, res.Error)
 	}
@@ -119,7 +119,7 @@ func (s *Service) refundChanged(ctx context.Context, tx *gorm.DB, refundID, key,
 		updated_at = now() WHERE id = ?`, status, a.ID).Error; err != nil {
 		return 0, fmt.Errorf("jobs: refund status of action %d: %w", a.ID, err)
 	}
-	if (status == "failed" || status == "canceled") && a.Status != "needs_attention" && a.Status != "failed" {
+	if (status == "failed" || status == "canceled") && a.Status != models.ActionNeedsAttention && a.Status != models.ActionFailed {
 		msg := "Stripe reports refund " + refundID + " as " + status
 		if reason != "" {
 			msg += " (" + reason + ")"

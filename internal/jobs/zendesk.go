@@ -26,7 +26,7 @@ func (s *Service) ticket(ctx context.Context, a *action) (connector.Receipt, err
 		return connector.Receipt{}, missing("Zendesk")
 	}
 	if a.prior() {
-		rc, found, err := c.FindByExternalID(ctx, a.Key)
+		rc, found, err := c.FindByExternalID(ctx, a.IdempotencyKey)
 		if err != nil {
 			return connector.Receipt{}, err
 		}
@@ -44,7 +44,7 @@ func (s *Service) ticket(ctx context.Context, a *action) (connector.Receipt, err
 	}
 	rc, err := c.CreateTicket(ctx, zendesk.Ticket{Subject: p.Subject, Comment: first, Public: isPublic,
 		RequesterID: requester, Priority: p.Priority, Status: p.Status, Tags: append([]string{"countersign"}, p.Tags...),
-		ExternalID: a.Key}, a.Key)
+		ExternalID: a.IdempotencyKey}, a.IdempotencyKey)
 	if err != nil || !isPublic {
 		return rc, err
 	}

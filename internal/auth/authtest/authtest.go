@@ -1,11 +1,11 @@
 // Package authtest signs test users in without a browser or an identity provider:
 // it creates a real users row and a real session in the test database and returns
 // the cookie the console would have set, encoded with the configuration's session
-// keys. Use it in handler tests that go through the real router (web.New).
+// keys. Use it in handler tests that go through the real router (web/webtest.New).
 //
 //	db := testdb.New(t)
 //	cfg := authtest.Config(t)                 // or your own *config.Config
-//	srv, _ := web.New(web.Deps{Config: cfg, DB: db, Log: slog.Default()})
+//	srv := webtest.New(t, web.Deps{Config: cfg, DB: db, Log: slog.Default()})
 //	req := httptest.NewRequest("GET", "/admin/users", nil)
 //	req.AddCookie(authtest.Login(t, db, cfg, auth.Admin))
 package authtest

@@ -69,6 +69,16 @@ func (a *App) renderCase(w http.ResponseWriter, r *http.Request, status int, for
 		v.Page.Flash, v.Page.FlashKind = form.flash, "error"
 	}
 	v.NoteError, v.NoteDraft = form.noteError, form.noteDraft
+	if v.CanChange {
+		people, err := console.MentionUsers(ctx, a.DB.Gorm)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		for _, u := range people {
+			v.Mentionable = append(v.Mentionable, views.OptionView{Value: u.Handle, Label: u.Label})
+		}
+	}
 	v.Extra = append(v.Extra, a.caseExtras(r, id)...)
 	noStore(w)
 	Render(w, r, status, views.Case(v))

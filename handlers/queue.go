@@ -97,6 +97,7 @@ func queueView(page views.Page, sc console.Scope, f console.Filter, pg console.P
 		Filter: filterForm(f, users), ExportHref: path + "/export.csv", SinceHref: path + "/since",
 		BulkCap: console.BulkCap, SaveQuery: withQS(nil),
 		Kinds: optionsOf(kindValues(), queueTitle), Assignees: assigneeOptions(users, "")}
+	v.Chips = filterChips(path, f, v.Filter)
 	if qs != "" {
 		v.ExportHref += "?" + qs
 		v.SinceHref += "?" + qs

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/countersign/countersign/internal/auth"
@@ -92,7 +93,8 @@ func queueRow(r console.Row, now time.Time) views.QueueRow {
 	row := views.QueueRow{ID: r.ID, Href: "/cases/" + strconv.FormatInt(r.ID, 10), Kind: r.Kind,
 		Status: r.Status, Urgency: r.Urgency, VIP: r.VIP, LowConf: r.Confidence < console.LowConfidence,
 		Amount: amountText(r.AmountMinor, r.Currency), Customer: r.CustomerLabel, Ref: r.DestinationRef,
-		Assignee: r.AssigneeName, Received: timeView(r.CreatedAt), Tags: r.Tags(), Reviewed: r.Reviewed}
+		Assignee: r.AssigneeName, Received: timeView(r.CreatedAt), Tags: r.Tags(), Reviewed: r.Reviewed,
+		Snippet: snippetParts(r.Snippet)}
 	if r.Deadline != nil {
 		row.Deadline = timeView(*r.Deadline)
 		row.DeadlineLeft, row.Overdue = timeLeft(*r.Deadline, now)
@@ -183,4 +185,102 @@ func queueFlash(q url.Values) (string, string) {
 		return "Saved view deleted.", "ok"
 	}
 	return "", ""
+}
+
+// snippetParts splits a search headline at console's markers into plain and
+// matching runs; the view escapes every run, so text from the database is never
+// taken as HTML. A marker left unclosed marks the rest.
+func snippetParts(s string) []views.SnippetPart {
+	var out []views.SnippetPart
+	for s != "" {
+		i := strings.Index(s, console.SnippetStart)
+		if i < 0 {
+			out = append(out, views.SnippetPart{Text: strings.ReplaceAll(s, console.SnippetStop, "")})
+			break
+		}
+		if i > 0 {
+			out = append(out, views.SnippetPart{Text: strings.ReplaceAll(s[:i], console.SnippetStop, "")})
+		}
+		s = s[i+len(console.SnippetStart):]
+		j := strings.Index(s, console.SnippetStop)
+		if j < 0 {
+			j = len(s)
+		}
+		if j > 0 {
+			out = append(out, views.SnippetPart{Text: s[:j], Mark: true})
+		}
+		s = strings.TrimPrefix(s[j:], console.SnippetStop)
+	}
+	return out
+}
+
+// chipKeys are the filter parameters shown as chips, in the filter panel's order;
+// sort, direction and page size are not filters.
+var chipKeys = []string{"q", "status", "urgency", "vip", "confidence", "currency", "amount_min", "amount_max",
+	"deadline", "assignee", "captured", "received_from", "received_to"}
+
+// filterChips is one chip per active filter value, each linking to this queue with
+// just that value removed (the rest of the filter, sort and page size kept).
+func filterChips(path string, f console.Filter, form views.FilterForm) []views.FilterChip {
+	all := f.Values()
+	var out []views.FilterChip
+	for _, k := range chipKeys {
+		for _, val := range all[k] {
+			rest := url.Values{}
+			for k2, vals := range all {
+				for _, v2 := range vals {
+					if k2 != k || v2 != val {
+						rest.Add(k2, v2)
+					}
+				}
+			}
+			href := path
+			if e := rest.Encode(); e != "" {
+				href += "?" + e
+			}
+			out = append(out, views.FilterChip{Key: k, Value: val, Label: chipLabel(k, val, form), Href: href})
+		}
+	}
+	return out
+}
+
+// chipLabel says what a filter value keeps, in the filter panel's words.
+func chipLabel(k, val string, form views.FilterForm) string {
+	optLabel := func(opts []views.OptionView) string {
+		for _, o := range opts {
+			if o.Value == val {
+				return o.Label
+			}
+		}
+		return val
+	}
+	switch k {
+	case "q":
+		return "Search: “" + val + "”"
+	case "status":
+		return "Status: " + views.Humanize(val)
+	case "urgency":
+		return "Urgency: " + optLabel(form.Urgencies)
+	case "vip":
+		return "VIP only"
+	case "confidence":
+		return "Low confidence"
+	case "currency":
+		return "Currency: " + val
+	case "amount_min":
+		return "Amount from " + val
+	case "amount_max":
+		return "Amount up to " + val
+	case "deadline":
+		return "Deadline: " + optLabel(form.Deadlines)
+	case "assignee":
+		return "Assignee: " + optLabel(form.Assignees)
+	case "captured":
+		return "Captured: " + optLabel(form.Captured)
+	case "received_from":
+		return "Received from " + val
+	case "received_to":
+		return "Received up to " + val
+	}
+	return val
 }

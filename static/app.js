@@ -191,4 +191,86 @@
     }, every);
   }
   document.querySelectorAll("[data-refresh]").forEach(refresh);
+
+  // @mention suggestions for a textarea with data-mentions (the id of a datalist of
+  // "@handle" options). Typing "@" and letters lists matching people below the field;
+  // Up/Down choose, Enter or Tab inserts, Escape closes. Without this script the
+  // note is plain text and "@handle" typed by hand works the same.
+  document.querySelectorAll("textarea[data-mentions]").forEach(function (ta) {
+    var source = document.getElementById(ta.getAttribute("data-mentions"));
+    if (!source) return;
+    var people = Array.prototype.map.call(source.options, function (o) {
+      return { handle: o.value.replace(/^@/, ""), label: o.textContent };
+    });
+    var list = document.createElement("ul");
+    list.id = ta.id + "-mentions";
+    list.className = "mentionlist";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "People to mention");
+    list.hidden = true;
+    var status = document.createElement("p");
+    status.className = "sr-only";
+    status.setAttribute("role", "status");
+    ta.insertAdjacentElement("afterend", list);
+    list.insertAdjacentElement("afterend", status);
+    ta.setAttribute("aria-controls", list.id);
+    var matches = [], active = -1, start = -1;
+    function close() {
+      list.hidden = true; matches = []; active = -1;
+      ta.removeAttribute("aria-activedescendant");
+    }
+    function show() {
+      list.textContent = "";
+      matches.forEach(function (p, i) {
+        var li = document.createElement("li");
+        li.id = list.id + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", i === active ? "true" : "false");
+        li.textContent = "@" + p.handle + " · " + p.label;
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); pick(i); });
+        list.appendChild(li);
+      });
+      list.hidden = matches.length === 0;
+      if (active >= 0) ta.setAttribute("aria-activedescendant", list.id + "-" + active);
+      else ta.removeAttribute("aria-activedescendant");
+    }
+    function pick(i) {
+      var p = matches[i];
+      if (!p || start < 0) return;
+      var before = ta.value.slice(0, start), after = ta.value.slice(ta.selectionStart);
+      var text = "@" + p.handle + " ";
+      ta.value = before + text + after;
+      var at = before.length + text.length;
+      ta.setSelectionRange(at, at);
+      status.textContent = "Mentioned " + p.label + ".";
+      close();
+    }
+    ta.addEventListener("input", function () {
+      var upto = ta.value.slice(0, ta.selectionStart);
+      var m = /(^|[^\w.@])@([A-Za-z0-9._-]{0,63})$/.exec(upto);
+      if (!m) { close(); return; }
+      start = upto.length - m[2].length - 1;
+      var q = m[2].toLowerCase();
+      matches = people.filter(function (p) {
+        return p.handle.indexOf(q) === 0 || p.label.toLowerCase().split(/\s+/).some(function (w) { return w.indexOf(q) === 0; });
+      }).slice(0, 8);
+      active = matches.length ? 0 : -1;
+      show();
+      status.textContent = matches.length ? matches.length + " people match. Up and down to choose, Enter to mention." :
+        (q ? "Nobody who has signed in matches @" + q + "." : "");
+    });
+    ta.addEventListener("keydown", function (e) {
+      if (list.hidden) return;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        active = (active + (e.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
+        show();
+      } else if (e.key === "Enter" || e.key === "Tab") {
+        if (active >= 0) { e.preventDefault(); pick(active); }
+      } else if (e.key === "Escape") {
+        e.preventDefault(); e.stopPropagation(); close();
+      }
+    });
+    ta.addEventListener("blur", function () { setTimeout(close, 150); });
+  });
 })();

@@ -187,3 +187,24 @@ func MarkMentionsRead(ctx context.Context, db *gorm.DB, caseID, userID int64) (i
 	}
 	return res.RowsAffected, nil
 }
+
+// MentionUser is someone a note can @mention: Handle is what resolveMentions
+// matches (the email's local part), Label the name shown beside it.
+type MentionUser struct {
+	Handle string `gorm:"column:handle"`
+	Label  string `gorm:"column:label"`
+}
+
+// MentionUsers lists the active users a note can mention (everyone who has signed
+// in), for the note form's autocomplete.
+func MentionUsers(ctx context.Context, db *gorm.DB) ([]MentionUser, error) {
+	var out []MentionUser
+	err := db.WithContext(ctx).Raw(`SELECT lower(split_part(email, '@', 1)) AS handle,
+			coalesce(nullif(name, ''), email) AS label
+		FROM users WHERE NOT disabled AND email <> ''
+		ORDER BY lower(split_part(email, '@', 1)), id LIMIT 500`).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("console: mention users: %w", err)
+	}
+	return out, nil
+}

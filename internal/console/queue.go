@@ -33,7 +33,24 @@ type Row struct {
 	TagList        string     `gorm:"column:tag_list"`
 	Reviewed       bool       `gorm:"column:reviewed"`
 	SortKey        string     `gorm:"column:sort_key"`
+	// Snippet is why a searched row matched: ts_headline over the redacted text the
+	// search indexes, with each matching term between SnippetStart and SnippetStop
+	// (control characters removed from the text first, so they mark nothing else).
+	// Empty unless the filter has a search.
+	Snippet string `gorm:"column:snippet"`
 }
+
+// SnippetStart and SnippetStop surround each matching term in Row.Snippet.
+const (
+	SnippetStart = "\x01"
+	SnippetStop  = "\x02"
+)
+
+// snippetSQL is the headline of a searched case; its one argument is the query.
+const snippetSQL = `ts_headline('english',
+	translate(concat_ws(' ', c.customer_label, c.destination_ref, sc.summary, left(sc.transcript_text, 200000)), chr(1) || chr(2), ''),
+	websearch_to_tsquery('english', ?),
+	'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet`
 
 // Tags splits the tag list.
 func (r Row) Tags() []string {
@@ -212,9 +229,14 @@ func List(ctx context.Context, db *gorm.DB, sc Scope, f Filter) (Page, error) {
 	}
 	var rows []Row
 	q := ordered(base(ctx, db, sc, f), f).
-		Select(rowColumns + ", " + sorts[sortName(f)].key + " AS sort_key").
 		Joins("LEFT JOIN users u ON u.id = c.assignee_id").
 		Limit(f.Size + 1)
+	if f.Q != "" {
+		q = q.Select(rowColumns+", "+sorts[sortName(f)].key+" AS sort_key, "+snippetSQL, f.Q).
+			Joins("LEFT JOIN calls sc ON sc.id = c.call_id")
+	} else {
+		q = q.Select(rowColumns + ", " + sorts[sortName(f)].key + " AS sort_key")
+	}
 	if err := q.Scan(&rows).Error; err != nil {
 		return Page{}, fmt.Errorf("console: list queue %s: %w", sc.Queue, err)
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // axeSource is axe-core, installed from the npm registry by scripts/test.sh.
@@ -42,7 +46,10 @@ func TestAccessibility(t *testing.T) {
 	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' ORDER BY id LIMIT 1`, &caseID); err != nil {
 		t.Fatal(err)
 	}
-	pages := []string{"/queues/open", "/queues/refund?sort=amount", "/cases/" + itoa(caseID), "/dashboard",
+	// "!mention" types "@mo" into the case page's note field and audits the page
+	// with the suggestion list open, then picks the suggestion with the keyboard.
+	pages := []string{"/queues/open", "/queues/refund?sort=amount", "/queues/open?q=refund&urgency=3&vip=1",
+		"/cases/" + itoa(caseID), "!mention", "/dashboard",
 		"/approvals", "/queues/open?status=needs_attention", "@ada", "/audit", "/admin/policy", "/admin/users", "/admin/sandbox"}
 	for _, path := range pages {
 		if who, ok := strings.CutPrefix(path, "@"); ok {
@@ -50,7 +57,12 @@ func TestAccessibility(t *testing.T) {
 			login(t, ctx, inst.URL, who)
 			continue
 		}
-		if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+path), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+		if path == "!mention" {
+			if err := chromedp.Do(ctx, chromedp.SendKeys(tid("note-text"), "Please check @mo"),
+				chromedp.WaitVisible(chromedp.CSS(`#note-body-mentions [role="option"]`))); err != nil {
+				t.Fatalf("mention suggestions: %v", err)
+			}
+		} else if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+path), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 		screenshot(t, ctx, "page"+strings.NewReplacer("/", "-", "?", "-", "=", "-", "&", "-").Replace(path))
@@ -81,8 +93,32 @@ func TestAccessibility(t *testing.T) {
 		if len(bad) > 0 {
 			t.Errorf("%s: accessibility violations:\n  %s", path, strings.Join(bad, "\n  "))
 		}
+		if path == "!mention" {
+			if err := chromedp.Do(ctx, chromedp.SendKeys(tid("note-text"), kb.ArrowDown), rawEnter); err != nil {
+				t.Fatalf("pick mention: %v", err)
+			}
+			value, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("note-body").value`))
+			if err != nil {
+				t.Fatalf("pick mention: %v", err)
+			}
+			if value != "Please check @morgan " {
+				t.Errorf("after Enter on the suggestion the note reads %q, want %q", value, "Please check @morgan ")
+			}
+		}
 	}
 }
+
+// rawEnter presses Enter with no char event, as a browser does when the page
+// handles the keydown.
+var rawEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+			Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}); err != nil {
+			return err
+		}
+	}
+	return nil
+})
 
 func firstTarget(v axeViolation) any {
 	if len(v.Nodes) == 0 || len(v.Nodes[0].Target) == 0 {

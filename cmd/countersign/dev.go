@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -103,6 +104,14 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.LogFormat, cfg.LogLevel)
+	// The console's address is taken first: the private Postgres and the sandbox's
+	// fakes listen on ports the system hands out, and one of those must never be
+	// the address the user (or a test harness) chose.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another countersign running? set COUNTERSIGN_ADDR)", cfg.Addr, err)
+	}
+	defer ln.Close()
 	if cfg.DatabaseURL == "" {
 		log.Info("DATABASE_URL is not set: starting a private PostgreSQL", "data_dir", cfg.DataDir)
 		cl, err := pgembed.Start(ctx, pgembed.Options{DataDir: cfg.DataDir, Log: log.Info})
@@ -124,7 +133,7 @@ func runDev(ctx context.Context, args []string) error {
 	if err := database.Migrate(ctx, db.SQL, log); err != nil {
 		return err
 	}
-	c := console{cfg: cfg, db: db, log: log, web: true, workers: true}
+	c := console{cfg: cfg, db: db, log: log, web: true, workers: true, ln: ln}
 	if err := setupDev(ctx, &c, secrets); err != nil {
 		return err
 	}

@@ -60,13 +60,15 @@ func (c *Client) CorrectCustomer(ctx context.Context, p CorrectionParams) (Corre
 		return rc, err
 	}
 	if !p.Address.empty() {
-		a := &sdk.AddressParams{Line1: sdk.String(p.Address.Line1), City: sdk.String(p.Address.City),
-			PostalCode: sdk.String(p.Address.PostalCode), Country: sdk.String(p.Address.Country)}
-		if p.Address.Line2 != "" {
-			a.Line2 = sdk.String(p.Address.Line2)
-		}
-		if p.Address.State != "" {
-			a.State = sdk.String(p.Address.State)
+		a := &sdk.AddressParams{}
+		for _, f := range []struct {
+			dst **string
+			v   string
+		}{{&a.Line1, p.Address.Line1}, {&a.Line2, p.Address.Line2}, {&a.City, p.Address.City},
+			{&a.PostalCode, p.Address.PostalCode}, {&a.State, p.Address.State}, {&a.Country, p.Address.Country}} {
+			if f.v != "" {
+				*f.dst = sdk.String(f.v)
+			}
 		}
 		params := &sdk.CustomerUpdateParams{Address: a}
 		params.SetIdempotencyKey(p.IdempotencyKey + "-address")

@@ -8,6 +8,8 @@ import (
 
 	"github.com/countersign/countersign/internal/auth"
 	ct "github.com/countersign/countersign/internal/console/consoletest"
+	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/internal/vault"
 )
 
 // A call that named a passport puts its case in restricted handling, shown on
@@ -82,5 +84,35 @@ func TestRestrictedCaseBodyWithheldFromSupportLeads(t *testing.T) {
 	h.db.Gorm.Raw(`SELECT count(*) FROM audit_log WHERE action = 'restricted.case_opened' AND object_id = ?`, strconv.FormatInt(other, 10)).Scan(&n)
 	if n != 0 {
 		t.Errorf("%d audited openings of an unrestricted case", n)
+	}
+}
+
+// The decision panel's plan line for a billing correction names the new address
+// and the vaulted VAT id by kind and ref; the page never carries the value.
+func TestBillingCorrectionPlanLineWithoutTheTaxValue(t *testing.T) {
+	h := newHarness(t)
+	fiona := h.user("Fiona Finance", "fiona@example.com", auth.FinanceApprover)
+	id := ct.Insert(t, h.db.Gorm, ct.Case{Kind: "billing_correction", Summary: "New address and VAT id [vat].", DestinationRef: "cus_T1",
+		Fields: map[string]any{"new_billing_address": "Hauptstraße 5, 10115 Berlin, DE"}, Suppressed: map[string]int{"vat": 1}})
+	h.db.Gorm.Exec(`UPDATE cases SET destination_type = 'customer' WHERE id = ?`, id)
+	var callID int64
+	h.db.Gorm.Raw(`SELECT call_id FROM cases WHERE id = ?`, id).Scan(&callID)
+	keys, err := vault.ParseKeys(vault.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, args, err := keys.InsertStatement(callID, []redact.Finding{{Kind: redact.VAT, Value: "DE 978 401 563"}})
+	if err != nil || h.db.Gorm.Exec(q, args...).Error != nil {
+		t.Fatalf("seal: %v", err)
+	}
+	rec := h.get(fiona, "/cases/"+strconv.FormatInt(id, 10))
+	wantStatus(t, rec, http.StatusOK)
+	body := rec.Body.String()
+	plan := testid(body, "planned-actions")
+	if !strings.Contains(plan, "set billing address to Hauptstraße 5, 10115, Berlin, DE") || !strings.Contains(plan, "add tax id [vat] from the vault (vat-") {
+		t.Fatalf("plan: %q", plan)
+	}
+	if strings.Contains(body, "978") {
+		t.Fatal("the case page carries the VAT value")
 	}
 }

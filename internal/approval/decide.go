@@ -37,7 +37,11 @@ func replan(ctx context.Context, tx *gorm.DB, c *caseData, slack SlackRouter) (p
 	if ps.recipient, err = resolveRecipient(ctx, tx, c, ps.facts); err != nil {
 		return ps, err
 	}
-	if ps.acts, err = buildPlan(planInput{ctx: ctx, c: c, facts: ps.facts, recipient: ps.recipient, slack: slack}); err != nil {
+	kept, err := keptRefs(ctx, tx, c)
+	if err != nil {
+		return ps, err
+	}
+	if ps.acts, err = buildPlan(planInput{ctx: ctx, c: c, facts: ps.facts, recipient: ps.recipient, slack: slack, kept: kept}); err != nil {
 		return ps, err
 	}
 	ps.fp, ps.changed, err = storePlan(ctx, tx, c, ps.acts)

@@ -145,7 +145,11 @@ func (s *Service) overviewPlan(ctx context.Context, db *gorm.DB, c *caseData, ps
 	}
 	if len(ps.acts) == 0 && editable(c.Status) {
 		o.Preview = true
-		ps.acts, err = buildPlan(planInput{ctx: ctx, c: c, facts: ps.facts, recipient: o.Recipient, slack: s.Slack})
+		kept, kerr := keptRefs(ctx, db, c)
+		if kerr != nil {
+			return kerr
+		}
+		ps.acts, err = buildPlan(planInput{ctx: ctx, c: c, facts: ps.facts, recipient: o.Recipient, slack: s.Slack, kept: kept})
 		var ue *apperr.Error
 		if errors.As(err, &ue) {
 			o.PlanError, err = ue.Error(), nil

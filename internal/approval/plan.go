@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +14,9 @@ import (
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/redact"
+	"github.com/countersign/countersign/internal/vault"
 	"github.com/countersign/countersign/models"
+	"gorm.io/gorm"
 )
 
 // Action is one planned connector call: exactly what an approval will run.
@@ -49,6 +52,17 @@ type planInput struct {
 	facts     []models.BillingFact
 	recipient Recipient
 	slack     SlackRouter // nil: the channel is resolved when the alert is sent
+	// kept lists the call's vault entries by ref and kind, never values
+	// (billing corrections only; see keptRefs).
+	kept []vault.Entry
+}
+
+// keptRefs lists the vault refs of c's call when its plan may use them.
+func keptRefs(ctx context.Context, db *gorm.DB, c *caseData) ([]vault.Entry, error) {
+	if c.Kind != "billing_correction" {
+		return nil, nil
+	}
+	return vault.Refs(ctx, db, c.CallID)
 }
 
 // buildPlan returns the actions an approval of the case would run, by kind (the
@@ -307,10 +321,86 @@ func planBillingCorrection(in planInput) ([]Action, error) {
 				"subject": "Billing correction for customer " + cust + " (case " + id + ")",
 				"body":    handoffOf(in).Internal()},
 			Description: "Zendesk: open internal ticket for billing correction of customer " + cust},
-		{Connector: "stripe", Operation: "update_customer",
-			Params:      map[string]any{"customer": cust, "change": "billing_details", "values": "entered by finance in the billing system; never stored in Countersign", "case": id},
-			Description: "Stripe: update billing details of customer " + cust + " (restricted: values entered by finance, never stored here)"},
+		correctionAction(in, cust, id),
 	}, nil
+}
+
+// correctionAction applies the call's new billing address and tax id to the
+// Stripe customer. The tax id is planned as its kind and vault ref only; the
+// worker opens the value. With neither, finance edits Stripe by hand.
+func correctionAction(in planInput, cust, caseID string) Action {
+	params := map[string]any{"customer": cust, "case": caseID}
+	var what []string
+	addr := billingAddress(in.c)
+	if len(addr) > 0 {
+		params["address"] = addr
+		what = append(what, "set billing address to "+describeAddress(addr))
+	}
+	for _, e := range in.kept {
+		if e.Kind == string(redact.VAT) || e.Kind == string(redact.EIN) {
+			params["tax_id"] = map[string]any{"kind": e.Kind, "ref": e.Ref}
+			what = append(what, "add tax id ["+e.Kind+"] from the vault ("+e.Ref+"; value never shown here)")
+			break
+		}
+	}
+	if len(what) == 0 {
+		params["change"] = "billing_details"
+		params["values"] = "entered by finance in the billing system; the call gave no address or tax id"
+		return Action{Connector: "stripe", Operation: "update_customer", Params: params,
+			Description: "Stripe: update billing details of customer " + cust + " (manual: the call gave no address or tax id; finance enters them in Stripe)"}
+	}
+	return Action{Connector: "stripe", Operation: "update_customer", Params: params,
+		Description: "Stripe: customer " + cust + ": " + strings.Join(what, "; ")}
+}
+
+// billingAddress reads the corrected address from the call's fields: the
+// billing_address_* fields, else new_billing_address as "street, postcode
+// city[, country]". Country is a two-letter ISO code or left out.
+func billingAddress(c *caseData) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{"line1", "line2", "city", "postal_code", "state", "country"} {
+		if v := c.field("billing_address_" + k); v != "" {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		parts := strings.Split(c.field("new_billing_address"), ",")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		if len(parts) >= 2 && parts[0] != "" {
+			out["line1"] = parts[0]
+			if m := postcodeCity.FindStringSubmatch(parts[1]); m != nil {
+				out["postal_code"], out["city"] = m[1], m[2]
+			} else {
+				out["city"] = parts[1]
+			}
+			if len(parts) >= 3 {
+				out["country"] = parts[len(parts)-1]
+			}
+		}
+	}
+	if cc := strings.ToUpper(out["country"]); len(cc) == 2 {
+		out["country"] = cc
+	} else {
+		delete(out, "country")
+	}
+	if out["line1"] == "" {
+		return nil
+	}
+	return out
+}
+
+var postcodeCity = regexp.MustCompile(`^([0-9]{4,6}|[0-9]{2}-[0-9]{3})\s+(\S.*)$`) // "10115 Berlin", "00-950 Warszawa"
+
+func describeAddress(a map[string]string) string {
+	var parts []string
+	for _, k := range []string{"line1", "line2", "postal_code", "city", "state", "country"} {
+		if a[k] != "" {
+			parts = append(parts, a[k])
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func sheetsRow(in planInput) Action {

@@ -32,7 +32,7 @@ var templates = map[string]template{
 		return "to resend " + docName(in) + " to the verified billing email"
 	}, "We send the document only to the billing email we have verified for your account."},
 	"billing_correction": {"Billing details correction", func(in Input) string {
-		return "to correct the billing details (address or tax id) of " + orUnknown(in.Customer) + "; the values are entered by finance in the billing system, never copied here"
+		return "to correct the billing details (address or tax id) of " + orUnknown(in.Customer) + "; an approval applies the address the call gave and the tax id kept encrypted in the vault to the billing system (tax values never copied into notes)"
 	}, "Our billing team updates your billing details after verifying the change."},
 	"payment_blocker": {"Payment blocked", func(in Input) string {
 		return "to unblock a failed or blocked payment" + of(in.Amount) + on(in)

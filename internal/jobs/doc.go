@@ -18,6 +18,10 @@
 //     comment) are at most once: a rerun after an unknown outcome asks a person.
 //   - Job arguments carry ids and the approved fingerprint only: never PII, card
 //     data or secrets.
+//   - Restricted values (a billing correction's tax id) travel as their kind and
+//     vault ref ("[vat]", "vat-12"); the worker opens the vault (Options.Vault)
+//     only to send the value to Stripe, and receipts, errors and logs carry the
+//     Stripe object ids (cus_..., txi_...) and the type, never the value.
 //   - A permanent error is never retried: the action and its case go to
 //     needs_attention with the error in plain words, an alert job and an audit
 //     entry in the same transaction. Exhausted retries end the same way, as failed.

@@ -71,8 +71,7 @@ func (s *Service) dispatch(ctx context.Context, a *action) (connector.Receipt, e
 		}
 		return s.ticket(ctx, a)
 	case "stripe/update_customer":
-		return connector.Receipt{}, permanent("update customer", "manual_step",
-			"billing details are changed by finance directly in Stripe (Countersign never holds them); do it there, then close the case")
+		return s.correctCustomer(ctx, a)
 	case "email/send_document", "email/send":
 		return s.sendEmail(ctx, a)
 	case "drive/upload":

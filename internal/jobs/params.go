@@ -138,3 +138,20 @@ func ticketMode(raw json.RawMessage) string {
 	}
 	return p.Mode
 }
+
+// CorrectionParams: stripe/update_customer. Address is what the call's fields
+// said; TaxID names a vault entry of the case's call by ref ("vat-12") and kind,
+// never its value, which the worker opens only to send it to Stripe. Plans
+// without Address and TaxID are a manual step (finance edits Stripe).
+type CorrectionParams struct {
+	Customer string            `json:"customer"`
+	Case     string            `json:"case"`
+	Address  map[string]string `json:"address,omitempty"` // line1, line2, city, postal_code, state, country
+	TaxID    *VaultRef         `json:"tax_id,omitempty"`
+}
+
+// VaultRef points at one kept value: its kind ("vat", "ein") and vault ref.
+type VaultRef struct {
+	Kind string `json:"kind"`
+	Ref  string `json:"ref"`
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/vault"
 )
 
 // Queues.
@@ -97,6 +98,9 @@ type Options struct {
 	// worker reads it again (charge.refund.updated usually settles it first); 1
 	// minute when 0.
 	RefundPoll time.Duration
+	// Vault opens the tax id a billing correction adds to the Stripe customer;
+	// without it such an action fails with not_configured.
+	Vault *vault.Keyring
 }
 
 // Service owns the two River clients and runs the workers.

@@ -112,7 +112,7 @@ func (g *Graph) connectors(o Options) error {
 	g.Jobs, err = jobs.New(o.DB, conns, jobs.Options{Log: o.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: o.Config.BaseURL.String(), RescueAfter: o.Config.JobRescueAfter,
 		RetryDelay: o.Config.JobRetryDelay, FetchPollInterval: o.Config.JobPollInterval, Busy: g.Load.Busy,
-		AlertApprovalAmounts: o.Config.AlertApprovalAmounts, AlertApprovalWithin: o.Config.AlertApprovalWithin})
+		AlertApprovalAmounts: o.Config.AlertApprovalAmounts, AlertApprovalWithin: o.Config.AlertApprovalWithin, Vault: o.Config.VaultKeys})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 // Package stripe is Countersign's Stripe connector: refunds, read-only
-// look-ups that return small normalised facts, dispute evidence staging, and
-// webhook signature verification. Callers never import stripe-go.
+// look-ups that return small normalised facts, dispute evidence staging,
+// billing corrections (a customer's address and a new tax id, CorrectCustomer),
+// and webhook signature verification. Callers never import stripe-go.
 //
 // Every call is made once: the SDK's own retries are off, so the job worker
 // owns retry policy and sees every classified failure.

@@ -271,4 +271,43 @@ func TestAgainstStripeMock(t *testing.T) {
 			t.Errorf("file id %q", id)
 		}
 	})
+	t.Run("billing correction", func(t *testing.T) {
+		rt.mu.Lock()
+		from := len(rt.reqs)
+		rt.mu.Unlock()
+		p := stripe.CorrectionParams{Customer: "cus_123", IdempotencyKey: "mock-correct-1", TaxType: "eu_vat", TaxValue: "FR12345678901",
+			Address: stripe.Address{Line1: "1 rue de Rivoli", City: "Paris", PostalCode: "75001", Country: "FR"}}
+		rc, err := c.CorrectCustomer(ctx, p)
+		if err != nil {
+			t.Fatalf("correct customer: %v", err)
+		}
+		if rc.Customer != "cus_123" || !strings.HasPrefix(rc.TaxID, "txi_") {
+			t.Errorf("receipt = %+v", rc)
+		}
+		rt.mu.Lock()
+		reqs := append([]sent(nil), rt.reqs[from:]...)
+		rt.mu.Unlock()
+		var address, created bool
+		for _, r := range reqs {
+			if r.Status != http.StatusOK {
+				t.Errorf("%s %s answered %d", r.Method, r.Path, r.Status)
+			}
+			switch {
+			case r.Method == http.MethodPost && r.Path == "/v1/customers/cus_123":
+				address = r.Form.Get("address[line1]") == "1 rue de Rivoli" && r.Form.Get("address[postal_code]") == "75001" &&
+					r.Form.Get("address[country]") == "FR" && r.IdempotencyKey == "mock-correct-1-address"
+			case r.Method == http.MethodPost && r.Path == "/v1/customers/cus_123/tax_ids":
+				created = r.Form.Get("type") == "eu_vat" && r.Form.Get("value") == "FR12345678901" && r.IdempotencyKey == "mock-correct-1-tax-id"
+			}
+		}
+		if !address || !created {
+			t.Errorf("address update %v, tax id create %v in %+v", address, created, reqs)
+		}
+		// stripe-mock refuses a type outside Stripe's enumeration, as the fake does.
+		p.TaxType, p.IdempotencyKey = "xx_vat", "mock-correct-2"
+		if _, err := c.CorrectCustomer(ctx, p); err == nil {
+			t.Error("stripe-mock accepted tax id type xx_vat")
+		}
+	})
+
 }

@@ -34,7 +34,14 @@ type Invoice struct {
 }
 
 // Customer seeds a customer.
-type Customer struct{ ID, Email, Name, Currency string }
+type Customer struct {
+	ID, Email, Name, Currency string
+	Address                   map[string]string // line1, city, postal_code, country... as last set
+	TaxIDs                    []TaxID
+}
+
+// TaxID is one tax id a customer holds (POST /v1/customers/{id}/tax_ids).
+type TaxID struct{ ID, Type, Value string }
 
 // Subscription seeds a subscription.
 type Subscription struct{ ID, Customer, Status, Currency string }
@@ -231,8 +238,12 @@ func invoiceJSON(in *Invoice) map[string]any {
 }
 
 func customerJSON(c *Customer) map[string]any {
+	var addr any
+	if len(c.Address) > 0 {
+		addr = maps(c.Address)
+	}
 	return map[string]any{"id": c.ID, "object": "customer", "email": null(c.Email), "name": null(c.Name),
-		"currency": null(strings.ToLower(c.Currency)), "livemode": false, "metadata": map[string]string{}}
+		"currency": null(strings.ToLower(c.Currency)), "address": addr, "livemode": false, "metadata": map[string]string{}}
 }
 
 func disputeJSON(d *Dispute) map[string]any {

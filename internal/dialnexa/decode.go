@@ -70,6 +70,14 @@ func Decode(body []byte) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
+	return DecodeValue(v)
+}
+
+// DecodeValue is Decode for a body already parsed into v (objects as
+// map[string]any, numbers as json.Number, as encoding/json's UseNumber gives
+// them): ingest has the redacted document in that form and need not parse its
+// encoding again. v's maps may be kept by the Event (Call.Analysis).
+func DecodeValue(v any) (Event, error) {
 	top, ok := v.(map[string]any)
 	if !ok {
 		return Event{Kind: KindIgnored}, nil

@@ -55,11 +55,8 @@ func redactCall(c *dialnexa.Call, counts redact.Counts) (redactedCall, error) {
 			return r, fmt.Errorf("encode analysis: %w", err)
 		}
 		r.fields = raw
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.analysis); err != nil {
-			return r, fmt.Errorf("decode analysis: %w", err)
-		}
+		// Decoded with UseNumber, as analysisString and analysisBool read it.
+		r.analysis = c.Analysis
 	}
 	return r, nil
 }

@@ -33,7 +33,11 @@ func JSON(raw []byte) ([]byte, Counts, error) {
 
 // Document is a JSON document after redaction.
 type Document struct {
-	Body       []byte    // raw itself when nothing was masked
+	Body []byte // raw itself when nothing was masked
+	// Value is Body decoded (objects as map[string]any, numbers as json.Number):
+	// the walked tree Body was encoded from, so a caller that needs the document's
+	// values reads them here instead of parsing Body again.
+	Value      any
 	Counts     Counts    // values masked, by kind
 	Restricted []Finding // originals of the restricted values, for the vault
 	Mentions   Counts    // private documents mentioned (see Mentions)
@@ -55,7 +59,7 @@ func JSONDocument(raw []byte) (Document, error) {
 	w := walker{}
 	v = w.walk(v)
 	if w.counts.Total() == 0 {
-		return Document{Body: raw, Mentions: w.mentions}, nil
+		return Document{Body: raw, Value: v, Mentions: w.mentions}, nil
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -63,7 +67,8 @@ func JSONDocument(raw []byte) (Document, error) {
 	if err := enc.Encode(v); err != nil {
 		return Document{}, fmt.Errorf("redact: encode json: %w", err)
 	}
-	return Document{Body: bytes.TrimSuffix(b.Bytes(), []byte("\n")), Counts: w.counts, Restricted: w.found, Mentions: w.mentions}, nil
+	return Document{Body: bytes.TrimSuffix(b.Bytes(), []byte("\n")), Value: v, Counts: w.counts, Restricted: w.found,
+		Mentions: w.mentions}, nil
 }
 
 // walker carries what a document walk collects.

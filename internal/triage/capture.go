@@ -68,7 +68,8 @@ func Capture(in Input, fs map[string]any) map[string]Captured {
 		}
 		out[name] = Captured{Value: v, Passage: passage(lines, raw)}
 	}
-	t := newText(in.Summary, in.Transcript)
+	// Only the caller's words count here: the summary is not normalised for nothing.
+	t := text{caller: normaliseText(callerLines(in.Transcript))}
 	if _, ok := out[FieldCallbackExpected]; !ok && mentionsAny(text{caller: t.caller}, callbackPhrases) {
 		out[FieldCallbackExpected] = Captured{Value: "yes", Passage: passageOf(lines, callbackPhrases)}
 	}

@@ -175,9 +175,13 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	return false
 }
 
+// curlyQuotes folds typographic apostrophes; built once (a Replacer compiles its
+// table on first use, and this runs for every call triaged).
+var curlyQuotes = strings.NewReplacer("\u2019", "'", "\u2018", "'")
+
 func normaliseText(s string) string {
 	s = strings.ToLower(s)
-	s = strings.NewReplacer("\u2019", "'", "\u2018", "'").Replace(s)
+	s = curlyQuotes.Replace(s)
 	return strings.Join(strings.Fields(s), " ")
 }
 

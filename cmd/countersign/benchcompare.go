@@ -93,9 +93,6 @@ func (c *compareSpec) load(ctx context.Context, endpoint string, pid, rate int, 
 
 func (c *compareSpec) run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "Same client (open model), same Postgres; bare = HMAC + one durable INSERT (countersign bench-bare).\n\n")
-	fmt.Fprintf(w, "%d/s for %s, %d runs each, alternating:\n\n", c.rate, c.dur, c.runs)
-	fmt.Fprintf(w, "  %-3s %-11s %7s %7s %7s %6s %8s %8s %8s %8s %7s %8s\n", "run", "server", "sent", "ok", "refused", "errors",
-		"p50", "p95", "p99", "max", "RSS MB", "settled")
 	if c.warmup > 0 {
 		rate := max(c.rate/4, 1)
 		fmt.Fprintf(w, "  warm-up (not measured): %d/s for %s to each server\n\n", rate, c.warmup)
@@ -105,6 +102,9 @@ func (c *compareSpec) run(ctx context.Context, w io.Writer) error {
 			}
 		}
 	}
+	fmt.Fprintf(w, "%d/s for %s, %d runs each, alternating:\n\n", c.rate, c.dur, c.runs)
+	fmt.Fprintf(w, "  %-3s %-11s %7s %7s %7s %6s %8s %8s %8s %8s %7s %8s\n", "run", "server", "sent", "ok", "refused", "errors",
+		"p50", "p95", "p99", "max", "RSS MB", "settled")
 	var bareP99, csP99 []time.Duration
 	var bareRSS, csRSS []int64
 	for i := range c.runs {

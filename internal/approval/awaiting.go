@@ -33,7 +33,7 @@ type Awaiting struct {
 const awaitingWhere = `c.status = 'awaiting_approval'
 	AND c.requested_by IS DISTINCT FROM @me
 	AND NOT EXISTS (SELECT 1 FROM case_decisions d WHERE d.case_id = c.id AND d.actor_id = @me
-		AND d.decision IN ('requested', 'edited', 'info_added'))
+		AND d.decision IN ('requested', 'edited', 'info_added', '` + decisionReplanned + `'))
 	AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.case_id = c.id AND a.voided_at IS NULL AND a.approver_id = @me)`
 
 // AwaitingFor lists up to limit cases userID may decide, the nearest deadline first,

@@ -22,8 +22,12 @@
 //	   (new → awaiting_approval directly)                          │  ▲
 //	                                                               ▼  │ (retry, no other
 //	                                                  needs_attention    action waiting)
-//	                                                         │
-//	                                                         └──► done
+//	                                                      │     │
+//	                                                      │     └──► done
+//	                                                      └──► awaiting_approval
+//	                    (edit and ask again: nothing of the plan took effect; the
+//	                     failed and waiting actions cancelled, approvals voided,
+//	                     a new plan with new keys; the editor is its requester)
 //
 // An action moves through its own table ([ActionAllowed]):
 //

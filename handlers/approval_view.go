@@ -56,6 +56,9 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		Recipient: views.RecipientView{Requested: approval.MaskEmail(o.Recipient.Requested), OnFile: approval.MaskEmail(o.Recipient.OnFile),
 			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient)},
 	}
+	if o.ReplannedBy != "" && o.Requirement.Approvals == 0 {
+		d.Requirement = requirementText(1) + " (a plan edited after a failure is never approved automatically)"
+	}
 	d.StateText, d.StateKind = caseState(o)
 	if d.StateKind == "error" && !strings.HasPrefix(r.URL.Query().Get("decided"), "action_") {
 		d.Notice = "" // an earlier "approved, executing" must not stand over a failure
@@ -153,7 +156,7 @@ func caseState(o approval.Overview) (string, string) {
 		return "Rejected: nothing was sent.", "error"
 	case "awaiting_approval":
 		if o.ReplannedBy != "" {
-			return "Plan edited by " + o.ReplannedBy + " after a failure; awaiting approval again: " + strings.ToLower(requirementText(o.Requirement.Approvals)) + ".", "warn"
+			return "Plan edited by " + o.ReplannedBy + " after a failure; awaiting approval again: " + strings.ToLower(requirementText(max(o.Requirement.Approvals, 1))) + ".", "warn"
 		}
 		return "Awaiting approval: " + strings.ToLower(requirementText(o.Requirement.Approvals)) + ".", "warn"
 	case "needs_info":

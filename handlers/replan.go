@@ -61,6 +61,11 @@ func (a *App) renderReplan(w http.ResponseWriter, r *http.Request, id int64, sta
 	}
 	v := views.ReplanView{CaseID: strconv.FormatInt(id, 10), Kind: info.Kind, Refusal: info.Refusal, Waiting: info.Waiting,
 		Cancelled: info.Cancelled, Voided: info.Voided, Currency: info.Currency, Dest: info.DestRef, Recipient: info.Recipient}
+	for i, who := range v.Voided {
+		if who == "policy:automatic" {
+			v.Voided[i] = "the policy (automatic approval)"
+		}
+	}
 	if info.AmountMinor != nil {
 		v.Amount = money.Amount{Minor: *info.AmountMinor, Currency: info.Currency}.Major()
 	}

@@ -46,7 +46,7 @@ func TestEditAfterFailure(t *testing.T) {
 	if !strings.Contains(form, `value="249.00"`) || !strings.Contains(form, `value="ch_3PxAbCdEf"`) {
 		t.Errorf("editor not prefilled with the plan: %s", form)
 	}
-	if eff := testid(rec.Body.String(), "replan-effects"); !strings.Contains(eff, "Stripe: refund 249.00 USD") || !strings.Contains(eff, "void the approvals of") {
+	if eff := testid(rec.Body.String(), "replan-effects"); !strings.Contains(eff, "Stripe: refund 249.00 USD") || !strings.Contains(rec.Body.String(), "void the approvals given by") {
 		t.Errorf("effects %s", eff)
 	}
 

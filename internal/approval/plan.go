@@ -12,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/handoff"
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/vault"
@@ -477,25 +478,13 @@ func zendesk(in planInput, priority string) []Action {
 // open where a person follows up.
 var ticketStatus = map[string]string{"refund": "solved", "dispute": "open", "payment_blocker": "open"}
 
-// replyTemplates are the reviewed public replies, by case kind. They name no
-// amount, card or account detail: the email confirmation carries those.
-var replyTemplates = map[string]string{
-	"refund": "Hello,\n\nYour refund has been approved and sent to your original payment method. " +
-		"You will receive a confirmation email; banks usually show the money within 5 to 10 business days.\n\n" +
-		"If anything looks wrong, reply to this message.\n\nBilling team",
-	"dispute": "Hello,\n\nWe have received your dispute about a charge on your account and are reviewing it " +
-		"with our payment provider. We will update this ticket when there is an outcome.\n\nBilling team",
-	"payment_blocker": "Hello,\n\nWe are sorry your payment could not go through. A member of our billing team " +
-		"is looking into it now and will reply here shortly.\n\nBilling team",
-}
-
 // replyFor is the public reply for the case, or "" when there is no verified
 // customer address to send it to (the ticket is then internal only).
 func replyFor(in planInput) string {
 	if in.recipient.To == "" || !in.recipient.Verified {
 		return ""
 	}
-	return replyTemplates[in.c.Kind]
+	return handoff.Reply(in.c.Kind)
 }
 
 func ticketOf(c *caseData) string {

@@ -2,9 +2,9 @@ package sandbox
 
 import (
 	"context"
-	"maps"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 
 	"gorm.io/gorm"

@@ -451,9 +451,15 @@ func factCustomer(in planInput) string {
 }
 
 func planBillingCorrection(in planInput) ([]Action, error) {
+	// The customer whose details change: the destination when it names one, else
+	// the call's billing id, else the customer the claim check found in the
+	// billing system (by the caller's email).
 	cust := in.c.Call.CustomerRef
 	if in.c.DestinationType == "customer" && in.c.DestinationRef != "" {
 		cust = in.c.DestinationRef
+	}
+	if f := factOf(in.facts, "customer"); cust == "" && f != nil && strings.HasPrefix(f.ExternalID, "cus_") {
+		cust = f.ExternalID
 	}
 	if cust == "" {
 		return nil, apperr.Invalidf("No billing-system customer to correct: set the destination to the customer id (cus_...).")

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/slack"
 )
@@ -57,10 +58,11 @@ func (w *postCaseAlertWorker) Work(ctx context.Context, job *river.Job[PostCaseA
 		Reason    string    `gorm:"column:reason"`
 		Status    string    `gorm:"column:status"`
 		Text      string    `gorm:"column:text"`
-		CaseID    int64     `gorm:"column:case_id"`
+		CaseID    *int64    `gorm:"column:case_id"`
+		CallRef   string    `gorm:"column:call_ref"`
 		CreatedAt time.Time `gorm:"column:created_at"`
 	}
-	res := s.db.Gorm.WithContext(ctx).Raw(`SELECT reason, status, text, case_id, created_at FROM case_alerts WHERE id = ?`,
+	res := s.db.Gorm.WithContext(ctx).Raw(`SELECT reason, status, text, case_id, call_ref, created_at FROM case_alerts WHERE id = ?`,
 		job.Args.AlertID).Scan(&al)
 	if res.Error != nil {
 		return fmt.Errorf("jobs: load case alert %d: %w", job.Args.AlertID, res.Error)
@@ -88,8 +90,13 @@ func (w *postCaseAlertWorker) Work(ctx context.Context, job *river.Job[PostCaseA
 		if err != nil {
 			return fmt.Errorf("jobs: case alert %d posted: %w", job.Args.AlertID, err)
 		}
-		return s.auditSystem(ctx, tx, "alert.posted", "case", al.CaseID, "ok",
-			map[string]any{"alert_id": job.Args.AlertID, "reason": al.Reason, "receipt_id": rc.ExternalID, "sandbox": s.conns.Sandboxed(Slack)})
+		summary := map[string]any{"alert_id": job.Args.AlertID, "reason": al.Reason, "receipt_id": rc.ExternalID, "sandbox": s.conns.Sandboxed(Slack)}
+		if al.CaseID == nil { // a Stripe dispute no case concerns yet
+			_, err := audit.Append(ctx, tx, audit.Entry{Actor: "system:jobs", Action: "alert.posted", ObjectType: "stripe_dispute",
+				ObjectID: al.CallRef, Outcome: "ok", Summary: summary})
+			return err
+		}
+		return s.auditSystem(ctx, tx, "alert.posted", "case", *al.CaseID, "ok", summary)
 	})
 }
 

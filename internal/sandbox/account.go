@@ -71,7 +71,7 @@ const otherEmail = "samuel.okafor@example.com"
 // small real account, not an echo of the callers: some references are unknown,
 // some amounts differ, some charges are already refunded, one customer's billing
 // email differs.
-func (s *Sandbox) seedAccount(seed uint64, n int, now time.Time) {
+func (s *Sandbox) SeedAccount(seed uint64, n int, now time.Time) {
 	f := s.Stripe
 	customers := map[string]string{}
 	for i := range n {

@@ -256,7 +256,7 @@
       }).slice(0, 8);
       active = matches.length ? 0 : -1;
       show();
-      status.textContent = matches.length ? matches.length + " people match. Up and down to choose, Enter to mention." :
+      status.textContent = matches.length ? matches.length + " people match. Up and down to choose, Enter or Tab to mention, Escape to close." :
         (q ? "Nobody who has signed in matches @" + q + "." : "");
     });
     ta.addEventListener("keydown", function (e) {

@@ -16,11 +16,12 @@ import (
 func (s *Sandbox) SeedDemo() {
 	if f := s.Stripe; f != nil {
 		cus := f.AddCustomer(stripefake.Customer{ID: "cus_SandboxJordan", Email: "jordan.lee@example.com", Name: "Jordan Lee", Currency: "usd"})
-		ch := f.AddCharge(stripefake.Charge{ID: "ch_SandboxINV20931", Amount: 24900, Currency: "usd", Customer: cus, Email: "jordan.lee@example.com"})
-		in := f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20931", Number: "INV-20931", Customer: cus,
+		ch := f.AddCharge(stripefake.Charge{ID: "ch_SandboxINV20931", Amount: 24900, Currency: "usd", Customer: cus, Email: "jordan.lee@example.com",
+			Name: "Jordan Lee", ReceiptNumber: "R-20931"})
+		in := f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20931", Number: "INV-20931", Customer: cus, CustomerName: "Jordan Lee",
 			CustomerEmail: "jordan.lee@example.com", Currency: "usd", Status: "paid", AmountDue: 24900, AmountPaid: 24900})
 		s.linkCharge(in, ch)
-		f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20577", Number: "INV-20577", Customer: cus,
+		f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20577", Number: "INV-20577", Customer: cus, CustomerName: "Jordan Lee",
 			CustomerEmail: "jordan.lee@example.com", Currency: "usd", Status: "open", AmountDue: 42000,
 			DueDate: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)})
 		f.AddCharge(stripefake.Charge{ID: "ch_SandboxPAY77311", Amount: 8900, Currency: "usd", Customer: cus, Email: "jordan.lee@example.com"})
@@ -32,10 +33,14 @@ func (s *Sandbox) SeedDemo() {
 	}
 }
 
+// linkCharge records that chargeID paid invoiceID, in the sandbox (for
+// InvoiceCharge) and in the fake (Stripe's invoice payment, which a credit
+// note's refund must belong to).
 func (s *Sandbox) linkCharge(invoiceID, chargeID string) {
 	s.mu.Lock()
 	s.charges[invoiceID] = chargeID
 	s.mu.Unlock()
+	s.Stripe.LinkInvoiceCharge(invoiceID, chargeID)
 }
 
 // InvoiceCharge returns the charge that paid a sandbox invoice: the fake's invoices

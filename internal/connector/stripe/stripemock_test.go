@@ -310,4 +310,35 @@ func TestAgainstStripeMock(t *testing.T) {
 		}
 	})
 
+	t.Run("credit note and documents", func(t *testing.T) {
+		d, err := c.CreateCreditNote(ctx, stripe.CreditNoteParams{Invoice: "in_123", AmountMinor: 4900, Currency: "usd", Refund: "re_123",
+			Reason: "duplicate", Memo: "Duplicate charge refunded.", IdempotencyKey: "mock-cn-1", Metadata: map[string]string{"countersign_case": "7"}})
+		if err != nil {
+			t.Fatalf("credit note: %v", err)
+		}
+		r := rt.last(t)
+		if r.Path != "/v1/credit_notes" || r.Status != http.StatusOK || r.IdempotencyKey != "mock-cn-1" ||
+			r.Form.Get("refunds[0][refund]") != "re_123" || r.Form.Get("refunds[0][amount_refunded]") != "4900" ||
+			r.Form.Get("email_type") != "none" || r.Form.Get("metadata[countersign_key]") != "mock-cn-1" {
+			t.Errorf("request %s %d %v", r.Path, r.Status, r.Form)
+		}
+		if !strings.HasPrefix(d.ID, "cn_") {
+			t.Errorf("document %+v", d)
+		}
+		if _, err := c.GetCreditNote(ctx, "cn_123"); err != nil {
+			t.Errorf("get credit note: %v", err)
+		}
+		if _, err := c.FindCreditNoteByMetadata(ctx, "in_123", stripe.MetadataKey, "mock-cn-1"); err != nil {
+			t.Errorf("list credit notes: %v", err)
+		}
+		if r := rt.last(t); r.Path != "/v1/credit_notes" || r.Form.Get("invoice") != "in_123" || r.Status != http.StatusOK {
+			t.Errorf("list %s %d %v", r.Path, r.Status, r.Form)
+		}
+		if inv, err := c.InvoiceDocument(ctx, "in_123"); err != nil || inv.Object != "invoice" {
+			t.Errorf("invoice document %+v %v", inv, err)
+		}
+		if ch, err := c.ChargeDocument(ctx, "ch_123"); err != nil || ch.Object != "charge" {
+			t.Errorf("charge document %+v %v", ch, err)
+		}
+	})
 }

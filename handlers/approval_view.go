@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +81,7 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		pa := views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
 			Description: act.Description, Status: act.Status, Mode: a.connectorMode(act.Connector)}
 		if a.Sandbox != nil && p.Has(auth.Admin) && act.Status != "planned" && act.Status != "cancelled" {
-			pa.SandboxHref = "/admin/sandbox?case=" + id + "&connector=" + url.QueryEscape(act.Connector)
+			pa.SandboxHref = sandboxHref(id, act.ID)
 		}
 		d.Actions = append(d.Actions, pa)
 		if act.Status != "cancelled" {

@@ -9,18 +9,21 @@ import (
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/connector/email"
 	"github.com/countersign/countersign/views"
 )
 
 // AdminSandbox lists the requests the sandboxed connectors sent, newest first, with
 // credentials redacted. Only this process's requests are kept (in memory).
-// ?case=N keeps the requests of case N's actions (their idempotency keys, or the
-// "case N" every connector's message names); ?connector=X one connector's.
+// ?case=N keeps the requests sent for case N (recorded with the case, or naming
+// one of its actions' idempotency keys or "case N", a Gmail message once
+// decoded); ?action=M one action's; ?connector=X one connector's.
 func (a *App) AdminSandbox(w http.ResponseWriter, r *http.Request) {
 	var names []string
 	var reqs []views.SandboxRequest
 	q := r.URL.Query()
-	f := views.SandboxFilter{Case: strings.TrimSpace(q.Get("case")), Connector: strings.TrimSpace(q.Get("connector"))}
+	f := views.SandboxFilter{Case: strings.TrimSpace(q.Get("case")), Action: strings.TrimSpace(q.Get("action")),
+		Connector: strings.TrimSpace(q.Get("connector"))}
 	match, err := a.sandboxMatcher(r, f)
 	if err != nil {
 		Fail(w, r, err)
@@ -41,40 +44,69 @@ func (a *App) AdminSandbox(w http.ResponseWriter, r *http.Request) {
 
 // sandboxMatcher builds the filter of the sandbox log.
 func (a *App) sandboxMatcher(r *http.Request, f views.SandboxFilter) (func(connector.RecordedRequest) bool, error) {
+	caseID, err := sandboxID(f.Case, "Case is a case number.")
+	if err != nil {
+		return nil, err
+	}
+	actionID, err := sandboxID(f.Action, "Action is an action number.")
+	if err != nil {
+		return nil, err
+	}
 	var keys []string
 	var caseRe *regexp.Regexp
-	if f.Case != "" {
-		id, err := strconv.ParseInt(f.Case, 10, 64)
-		if err != nil || id <= 0 {
-			return nil, apperr.Invalidf("Case is a case number.")
-		}
-		err = a.DB.Gorm.WithContext(r.Context()).Raw(`SELECT idempotency_key FROM actions WHERE case_id = ?`, id).Scan(&keys).Error
+	if caseID != 0 || actionID != 0 {
+		err = a.DB.Gorm.WithContext(r.Context()).Raw(`SELECT idempotency_key FROM actions WHERE (? = 0 OR case_id = ?) AND (? = 0 OR id = ?)`,
+			caseID, caseID, actionID, actionID).Scan(&keys).Error
 		if err != nil {
 			return nil, err
 		}
-		caseRe = regexp.MustCompile(`(?i)\bcase #?` + strconv.FormatInt(id, 10) + `\b`)
+	}
+	if caseID != 0 && actionID == 0 {
+		caseRe = regexp.MustCompile(`(?i)\bcase #?` + strconv.FormatInt(caseID, 10) + `\b`)
 	}
 	return func(rr connector.RecordedRequest) bool {
 		if f.Connector != "" && rr.Connector != f.Connector {
 			return false
 		}
-		if caseRe == nil {
+		switch {
+		case caseID == 0 && actionID == 0:
+			return true
+		case rr.Origin.CaseID != 0:
+			return (caseID == 0 || rr.Origin.CaseID == caseID) && (actionID == 0 || rr.Origin.ActionID == actionID)
+		}
+		return namesCase(rr, keys, caseRe) // sent without an origin: what it names
+	}, nil
+}
+
+// namesCase reports whether a request carries one of keys (an action's
+// idempotency key) or matches caseRe, in its headers, URL or (decoded) body.
+func namesCase(rr connector.RecordedRequest, keys []string, caseRe *regexp.Regexp) bool {
+	body := rr.Body
+	if d, ok := email.DescribeGmailSend(body); ok {
+		body = d
+	}
+	for _, k := range keys {
+		if strings.Contains(body, k) || strings.Contains(rr.URL, k) {
 			return true
 		}
 		for _, v := range rr.Header {
-			for _, k := range keys {
-				if strings.Contains(v, k) {
-					return true
-				}
-			}
-		}
-		for _, k := range keys {
-			if strings.Contains(rr.Body, k) {
+			if strings.Contains(v, k) {
 				return true
 			}
 		}
-		return caseRe.MatchString(rr.Body) || caseRe.MatchString(rr.URL)
-	}, nil
+	}
+	return caseRe != nil && (caseRe.MatchString(body) || caseRe.MatchString(rr.URL))
+}
+
+func sandboxID(s, msg string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.Invalidf("%s", msg)
+	}
+	return id, nil
 }
 
 func sandboxRequest(rr connector.RecordedRequest) views.SandboxRequest {
@@ -87,6 +119,21 @@ func sandboxRequest(rr connector.RecordedRequest) views.SandboxRequest {
 	for _, k := range keys {
 		h.WriteString(k + ": " + rr.Header[k] + "\n")
 	}
-	return views.SandboxRequest{At: rr.At.UTC().Format(timeFormat), Connector: rr.Connector,
+	out := views.SandboxRequest{At: rr.At.UTC().Format(timeFormat), Connector: rr.Connector,
 		Method: rr.Method, URL: rr.URL, Headers: h.String(), Body: rr.Body}
+	if d, ok := email.DescribeGmailSend(rr.Body); ok {
+		out.Body, out.Decoded = d, "the Gmail message, decoded from its raw field"
+	}
+	if rr.Origin.CaseID != 0 {
+		out.Case = strconv.FormatInt(rr.Origin.CaseID, 10)
+	}
+	if rr.Origin.ActionID != 0 {
+		out.Action = strconv.FormatInt(rr.Origin.ActionID, 10)
+	}
+	return out
+}
+
+// sandboxHref is the sandbox log of one action of a case: the requests it sent.
+func sandboxHref(caseID string, actionID int64) string {
+	return "/admin/sandbox?case=" + caseID + "&action=" + strconv.FormatInt(actionID, 10)
 }

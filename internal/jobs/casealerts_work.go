@@ -22,6 +22,7 @@ type caseAlertsWorker struct {
 
 // Work raises the alerts a new case needs at once.
 func (w *caseAlertsWorker) Work(ctx context.Context, job *river.Job[CaseAlertsArgs]) error {
+	ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: job.Args.CaseID})
 	return w.s.raiseAll(ctx, job.Args.CaseID, ingestReasons)
 }
 
@@ -69,6 +70,9 @@ func (w *postCaseAlertWorker) Work(ctx context.Context, job *river.Job[PostCaseA
 	}
 	if res.RowsAffected == 0 || al.Status == "posted" {
 		return nil
+	}
+	if al.CaseID != nil {
+		ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: *al.CaseID})
 	}
 	channel, err := s.alertChannel(ctx, al.Reason)
 	if err != nil {
@@ -136,8 +140,9 @@ func (w *postAlertUpdateWorker) Work(ctx context.Context, job *river.Job[PostAle
 		Text     string `gorm:"column:text"`
 		Channel  string `gorm:"column:channel"`
 		ThreadTS string `gorm:"column:thread_ts"`
+		CaseID   *int64 `gorm:"column:case_id"`
 	}
-	res := s.db.Gorm.WithContext(ctx).Raw(`SELECT u.status, u.text, a.channel, a.thread_ts FROM case_alert_updates u
+	res := s.db.Gorm.WithContext(ctx).Raw(`SELECT u.status, u.text, a.channel, a.thread_ts, a.case_id FROM case_alert_updates u
 		JOIN case_alerts a ON a.id = u.alert_id WHERE u.id = ?`, job.Args.UpdateID).Scan(&u)
 	if res.Error != nil {
 		return fmt.Errorf("jobs: load alert update %d: %w", job.Args.UpdateID, res.Error)
@@ -147,6 +152,9 @@ func (w *postAlertUpdateWorker) Work(ctx context.Context, job *river.Job[PostAle
 	}
 	if s.conns.Slack == nil {
 		return s.alertFailed(ctx, job.Attempt, job.MaxAttempts, "case_alert_updates", job.Args.UpdateID, missing("Slack"))
+	}
+	if u.CaseID != nil {
+		ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: *u.CaseID})
 	}
 	start := time.Now()
 	rc, err := s.conns.Slack.PostAlert(ctx, slack.Alert{Channel: u.Channel, Text: u.Text, ThreadTS: u.ThreadTS,

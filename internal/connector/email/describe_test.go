@@ -12,7 +12,7 @@ import (
 func TestDescribeGmailSend(t *testing.T) {
 	raw, err := email.Build(email.Message{From: "billing@countersign.local", To: "fatima.khan@example.com",
 		Subject: "Your invoice INV-22069", Text: "Hello,\nyour invoice is attached.\n\nCountersign case 18",
-		MessageID: "<cs-7-abc@countersign.local>",
+		MessageID:   "<cs-7-abc@countersign.local>",
 		Attachments: []email.Attachment{{Name: "invoice-INV-22069.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 fake")}}})
 	if err != nil {
 		t.Fatal(err)

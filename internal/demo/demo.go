@@ -150,11 +150,12 @@ func receiptTalk(r *rand.Rand, p person, amount, ref string) (string, string, ma
 func collectionsTalk(r *rand.Rand, p person, amount, ref string) (string, string, map[string]any) {
 	due := time.Now().UTC().AddDate(0, 0, 2+r.IntN(10)).Format("2006-01-02")
 	t := "Agent: Hello, this is Nova from Acme billing about the overdue invoice " + ref + " for " + amount + ".\n" +
-		"User: Yes, sorry, cash flow was tight. I can pay by " + due + ".\n" +
+		"User: Yes, sorry, cash flow was tight. I can pay the " + amount + " by " + due + ".\n" +
 		"Agent: Thank you, I'll note your promise to pay by " + due + " and send a payment link.\n" +
 		"User: That works."
 	s := "Customer acknowledged overdue invoice " + ref + " and promised to pay " + amount + " by " + due + "."
-	return t, s, map[string]any{"promise_to_pay": true, "promise_to_pay_date": due, "follow_up_deadline": due}
+	return t, s, map[string]any{"promise_to_pay": true, "promise_to_pay_amount": json.Number(amount),
+		"promise_to_pay_date": due, "follow_up_deadline": due}
 }
 
 func addressTalk(r *rand.Rand, p person, amount, ref string) (string, string, map[string]any) {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -81,10 +82,7 @@ func (a *App) sandboxMatcher(r *http.Request, f views.SandboxFilter) (func(conne
 // namesCase reports whether a request carries one of keys (an action's
 // idempotency key) or matches caseRe, in its headers, URL or (decoded) body.
 func namesCase(rr connector.RecordedRequest, keys []string, caseRe *regexp.Regexp) bool {
-	body := rr.Body
-	if d, ok := email.DescribeGmailSend(body); ok {
-		body = d
-	}
+	body, _ := readableBody(rr)
 	for _, k := range keys {
 		if strings.Contains(body, k) || strings.Contains(rr.URL, k) {
 			return true
@@ -121,9 +119,7 @@ func sandboxRequest(rr connector.RecordedRequest) views.SandboxRequest {
 	}
 	out := views.SandboxRequest{At: rr.At.UTC().Format(timeFormat), Connector: rr.Connector,
 		Method: rr.Method, URL: rr.URL, Headers: h.String(), Body: rr.Body}
-	if d, ok := email.DescribeGmailSend(rr.Body); ok {
-		out.Body, out.Decoded = d, "the Gmail message, decoded from its raw field"
-	}
+	out.Body, out.Decoded = readableBody(rr)
 	if rr.Origin.CaseID != 0 {
 		out.Case = strconv.FormatInt(rr.Origin.CaseID, 10)
 	}
@@ -136,4 +132,39 @@ func sandboxRequest(rr connector.RecordedRequest) views.SandboxRequest {
 // sandboxHref is the sandbox log of one action of a case: the requests it sent.
 func sandboxHref(caseID string, actionID int64) string {
 	return "/admin/sandbox?case=" + caseID + "&action=" + strconv.FormatInt(actionID, 10)
+}
+
+// readableBody is a request's body as people read it, and what was decoded ("" when
+// shown as sent): a Gmail message decoded from its raw field, a form (Stripe,
+// Slack) one field a line, URL-decoded. Decoded text is scrubbed again: the
+// recorder scrubbed the encoded bytes, where a key or card number can hide.
+func readableBody(rr connector.RecordedRequest) (string, string) {
+	if d, ok := email.DescribeGmailSend(rr.Body); ok {
+		return connector.Scrub(d), "the Gmail message, decoded from its raw field"
+	}
+	ct := ""
+	for k, v := range rr.Header {
+		if strings.EqualFold(k, "Content-Type") {
+			ct = v
+		}
+	}
+	if !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return rr.Body, ""
+	}
+	form, err := url.ParseQuery(rr.Body)
+	if err != nil {
+		return rr.Body, ""
+	}
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range form[k] {
+			b.WriteString(k + ": " + strings.ReplaceAll(v, "\n", "\n    ") + "\n")
+		}
+	}
+	return connector.Scrub(strings.TrimRight(b.String(), "\n")), "the form's fields, URL-decoded"
 }

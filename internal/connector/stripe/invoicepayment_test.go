@@ -185,8 +185,8 @@ func TestFakeInvoicePaymentsWire(t *testing.T) {
 		t.Errorf("by payment intent %v", page)
 	}
 	for path, want := range map[string]string{
-		"/v1/invoice_payments?payment[payment_intent]=pi_X": "payment[type]",
-		"/v1/invoice_payments?invoice=" + in + "&status=done": "status",
+		"/v1/invoice_payments?payment[payment_intent]=pi_X":    "payment[type]",
+		"/v1/invoice_payments?invoice=" + in + "&status=done":  "status",
 		"/v1/invoice_payments?invoice=" + in + "&charge=" + ch: "charge",
 	} {
 		status, body := get(path)

@@ -153,7 +153,7 @@ func refundTarget(in planInput) (param, ref string, err error) {
 	case strings.HasPrefix(ref, "pi_"):
 		return "payment_intent", ref, nil
 	}
-	if f := factOf(in.facts, "charge"); f != nil {
+	if f := chargeFact(in); f != nil {
 		return "charge", f.ExternalID, nil
 	}
 	if f := factOf(in.facts, "payment_intent"); f != nil {
@@ -224,6 +224,11 @@ func planRefund(in planInput) ([]Action, error) {
 func creditNote(in planInput, refund Action) *Action {
 	inv := factOf(in.facts, "invoice")
 	if inv == nil || inv.Status != "paid" || !strings.HasPrefix(inv.ExternalID, "in_") {
+		return nil
+	}
+	// Stripe links only a refund of the invoice's own payment to its credit note.
+	if ch := paidBy(in, inv.ExternalID); ch != nil && refund.Params["charge"] != ch.ExternalID &&
+		(refund.Params["payment_intent"] == nil || refund.Params["payment_intent"] != detailOf(ch)["payment_intent"]) {
 		return nil
 	}
 	var detail struct {
@@ -406,18 +411,63 @@ func documentOf(in planInput) (docSpec, error) {
 }
 
 // receiptOf finds the charge a receipt belongs to: Stripe keeps receipts on
-// charges, not under the receipt number.
+// charges, not under the receipt number. A call that names only an invoice gets
+// the charge that paid it (the claim check found it through the invoice's
+// payments); an unpaid invoice has no receipt.
 func receiptOf(in planInput, d docSpec) (docSpec, error) {
 	ref := in.c.DestinationRef
+	inv := factOf(in.facts, "invoice")
+	if inv != nil {
+		d.invoice = inv.ExternalID
+	}
 	switch {
 	case strings.HasPrefix(ref, "ch_") || strings.HasPrefix(ref, "py_"):
 		d.charge = ref
-	case factOf(in.facts, "charge") != nil:
-		d.charge = factOf(in.facts, "charge").ExternalID
+	case chargeFact(in) != nil:
+		d.charge = chargeFact(in).ExternalID
+	case inv != nil && inv.Status != "paid" && inv.Status != "":
+		return d, apperr.Invalidf("Invoice %s is %s at Stripe: it is not paid, so there is no receipt to send.", invoiceName(inv), inv.Status)
+	case inv != nil:
+		return d, apperr.Invalidf("No charge is known for invoice %s (see the claim check's notes: paid in several parts, or by no Stripe payment). Set the destination to the payment's ch_ id.", invoiceName(inv))
 	default:
 		return d, apperr.Invalidf("Stripe keeps receipts on payments: no charge is known for receipt %s. Set the destination to the payment's ch_ id.", d.ref)
 	}
 	return d, nil
+}
+
+// chargeFact is the case's charge: the one that paid the case's invoice when
+// the claim check linked one, else the first charge found.
+func chargeFact(in planInput) *models.BillingFact {
+	if inv := factOf(in.facts, "invoice"); inv != nil {
+		if f := paidBy(in, inv.ExternalID); f != nil {
+			return f
+		}
+	}
+	return factOf(in.facts, "charge")
+}
+
+// paidBy is the charge fact the claim check linked to invoice (found through
+// the invoice's payments), or nil.
+func paidBy(in planInput, invoice string) *models.BillingFact {
+	for i, f := range in.facts {
+		if f.Object == "charge" && f.ExternalID != "" && detailOf(&in.facts[i])["invoice"] == invoice {
+			return &in.facts[i]
+		}
+	}
+	return nil
+}
+
+func detailOf(f *models.BillingFact) map[string]any {
+	var d map[string]any
+	_ = json.Unmarshal(f.Detail, &d)
+	return d
+}
+
+func invoiceName(inv *models.BillingFact) string {
+	if n, _ := detailOf(inv)["number"].(string); n != "" {
+		return n
+	}
+	return inv.ExternalID
 }
 
 // unheldDocument names a requested document Stripe does not hold ("statement",

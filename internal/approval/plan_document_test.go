@@ -140,3 +140,71 @@ func TestCollectionsPlanSendsThePaymentLinkOfAnOpenInvoice(t *testing.T) {
 		t.Errorf("unverified address: %q, want the sheet row only", ops)
 	}
 }
+
+// chargeFact adds a charge fact; a non-empty invoice links it to that invoice,
+// as the claim check does for the charge it found through the invoice's payments.
+func (f *fixture) chargeFact(caseID int64, id, invoice string) {
+	f.t.Helper()
+	detail := `{"payment_intent": "pi_` + strings.TrimPrefix(id, "ch_") + `"}`
+	if invoice != "" {
+		detail = `{"payment_intent": "pi_` + strings.TrimPrefix(id, "ch_") + `", "invoice": "` + invoice + `"}`
+	}
+	must(f.t, f.db.Gorm.Exec(`INSERT INTO billing_facts (case_id, source, object, external_id, amount_minor, currency, status, detail)
+		VALUES (?, 'stripe', 'charge', ?, 24900, 'USD', 'succeeded', CAST(? AS jsonb))`, caseID, id, detail).Error)
+}
+
+// A receipt the call names by invoice is the receipt of the charge that paid the
+// invoice (linked by the claim check), not another charge the case holds; an
+// unpaid invoice has no receipt, and one whose charge could not be told is refused.
+func TestReceiptOfAnInvoicePlansTheChargeThatPaidIt(t *testing.T) {
+	f := newFixture(t)
+	lead := f.user(time.Time{}, auth.SupportLead)
+	ctx := context.Background()
+	receipt := func() int64 {
+		return f.newCase(caseSpec{kind: "document_resend", callEmail: "jane@example.com", fields: `{"receipt_number": "R-0042", "invoice_number": "INV-0042"}`})
+	}
+	id := receipt()
+	f.invoiceFact(id, "in_Doc42", "paid", 24900)
+	f.chargeFact(id, "ch_Other", "")
+	f.chargeFact(id, "ch_Paid", "in_Doc42")
+	_, err := f.svc.RequestApproval(ctx, lead, id, "")
+	must(t, err)
+	_, acts := f.ops(id)
+	if acts[0].Params["charge"] != "ch_Paid" || acts[0].Params["invoice"] != "in_Doc42" || !strings.Contains(acts[0].Description, "Stripe charge ch_Paid") {
+		t.Errorf("receipt %+v", acts[0])
+	}
+	open := receipt()
+	f.invoiceFact(open, "in_Open", "open", 24900)
+	if _, err := f.svc.RequestApproval(ctx, lead, open, ""); !errors.Is(err, apperr.ErrValidation) ||
+		!strings.Contains(err.Error(), "Invoice INV-0042 is open at Stripe: it is not paid, so there is no receipt to send.") {
+		t.Errorf("unpaid: %v", err)
+	}
+	parts := receipt()
+	f.invoiceFact(parts, "in_Parts", "paid", 24900)
+	if _, err := f.svc.RequestApproval(ctx, lead, parts, ""); !errors.Is(err, apperr.ErrValidation) ||
+		!strings.Contains(err.Error(), "No charge is known for invoice INV-0042") {
+		t.Errorf("no charge found: %v", err)
+	}
+}
+
+// Stripe links only a refund of the invoice's own payment to its credit note: a
+// refund of another charge plans none.
+func TestCreditNoteOnlyForARefundOfTheInvoicesCharge(t *testing.T) {
+	f := newFixture(t)
+	lead := f.user(time.Time{}, auth.SupportLead)
+	for _, tc := range []struct {
+		dest string
+		want bool
+	}{{"ch_Paid", true}, {"pi_Paid", true}, {"ch_Other", false}} {
+		s := refundSpec(4900)
+		s.dest, s.onFile = tc.dest, ""
+		id := f.newCase(s)
+		f.invoiceFact(id, "in_Doc42", "paid", 24900)
+		f.chargeFact(id, "ch_Paid", "in_Doc42")
+		_, err := f.svc.RequestApproval(context.Background(), lead, id, "")
+		must(t, err)
+		if ops, _ := f.ops(id); strings.Contains(ops, "stripe/credit_note") != tc.want {
+			t.Errorf("refund of %s: plan %q", tc.dest, ops)
+		}
+	}
+}

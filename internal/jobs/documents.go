@@ -46,9 +46,9 @@ func (s *Service) loadDocument(ctx context.Context, a *action, kind, ref, invoic
 		}
 		return s.pdfOf(ctx, d, kind, "invoice-"+orRef(d.Number, d.ID))
 	case "receipt":
-		id := pick(charge, ref)
-		if !strings.HasPrefix(id, "ch_") && !strings.HasPrefix(id, "py_") {
-			return nil, permanent("document", "no_charge", "no Stripe charge is known for receipt "+ref+": nothing was sent")
+		id, err := receiptCharge(ctx, c, ref, invoice, charge)
+		if err != nil {
+			return nil, err
 		}
 		d, err := c.ChargeDocument(ctx, id)
 		if err != nil {
@@ -73,6 +73,22 @@ func (s *Service) loadDocument(ctx context.Context, a *action, kind, ref, invoic
 	what := strings.ReplaceAll(orRef(kind, "document"), "_", " ")
 	return nil, permanent("document", "not_held", "Stripe holds no "+what+" "+ref+
 		" (it keeps invoices, receipts and credit notes): nothing was sent. Send it from the system that issues it, then cancel this action.")
+}
+
+// receiptCharge is the charge whose receipt is sent: the plan's, the one ref
+// names, or the charge that paid the plan's invoice (Stripe's invoices name no
+// charge: InvoiceCharge reads the invoice's payments and says why an unpaid
+// invoice has no receipt).
+func receiptCharge(ctx context.Context, c *stripe.Client, ref, invoice, charge string) (string, error) {
+	id := pick(charge, ref)
+	if strings.HasPrefix(id, "ch_") || strings.HasPrefix(id, "py_") {
+		return id, nil
+	}
+	if inv := pick(invoice, ref); strings.HasPrefix(inv, "in_") {
+		paid, err := c.InvoiceCharge(ctx, inv)
+		return paid.Charge, err
+	}
+	return "", permanent("document", "no_charge", "no Stripe charge is known for receipt "+ref+": nothing was sent")
 }
 
 func (s *Service) pdfOf(ctx context.Context, d stripe.Document, kind, name string) (*document, error) {

@@ -16,9 +16,11 @@ import (
 // seedPaid puts a paid invoice INV-0042 (249.00 USD, charge ch) of cus_Doc into
 // the sandbox's Stripe.
 func (e *env) seedPaid() (invoice, charge string) {
-	charge = e.sb.Stripe.AddCharge(stripefake.Charge{Amount: 24900, Currency: "usd", Customer: "cus_Doc", ReceiptNumber: "2231-0042"})
+	charge = e.sb.Stripe.AddCharge(stripefake.Charge{Amount: 24900, Currency: "usd", Customer: "cus_Doc", ReceiptNumber: "2231-0042",
+		PaymentIntent: "pi_Doc0042"})
 	invoice = e.sb.Stripe.AddInvoice(stripefake.Invoice{Number: "INV-0042", Customer: "cus_Doc", CustomerName: "Jordan Lee",
-		Currency: "usd", Status: "paid", AmountDue: 24900, AmountPaid: 24900, Charge: charge})
+		Currency: "usd", Status: "paid", AmountDue: 24900, AmountPaid: 24900})
+	e.sb.Stripe.LinkInvoiceCharge(invoice, charge) // Stripe's invoice payment: the payment intent pi_Doc0042
 	return invoice, charge
 }
 
@@ -78,6 +80,35 @@ func TestReceiptResendAttachesAPDFOfTheCharge(t *testing.T) {
 	if att.Name != "receipt-2231-0042.pdf" || !bytes.Contains(att.Data, []byte("2231-0042")) || !bytes.Contains(att.Data, []byte("249.00 USD")) ||
 		!strings.Contains(m.Text, "/receipts/payment/"+ch) {
 		t.Errorf("receipt %s %.300q; body %q", att.Name, att.Data, m.Text)
+	}
+}
+
+// A receipt the plan knows only by its invoice is the receipt of the charge that
+// paid it, found through the invoice's payments; an invoice nobody paid has no
+// receipt, and nothing is sent.
+func TestReceiptOfAnInvoiceIsItsPaidCharges(t *testing.T) {
+	e := newEnv(t, jobs.Options{})
+	inv, ch := e.seedPaid()
+	open := e.sb.Stripe.AddInvoice(stripefake.Invoice{Number: "INV-0043", Customer: "cus_Doc", Currency: "usd", Status: "open", AmountDue: 100})
+	paid, paidIDs := e.newCase("document_resend",
+		plan{"email", "send_document", jobs.EmailParams{To: "jordan@example.com", DocumentType: "receipt", DocumentRef: "R-0042", Invoice: inv}})
+	unpaid, unpaidIDs := e.newCase("document_resend",
+		plan{"email", "send_document", jobs.EmailParams{To: "jordan@example.com", DocumentType: "receipt", DocumentRef: "INV-0043", Invoice: open}})
+	e.start()
+	for _, c := range []int64{paid, unpaid} {
+		if err := e.approve(c, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.waitStatus(paidIDs[0], "done", 10*time.Second)
+	e.waitStatus(unpaidIDs[0], "needs_attention", 10*time.Second)
+	sent := e.sb.Gmail.Sent()
+	if len(sent) != 1 || !bytes.Contains(sent[0].Attachments[0].Data, []byte("Stripe charge "+ch)) {
+		t.Fatalf("sent %d emails", len(sent))
+	}
+	if msg := e.text(`SELECT last_error FROM actions WHERE id = ?`, unpaidIDs[0]); !strings.Contains(msg, "INV-0043 ("+open+") is not paid") ||
+		!strings.Contains(msg, "no receipt") {
+		t.Errorf("unpaid: %q", msg)
 	}
 }
 

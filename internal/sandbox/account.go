@@ -142,6 +142,9 @@ func (s *Sandbox) seedClaim(c *demoClaim, cus string, now time.Time) {
 	if fa == refundedBefore {
 		charge.AmountRefunded = onFile
 	}
+	// Stripe collects an invoice with a payment intent: the invoice payment names
+	// the intent, whose latest_charge is this charge.
+	charge.PaymentIntent = "pi_" + strings.TrimPrefix(charge.ID, "ch_")
 	ch := f.AddCharge(charge)
 	f.AddInvoice(stripefake.Invoice{ID: inv, Number: c.Invoice, Customer: cus, CustomerEmail: email, CustomerName: c.Name, Currency: cur,
 		Status: "paid", AmountDue: onFile, AmountPaid: onFile})

@@ -105,8 +105,8 @@ func TestDemoAccountHasARealisticSpread(t *testing.T) {
 			count["matches"]++
 		}
 		if inv != nil && a.Intent == "refund_request" {
-			if chID, _ := sb.InvoiceCharge(ctx, inv.ID); chID != "" {
-				if ch, err := c.GetCharge(ctx, chID); err == nil && ch.Refunded {
+			if paid, err := c.InvoiceCharge(ctx, inv.ID); err == nil {
+				if ch, err := c.GetCharge(ctx, paid.Charge); err == nil && ch.Refunded {
 					count["refunded"]++
 				}
 			}

@@ -19,7 +19,8 @@ func paidInvoice(t *testing.T, fake *stripefake.Fake, c *stripe.Client, refund i
 	t.Helper()
 	ch := fake.AddCharge(stripefake.Charge{Amount: 24900, Currency: "usd", Customer: "cus_Doc1"})
 	invoice = fake.AddInvoice(stripefake.Invoice{Number: "INV-0042", Customer: "cus_Doc1", CustomerName: "Ana Ruiz",
-		Currency: "usd", Status: "paid", AmountDue: 24900, AmountPaid: 24900, Charge: ch})
+		Currency: "usd", Status: "paid", AmountDue: 24900, AmountPaid: 24900})
+	fake.LinkInvoiceCharge(invoice, ch)
 	if refund > 0 {
 		rc, err := c.Refund(context.Background(), stripe.RefundParams{Charge: ch, AmountMinor: refund, Currency: "USD", IdempotencyKey: "re-" + ch})
 		if err != nil {
@@ -146,7 +147,8 @@ func TestCreditNoteRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	draft := fake.AddInvoice(stripefake.Invoice{Customer: "cus_Doc1", Currency: "usd", Status: "draft", AmountDue: 24900, Charge: otherCh})
+	draft := fake.AddInvoice(stripefake.Invoice{Customer: "cus_Doc1", Currency: "usd", Status: "draft", AmountDue: 24900})
+	fake.LinkInvoiceCharge(draft, otherCh)
 	base := stripe.CreditNoteParams{Invoice: inv, AmountMinor: 4900, Refund: re}
 	cases := []struct {
 		name, want string

@@ -3,6 +3,7 @@ package stripe_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -184,6 +185,27 @@ func TestAgainstStripeMock(t *testing.T) {
 		}
 		if f == nil || f.Object != "invoice" || !strings.HasPrefix(f.ID, "in_") {
 			t.Errorf("found %+v", f)
+		}
+	})
+
+	t.Run("invoice charge", func(t *testing.T) {
+		// The spec accepts the list filtered by invoice; stripe-mock's fixture
+		// payment is not paid ("status": "status"), so the client reads the
+		// invoice to say why there is no charge.
+		rt.mu.Lock()
+		before := len(rt.reqs)
+		rt.mu.Unlock()
+		_, err := c.InvoiceCharge(ctx, "in_mock1")
+		var ce *connector.Error
+		if !errors.As(err, &ce) || ce.Code != "invoice_not_paid" {
+			t.Errorf("invoice charge: %v", err)
+		}
+		rt.mu.Lock()
+		reqs := append([]sent(nil), rt.reqs[before:]...)
+		rt.mu.Unlock()
+		if len(reqs) != 2 || reqs[0].Path != "/v1/invoice_payments" || reqs[0].Status != http.StatusOK ||
+			reqs[0].Form.Encode() != "invoice=in_mock1&limit=100" || reqs[1].Path != "/v1/invoices/in_mock1" || reqs[1].Status != http.StatusOK {
+			t.Errorf("requests %+v", reqs)
 		}
 	})
 

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,16 +47,9 @@ func (f *Fake) Invoice(id string) (Invoice, bool) {
 	if !ok {
 		return Invoice{}, false
 	}
-	return *in, true
-}
-
-// LinkInvoiceCharge records that charge paid invoice (Stripe's invoice payment).
-func (f *Fake) LinkInvoiceCharge(invoice, charge string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if in, ok := f.invoices[invoice]; ok {
-		in.Charge = charge
-	}
+	cp := *in
+	cp.Payments = slices.Clone(in.Payments)
+	return cp, true
 }
 
 var creditNoteReasons = map[string]bool{"duplicate": true, "fraudulent": true, "order_change": true, "product_unsatisfactory": true}
@@ -211,7 +205,7 @@ func (f *Fake) linkRefunds(w http.ResponseWriter, inv *Invoice, links []CreditNo
 			notFound(w, "refund", links[i].Refund, fmt.Sprintf("refunds[%d][refund]", i))
 			return false
 		}
-		if inv.Charge == "" || ref.Charge != inv.Charge {
+		if !slices.Contains(f.paidCharges(inv), ref.Charge) {
 			writeError(w, http.StatusBadRequest, "invalid_request_error", "",
 				"Refund "+ref.ID+" is not a refund of a payment of invoice "+inv.ID+".", fmt.Sprintf("refunds[%d][refund]", i))
 			return false
@@ -241,10 +235,14 @@ func (f *Fake) linkRefunds(w http.ResponseWriter, inv *Invoice, links []CreditNo
 	return true
 }
 
-// refundInvoiceCharge makes the refund refund_amount asks for.
+// refundInvoiceCharge makes the refund refund_amount asks for, on the charge of
+// the invoice's paid default payment (else its first paid payment).
 func (f *Fake) refundInvoiceCharge(w http.ResponseWriter, inv *Invoice, amount int64) (string, bool) {
-	ch, ok := f.charges[inv.Charge]
-	if !ok {
+	var ch *Charge
+	if paid := f.paidCharges(inv); len(paid) > 0 {
+		ch = f.charges[paid[0]]
+	}
+	if ch == nil {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "Invoice "+inv.ID+" has no payment to refund.", "refund_amount")
 		return "", false
 	}

@@ -206,6 +206,8 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET /v1/payment_intents/{id}", f.getObject("payment_intent"))
 	mux.HandleFunc("GET /v1/invoices/search", f.searchInvoices)
 	mux.HandleFunc("GET /v1/invoices/{id}", f.getObject("invoice"))
+	mux.HandleFunc("GET /v1/invoice_payments", f.listInvoicePayments)
+	mux.HandleFunc("GET /v1/invoice_payments/{id}", f.getInvoicePayment)
 	mux.HandleFunc("GET /v1/customers/search", f.searchCustomers)
 	mux.HandleFunc("GET /v1/customers", f.listCustomers)
 	mux.HandleFunc("GET /v1/customers/{id}", f.getObject("customer"))

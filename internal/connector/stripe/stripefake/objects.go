@@ -31,16 +31,19 @@ type PaymentIntent struct {
 }
 
 // Invoice seeds an invoice. Status is draft, open (default), paid, void or
-// uncollectible; a draft has no number, PDF or hosted page yet. Charge is the
-// payment that paid it (Stripe keeps the link as an invoice payment), which a
-// credit note's refunds must belong to. The credit-note totals grow as credit
-// notes are issued.
+// uncollectible; a draft has no number, PDF or hosted page yet. Payments are
+// its invoice payments (LinkInvoiceCharge, AddInvoicePayment): since API
+// version 2025-03-31.basil an invoice carries no charge or payment_intent
+// field, and GET /v1/invoice_payments?invoice= is the only way to the charge
+// that paid it. A credit note's refunds must be refunds of one of them. The
+// credit-note totals grow as credit notes are issued.
 type Invoice struct {
 	ID, Number, Customer, CustomerEmail, Currency, Status string
-	CustomerName, Charge                                  string
+	CustomerName                                          string
 	AmountDue, AmountPaid                                 int64
 	PreCredited, PostCredited                             int64
 	DueDate                                               time.Time
+	Payments                                              []InvoicePayment
 }
 
 // remaining is what is still owed: amount due less payments and pre-payment credit.

@@ -220,6 +220,7 @@ func (w *walker) documentResend(t *testing.T) {
 	w.request(t, id)
 	w.approveAll(t, id, "Invoice copy to the verified billing email.")
 	actions := w.settled(t, id)
+	w.wantText(t, "plan-heading", "What the approval ran")
 	if st := w.text("case-state"); !strings.Contains(st, "Done") {
 		t.Errorf("case state %q, want Done", st)
 	}
@@ -232,7 +233,7 @@ func (w *walker) documentResend(t *testing.T) {
 	w.shot(t, "walk-resend-receipts", "case-actions")
 
 	log := w.sandboxOf(t, id, w.actionID(t, id, "email", "send_document"))
-	for _, want := range []string{"messages/send", "Subject:", "[attachment: invoice-INV-", ".pdf, application/pdf", "for case #" + itoa(id)} {
+	for _, want := range []string{"messages/send", "Subject:", "[attachment: invoice-INV-", ".pdf, application/pdf", "Sent for case #" + itoa(id)} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the email's sandbox log lacks %q:\n%s", want, log)
 		}

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -148,6 +151,12 @@ func readableBody(rr connector.RecordedRequest) (string, string) {
 			ct = v
 		}
 	}
+	if strings.HasPrefix(ct, "multipart/") {
+		if d, ok := describeMultipart(ct, rr.Body); ok {
+			return connector.Scrub(d), "the parts, files named by type and size"
+		}
+		return rr.Body, ""
+	}
 	if !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 		return rr.Body, ""
 	}
@@ -167,4 +176,38 @@ func readableBody(rr connector.RecordedRequest) (string, string) {
 		}
 	}
 	return connector.Scrub(strings.TrimRight(b.String(), "\n")), "the form's fields, URL-decoded"
+}
+
+// describeMultipart shows a multipart body (a Drive upload: its JSON metadata,
+// then the file) with text parts as sent and every other part as its type and
+// size: a PDF's bytes mean nothing on this page.
+func describeMultipart(contentType, body string) (string, bool) {
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil || params["boundary"] == "" {
+		return "", false
+	}
+	mr := multipart.NewReader(strings.NewReader(body), params["boundary"])
+	var b strings.Builder
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", false
+		}
+		data, err := io.ReadAll(io.LimitReader(part, 1<<20))
+		if err != nil {
+			return "", false
+		}
+		pct := part.Header.Get("Content-Type")
+		b.WriteString("--- part: " + pct + "\n")
+		if t, _, _ := mime.ParseMediaType(pct); strings.HasPrefix(t, "text/") || t == "application/json" || t == "" {
+			b.Write(data)
+			b.WriteString("\n")
+		} else {
+			b.WriteString("[" + pct + ", " + strconv.Itoa(len(data)) + " bytes]\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n"), b.Len() > 0
 }

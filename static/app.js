@@ -18,7 +18,8 @@
     var d = new Date(t.getAttribute("datetime"));
     if (isNaN(d)) return;
     t.title = t.textContent;
-    t.textContent = fmt.format(d) + (rel ? " · " + ago(d) : "");
+    // data-abs: the page already says how soon (a server countdown beside it).
+    t.textContent = fmt.format(d) + (rel && !t.hasAttribute("data-abs") ? " · " + ago(d) : "");
   });
 
   // Shortcut list.

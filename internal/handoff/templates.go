@@ -25,9 +25,17 @@ var templates = map[string]template{
 		return what + of(in.Amount) + on(in) + because(in.Fields["dispute_reason"])
 	}, "Our finance team is reviewing the charge and will either refund it or explain it to you."},
 	"collections": {"Collections follow-up", func(in Input) string {
-		s := "about the open balance" + of(in.Amount) + on(in)
+		// The amount is what the caller promised; the balance is the billing
+		// system's, in what we learned.
+		s := "about the open balance" + on(in)
 		if d := in.Fields["promise_to_pay_date"]; d != "" {
-			s += "; promised to pay by " + d
+			s += "; promised to pay"
+			if in.Amount != "" {
+				s += " " + in.Amount
+			}
+			s += " by " + d
+		} else if in.Amount != "" {
+			s += " (the call speaks of " + in.Amount + ")"
 		}
 		return s
 	}, "We have noted your payment plan and will send you a link to pay."},

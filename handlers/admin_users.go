@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/countersign/countersign/internal/apperr"
+	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/views"
 )
@@ -47,8 +49,13 @@ func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, pg
 	Render(w, r, status, views.AdminUsers(pg, rows))
 }
 
-// DisableUser disables a user and ends their sessions.
+// DisableUser disables a user and ends their sessions once the administrator
+// confirmed (confirm=yes); without it, it shows what disabling will do and asks.
 func (a *App) DisableUser(w http.ResponseWriter, r *http.Request) {
+	if r.PostFormValue("confirm") != "yes" {
+		a.confirmDisable(w, r)
+		return
+	}
 	a.changeUser(w, r, "disabled", func(id int64) error {
 		return auth.SetDisabled(r.Context(), a.DB.Gorm, auth.FromContext(r.Context()), id, true)
 	})
@@ -89,4 +96,45 @@ func (a *App) changeUser(w http.ResponseWriter, r *http.Request, done string, ch
 	default:
 		http.Redirect(w, r, "/admin/users?done="+done, http.StatusSeeOther)
 	}
+}
+
+// confirmDisable renders the confirmation of disabling the user in the path.
+func (a *App) confirmDisable(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		Fail(w, r, fmt.Errorf("%w: no such user", apperr.ErrNotFound))
+		return
+	}
+	if me := auth.FromContext(r.Context()); me != nil && me.UserID == id {
+		a.changeUser(w, r, "disabled", func(int64) error { return auth.ErrSelf })
+		return
+	}
+	users, err := auth.ListUsers(r.Context(), a.DB.Gorm)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(users, func(u auth.UserSummary) bool { return u.ID == id })
+	switch {
+	case i < 0:
+		Fail(w, r, fmt.Errorf("%w: no such user", apperr.ErrNotFound))
+		return
+	case users[i].Disabled:
+		http.Redirect(w, r, "/admin/users?done=disabled", http.StatusSeeOther)
+		return
+	}
+	pend, err := approval.PendingOf(r.Context(), a.DB.Gorm, id)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	u := users[i]
+	name := u.Name
+	if name == "" {
+		name = u.Email
+	}
+	v := views.DisableUserView{ID: strconv.FormatInt(id, 10), Name: name, Email: u.Email, Roles: u.Roles, Sessions: u.ActiveSessions,
+		Approvals: pend.Approvals, Requested: pend.Requested, Assigned: pend.Assigned}
+	noStore(w)
+	Render(w, r, http.StatusOK, views.ConfirmDisableUser(a.Page(r, "Disable "+name+"?"), v))
 }

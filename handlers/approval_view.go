@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +31,7 @@ var decisionNotices = map[string]string{
 	"retried":           "Retry queued: the action runs again with the same idempotency key.",
 	"action_cancelled":  "Action cancelled, with the actions queued behind it; the reason is in the audit log.",
 	"action_resolved":   "Action marked resolved outside Countersign; your evidence is its receipt.",
+	"replanned":         "Plan edited: the failed and waiting actions are cancelled, earlier approvals void, and the new plan waits for approval.",
 	"nothing_held":      "No approval of yours was waiting for the sign-in (it is done, or older than an hour). Approve again below if it is still needed.",
 }
 
@@ -49,11 +49,14 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		Requirement: requirementText(o.Requirement.Approvals), Reasons: o.Requirement.Reasons, StepUp: o.Requirement.StepUp,
 		StepUpMinutes: strconv.Itoa(o.Requirement.StepUpMinutes), StepUpNeeded: o.StepUpNeeded, ClaimVerified: o.ClaimVerified,
 		HasEmail: o.HasEmail, DueSoon: o.DueSoon, CanRequest: o.CanRequest, CanApprove: o.CanApprove, CanDecide: o.CanDecide,
-		CanEdit: o.CanEdit, CanVerify: o.CanVerify, CanReveal: o.CanReveal, WhyNotApprove: o.WhyNotApprove,
+		CanEdit: o.CanEdit, CanReplan: o.CanReplan, CanVerify: o.CanVerify, CanReveal: o.CanReveal, WhyNotApprove: o.WhyNotApprove,
 		RejectReasons: approval.RejectReasons, Methods: approval.Methods, Return: decisionReturn(r, id),
 		EditCurrency: o.Currency, EditDest: o.DestRef, CommentRequired: o.Requirement.Comment, CommentWhy: o.Requirement.CommentWhy,
 		Recipient: views.RecipientView{Requested: approval.MaskEmail(o.Recipient.Requested), OnFile: approval.MaskEmail(o.Recipient.OnFile),
 			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient)},
+	}
+	if o.ReplannedBy != "" && o.Requirement.Approvals == 0 {
+		d.Requirement = requirementText(1) + " (a plan edited after a failure is never approved automatically)"
 	}
 	d.StateText, d.StateKind = caseState(o)
 	if d.StateKind == "error" && !strings.HasPrefix(r.URL.Query().Get("decided"), "action_") {
@@ -78,7 +81,7 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		pa := views.PlannedActionView{Position: strconv.Itoa(act.Position), Connector: act.Connector,
 			Description: act.Description, Status: act.Status, Mode: a.connectorMode(act.Connector)}
 		if a.Sandbox != nil && p.Has(auth.Admin) && act.Status != "planned" && act.Status != "cancelled" {
-			pa.SandboxHref = "/admin/sandbox?case=" + id + "&connector=" + url.QueryEscape(act.Connector)
+			pa.SandboxHref = sandboxHref(id, act.ID)
 		}
 		d.Actions = append(d.Actions, pa)
 		if act.Status != "cancelled" {
@@ -143,7 +146,7 @@ func decisionFormReturn(r *http.Request, id string) string {
 func caseState(o approval.Overview) (string, string) {
 	switch o.Status {
 	case "needs_attention":
-		return "Needs attention: " + strings.Join(o.Waiting, "; ") + ". Retry, cancel with a reason, or mark it resolved outside Countersign under Actions.", "error"
+		return "Needs attention: " + strings.Join(o.Waiting, "; ") + ". Retry, cancel with a reason, or mark it resolved outside Countersign under Actions; or edit the plan and ask for approval again.", "error"
 	case "executing":
 		return "Approved and executing: the actions run in order; their receipts appear under Actions.", "warn"
 	case "done":
@@ -151,6 +154,9 @@ func caseState(o approval.Overview) (string, string) {
 	case "rejected":
 		return "Rejected: nothing was sent.", "error"
 	case "awaiting_approval":
+		if o.ReplannedBy != "" {
+			return "Plan edited by " + o.ReplannedBy + " after a failure; awaiting approval again: " + strings.ToLower(requirementText(max(o.Requirement.Approvals, 1))) + ".", "warn"
+		}
 		return "Awaiting approval: " + strings.ToLower(requirementText(o.Requirement.Approvals)) + ".", "warn"
 	case "needs_info":
 		return "Sent back for information: add it, then request approval again.", "warn"

@@ -23,7 +23,7 @@ func caseView(page views.Page, d *console.Detail, me int64, canChange bool, now 
 		Amount: amountText(c.AmountMinor, c.Currency), Customer: caseCustomer(d), Owner: c.Owner,
 		Assignee: c.AssigneeName, NextStep: c.NextStep, Reasons: c.ReasonList,
 		Confidence: strconv.FormatFloat(float64(c.Confidence), 'f', 2, 64), LowConf: float64(c.Confidence) < console.LowConfidence,
-		Suspected: c.SuspectedKind, Tags: c.Tags, Reviewed: c.Reviewed, Received: timeView(d.Call.ReceivedAt),
+		Suspected: c.SuspectedKind, Tags: c.Tags, Reviewed: c.Reviewed, Received: timeView(callTime(d.Call)),
 		Summary: d.Call.Summary, RecordingRestricted: d.RecordingRestricted, Withheld: d.Withheld, Billing: billingView(d.Billing),
 		NoteGuidance: console.NoteGuidance, CanChange: canChange, Me: strconv.FormatInt(me, 10),
 		Links: caseLinks(d)}
@@ -195,4 +195,13 @@ func historyView(calls []console.HistoryCall) []views.HistoryView {
 		out = append(out, h)
 	}
 	return out
+}
+
+// callTime is when the call took place as DialNexa reports it, else when its
+// webhook arrived.
+func callTime(c console.CallInfo) time.Time {
+	if c.InitiatedAt != nil && !c.InitiatedAt.IsZero() {
+		return *c.InitiatedAt
+	}
+	return c.ReceivedAt
 }

@@ -127,10 +127,15 @@ func (a *App) ActionsView(ctx context.Context, caseID int64) ([]views.ActionRow,
 	if err != nil {
 		return nil, err
 	}
-	canRetry := auth.FromContext(ctx).HasAny(auth.FinanceApprover, auth.Admin)
+	p := auth.FromContext(ctx)
+	canRetry := p.HasAny(auth.FinanceApprover, auth.Admin)
 	rows := make([]views.ActionRow, 0, len(list))
 	for _, act := range list {
-		rows = append(rows, actionRow(act, canRetry))
+		row := actionRow(act, canRetry)
+		if a.Sandbox != nil && p.Has(auth.Admin) && act.Sandbox && act.Attempts > 0 {
+			row.SandboxHref = sandboxHref(strconv.FormatInt(caseID, 10), act.ID)
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }

@@ -37,7 +37,8 @@ func queueScope(r *http.Request, queue string) (console.Scope, error) {
 	if !console.ValidQueue(queue) {
 		return console.Scope{}, mappedErr{errors.New("There is no queue called " + strconv.Quote(queue) + "."), apperr.ErrNotFound}
 	}
-	return console.Scope{Queue: queue, Viewer: auth.FromContext(r.Context()).UserID, Now: time.Now()}, nil
+	p := auth.FromContext(r.Context())
+	return console.Scope{Queue: queue, Viewer: p.UserID, Now: time.Now(), Reveal: p.HasAny(auth.Revealers...)}, nil
 }
 
 // Queue shows one page of a queue under the filter in the URL query.

@@ -64,3 +64,29 @@ func TestQueueSearchSnippetMarkersCannotBeForged(t *testing.T) {
 		t.Errorf("matching term not marked: %s", m[1])
 	}
 }
+
+// A case under restricted handling (the call named a private document) shows a
+// viewer outside auth.Revealers no call text in its search snippet, as its case
+// page withholds it; a finance approver sees the matching passage.
+func TestQueueSearchSnippetWithholdsRestrictedCalls(t *testing.T) {
+	h := newHarness(t)
+	sam := h.user("Sam Support", "sam@example.com", auth.SupportLead)
+	fiona := h.user("Fiona Finance", "fiona@example.com", auth.FinanceApprover)
+	id := ct.Insert(t, h.db.Gorm, ct.Case{CustomerLabel: "Acme",
+		Summary: "Caller read out her passport details and asked about the duplicate charge"})
+	if err := h.db.Gorm.Exec(`UPDATE cases SET restricted = true WHERE id = ?`, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?s)data-testid="snippet-` + strconv.FormatInt(id, 10) + `">(.*?)</span>\s*</td>`)
+	body := h.get(sam, "/queues/open?q=duplicate").Body.String()
+	if !strings.Contains(body, `data-testid="row-`+strconv.FormatInt(id, 10)+`"`) {
+		t.Fatalf("the restricted case is not listed for the support lead")
+	}
+	if m := re.FindStringSubmatch(body); m != nil && (strings.Contains(m[1], "passport") || strings.Contains(m[1], "duplicate")) {
+		t.Errorf("support lead's snippet carries the restricted call's text: %s", m[1])
+	}
+	m := re.FindStringSubmatch(h.get(fiona, "/queues/open?q=duplicate").Body.String())
+	if m == nil || !strings.Contains(m[1], "<mark>duplicate</mark>") {
+		t.Errorf("finance approver's snippet lacks the matching passage: %v", m)
+	}
+}

@@ -18,7 +18,8 @@
     var d = new Date(t.getAttribute("datetime"));
     if (isNaN(d)) return;
     t.title = t.textContent;
-    t.textContent = fmt.format(d) + (rel ? " · " + ago(d) : "");
+    // data-abs: the page already says how soon (a server countdown beside it).
+    t.textContent = fmt.format(d) + (rel && !t.hasAttribute("data-abs") ? " · " + ago(d) : "");
   });
 
   // Shortcut list.
@@ -256,7 +257,7 @@
       }).slice(0, 8);
       active = matches.length ? 0 : -1;
       show();
-      status.textContent = matches.length ? matches.length + " people match. Up and down to choose, Enter to mention." :
+      status.textContent = matches.length ? matches.length + " people match. Up and down to choose, Enter or Tab to mention, Escape to close." :
         (q ? "Nobody who has signed in matches @" + q + "." : "");
     });
     ta.addEventListener("keydown", function (e) {

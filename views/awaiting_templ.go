@@ -247,7 +247,7 @@ func Awaiting(v AwaitingView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = timeTag(r.RequestedAt).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = stampTag(r.RequestedAt).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -309,7 +309,7 @@ func Awaiting(v AwaitingView) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = timeTag(r.Deadline).Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = stampTag(r.Deadline).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}

@@ -114,8 +114,13 @@ func TestDisableAndRoleRemovalTakeEffectAtOnce(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict {
 		t.Fatalf("self-disable: %d", resp.StatusCode)
 	}
-	// Disabling another user: audited, sessions ended, next request anonymous.
+	// Disabling another user asks first; confirmed: audited, sessions ended, next
+	// request anonymous.
 	resp = admin.post("/admin/users/"+strconv.FormatInt(finID, 10)+"/disable", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body(resp), `data-testid="disable-user-confirm"`) {
+		t.Fatalf("unconfirmed disable: %d", resp.StatusCode)
+	}
+	resp = admin.post("/admin/users/"+strconv.FormatInt(finID, 10)+"/disable", url.Values{"confirm": {"yes"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("disable: %d %s", resp.StatusCode, body(resp))
 	}
@@ -145,7 +150,7 @@ func TestDisableAndRoleRemovalTakeEffectAtOnce(t *testing.T) {
 	if !strings.Contains(page, `data-testid="flash"`) || !strings.Contains(page, `data-testid="user-`+strconv.FormatInt(finID, 10)+`"`) {
 		t.Error("admin page lacks the flash or the user row")
 	}
-	if resp := admin.post("/admin/users/999999/disable", nil); resp.StatusCode != http.StatusNotFound {
+	if resp := admin.post("/admin/users/999999/disable", url.Values{"confirm": {"yes"}}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown user: %d", resp.StatusCode)
 	}
 }

@@ -94,6 +94,8 @@ func (s *Server) routeTable() []Route {
 		{"GET /cases/{id}/decision", staff, h(a.DecisionPage)},
 		{"POST /cases/{id}/request-approval", triage, h(a.RequestApproval)},
 		{"POST /cases/{id}/plan", triage, h(a.EditPlan)},
+		{"GET /cases/{id}/replan", triage, h(a.ReplanPage)}, // edit after a failed action and ask again
+		{"POST /cases/{id}/replan", triage, h(a.Replan)},
 		{"POST /cases/{id}/approve", finance, h(a.Approve)},              // step-up decided per amount in internal/approval
 		{"GET /cases/{id}/approve/resume", finance, h(a.ResumeApproval)}, // where the approve step-up sign-in returns
 		{"POST /cases/{id}/reject", finance, h(a.Reject)},

@@ -77,10 +77,10 @@ func demoStory(ctx context.Context, c console) {
 		story.request("sam", id)
 		story.approve("felix", id, "Invoice and cancellation date match; second approver please confirm.")
 	}
-	// A billing correction the claim check sent to review: Sam confirms the kind.
+	// A billing correction the claim check sent to review: Sam confirms the kind;
+	// the plan corrects the customer the claim check found by the caller's email.
 	if id := pick("billing_correction", `c.kind = 'review' AND c.suspected_kind = 'billing_correction'`); id > 0 {
 		story.post("sam", id, "reclassify", url.Values{"kind": {"billing_correction"}})
-		story.post("sam", id, "plan", url.Values{"destination": {"cus_SandboxJordan"}})
 		story.request("sam", id)
 	}
 	// Awaiting approval: one of each kind that is ready.

@@ -33,7 +33,7 @@ type Awaiting struct {
 const awaitingWhere = `c.status = 'awaiting_approval'
 	AND c.requested_by IS DISTINCT FROM @me
 	AND NOT EXISTS (SELECT 1 FROM case_decisions d WHERE d.case_id = c.id AND d.actor_id = @me
-		AND d.decision IN ('requested', 'edited', 'info_added'))
+		AND d.decision IN ('requested', 'edited', 'info_added', '` + decisionReplanned + `'))
 	AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.case_id = c.id AND a.voided_at IS NULL AND a.approver_id = @me)`
 
 // AwaitingFor lists up to limit cases userID may decide, the nearest deadline first,
@@ -92,4 +92,27 @@ func CountNeedsAttention(ctx context.Context, db *gorm.DB) (int, error) {
 		return 0, fmt.Errorf("approval: count needs attention: %w", err)
 	}
 	return n, nil
+}
+
+// UserPending is the decision work a user leaves behind when an administrator
+// disables them: what the confirmation says stays as it is.
+type UserPending struct {
+	Approvals int `gorm:"column:approvals"` // their live approvals on cases still awaiting approval
+	Requested int `gorm:"column:requested"` // cases they requested or edited, still awaiting approval
+	Assigned  int `gorm:"column:assigned"`  // open cases assigned to them
+}
+
+// PendingOf counts userID's UserPending.
+func PendingOf(ctx context.Context, db *gorm.DB, userID int64) (UserPending, error) {
+	var p UserPending
+	err := db.WithContext(ctx).Raw(`SELECT
+		(SELECT count(*) FROM approvals a JOIN cases c ON c.id = a.case_id
+			WHERE a.approver_id = @u AND a.voided_at IS NULL AND c.status = 'awaiting_approval') AS approvals,
+		(SELECT count(*) FROM cases c WHERE c.status = 'awaiting_approval' AND c.requested_by = @u) AS requested,
+		(SELECT count(*) FROM cases c WHERE c.assignee_id = @u AND c.status NOT IN ('done', 'rejected')) AS assigned`,
+		map[string]any{"u": userID}).Scan(&p).Error
+	if err != nil {
+		return p, fmt.Errorf("approval: pending work of user %d: %w", userID, err)
+	}
+	return p, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/auth"
+	"github.com/countersign/countersign/internal/handoff"
 	"github.com/countersign/countersign/models"
 )
 
@@ -47,7 +48,7 @@ func TestPlanStoredWithKeysBeforeApproval(t *testing.T) {
 		}
 	}
 	zd := acts[2].Params
-	if zd["requester_email"] != "jane@example.com" || zd["reply"] != replyTemplates["refund"] || zd["external_id"] != nil ||
+	if zd["requester_email"] != "jane@example.com" || zd["reply"] != handoff.Reply("refund") || zd["external_id"] != nil ||
 		!strings.Contains(fmt.Sprint(zd["note"]), "Countersign case") {
 		t.Errorf("zendesk params %v: want the verified customer as requester, the reviewed reply, an internal note, no call id", zd)
 	}

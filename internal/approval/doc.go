@@ -22,8 +22,12 @@
 //	   (new → awaiting_approval directly)                          │  ▲
 //	                                                               ▼  │ (retry, no other
 //	                                                  needs_attention    action waiting)
-//	                                                         │
-//	                                                         └──► done
+//	                                                      │     │
+//	                                                      │     └──► done
+//	                                                      └──► awaiting_approval
+//	                    (edit and ask again: nothing of the plan took effect; the
+//	                     failed and waiting actions cancelled, approvals voided,
+//	                     a new plan with new keys; the editor is its requester)
 //
 // An action moves through its own table ([ActionAllowed]):
 //
@@ -60,6 +64,10 @@
 //     re-checks [CurrentFingerprint] before acting.
 //   - Nobody approves (or rejects) a case they requested or edited; a second approver
 //     differs from the first (also enforced by a unique index).
+//   - An edit after a failure ([Service.EditAfterFailure]) replaces the whole plan, so
+//     it is refused while any action of the case is done (run or resolved outside),
+//     running, or holds an unsettled receipt at the other system: a refund that went
+//     through is never planned twice. The new plan is never approved automatically.
 //   - Above the policy's step-up amount an approval needs a sign-in newer than the
 //     policy's window ([ErrStepUp]); checked in the same transaction that records it.
 //   - A document or confirmation email is planned only to a recipient verified for the

@@ -103,19 +103,13 @@ func (s *Service) EditPlan(ctx context.Context, p *auth.Principal, caseID int64,
 		if !editable(c.Status) {
 			return apperr.Conflictf("Case %d is %s: its plan can no longer change.", caseID, c.Status)
 		}
-		n, changes, err := e.apply(c)
+		changes, err := applyEdit(tx, c, e)
 		if err != nil {
 			return err
 		}
 		if len(changes) == 0 {
 			return apperr.Invalidf("Nothing changed.")
 		}
-		err = tx.Exec(`UPDATE cases SET amount_minor = ?, currency = ?, destination_type = ?, destination_ref = ?,
-			recipient_email = ?, updated_at = now() WHERE id = ?`, n.amount, n.currency, n.destType, n.destRef, n.recipient, caseID).Error
-		if err != nil {
-			return fmt.Errorf("approval: edit case %d: %w", caseID, err)
-		}
-		c.AmountMinor, c.Currency, c.DestinationType, c.DestinationRef, c.RecipientEmail = n.amount, n.currency, n.destType, n.destRef, n.recipient
 		res = Result{Status: c.Status}
 		summary := map[string]any{"changes": changes}
 		if c.Status == models.StatusAwaitingApproval || c.Status == models.StatusNeedsInfo {
@@ -136,6 +130,22 @@ func (s *Service) EditPlan(ctx context.Context, p *auth.Principal, caseID int64,
 		return appendAll(ctx, tx, []audit.Entry{entry(ctx, p, "case.plan_edited", caseID, summary)})
 	})
 	return res, err
+}
+
+// applyEdit checks e against the locked case c, stores the new values on the case
+// and in c, and returns what changed (nothing stored when nothing changed).
+func applyEdit(tx *gorm.DB, c *caseData, e Edit) (map[string]any, error) {
+	n, changes, err := e.apply(c)
+	if err != nil || len(changes) == 0 {
+		return changes, err
+	}
+	err = tx.Exec(`UPDATE cases SET amount_minor = ?, currency = ?, destination_type = ?, destination_ref = ?,
+		recipient_email = ?, updated_at = now() WHERE id = ?`, n.amount, n.currency, n.destType, n.destRef, n.recipient, c.ID).Error
+	if err != nil {
+		return nil, fmt.Errorf("approval: edit case %d: %w", c.ID, err)
+	}
+	c.AmountMinor, c.Currency, c.DestinationType, c.DestinationRef, c.RecipientEmail = n.amount, n.currency, n.destType, n.destRef, n.recipient
+	return changes, nil
 }
 
 func keys(m map[string]any) []string {

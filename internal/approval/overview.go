@@ -43,6 +43,12 @@ type Overview struct {
 	DueSoon       bool
 
 	CanRequest, CanApprove, CanDecide, CanEdit, CanVerify, CanReveal bool
+	// CanReplan: p may edit the plan after a failure and ask again (the page
+	// behind it says when that is refused, and why).
+	CanReplan bool
+	// ReplannedBy names who edited the plan after a failure, while the case
+	// awaits approval of that edit.
+	ReplannedBy string
 	// WhyNotApprove says why the viewer cannot approve (empty when they can).
 	WhyNotApprove string
 	StepUpNeeded  bool // approving will ask the viewer to sign in again
@@ -205,8 +211,15 @@ func overviewHistory(db *gorm.DB, o *Overview) error {
 	if err != nil {
 		return fmt.Errorf("approval: decisions of case %d: %w", o.CaseID, err)
 	}
+	asked := ""
 	for _, d := range ds {
 		o.Decisions = append(o.Decisions, DecisionInfo{Decision: d.Decision, Label: d.Label, Reason: d.Reason, Note: d.Note, At: d.At.UTC()})
+		if asked == "" && slices.Contains([]string{"requested", "info_added", decisionReplanned}, d.Decision) {
+			asked = d.Decision
+			if d.Decision == decisionReplanned && o.Status == models.StatusAwaitingApproval {
+				o.ReplannedBy = d.Label
+			}
+		}
 	}
 	return nil
 }
@@ -218,6 +231,7 @@ func (s *Service) overviewRights(db *gorm.DB, p *auth.Principal, c *caseData, o 
 	}
 	triage := p.HasAny(auth.Triagers...)
 	o.CanEdit = triage && editable(c.Status)
+	o.CanReplan = triage && (c.Status == models.StatusNeedsAttention || c.Status == models.StatusExecuting && len(o.Waiting) > 0)
 	o.CanRequest = triage && slices.Contains([]models.CaseStatus{models.StatusNew, models.StatusTriaged, models.StatusNeedsInfo}, c.Status) && o.PlanError == ""
 	o.CanVerify = p.Has(auth.SupportLead) && c.customerKey() != ""
 	o.CanReveal = p.HasAny(s.revealRoles()...)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/connector"
+	"github.com/countersign/countersign/internal/handoff"
 	"github.com/countersign/countersign/internal/money"
 	"github.com/countersign/countersign/internal/redact"
 	"github.com/countersign/countersign/internal/vault"
@@ -76,7 +77,7 @@ func buildPlan(in planInput) ([]Action, error) {
 	case "dispute":
 		acts, err = planDispute(in)
 	case "collections":
-		acts = []Action{sheetsRow(in)}
+		acts = planCollections(in)
 	case "document_resend":
 		acts, err = planDocument(in)
 	case "billing_correction":
@@ -152,7 +153,7 @@ func refundTarget(in planInput) (param, ref string, err error) {
 	case strings.HasPrefix(ref, "pi_"):
 		return "payment_intent", ref, nil
 	}
-	if f := factOf(in.facts, "charge"); f != nil {
+	if f := chargeFact(in); f != nil {
 		return "charge", f.ExternalID, nil
 	}
 	if f := factOf(in.facts, "payment_intent"); f != nil {
@@ -188,15 +189,66 @@ func planRefund(in planInput) ([]Action, error) {
 		return nil, err
 	}
 	acts := []Action{refund}
+	cn := creditNote(in, refund)
+	if cn != nil {
+		acts = append(acts, *cn)
+	}
 	if in.recipient.To != "" {
-		acts = append(acts, Action{Connector: "email", Operation: "send_document",
+		email := Action{Connector: "email", Operation: "send_document",
 			Params: map[string]any{"to": in.recipient.To, "document_type": "refund_confirmation",
 				"amount": refund.Params["amount"], "currency": refund.Params["currency"], "case": strconv.FormatInt(in.c.ID, 10),
 				"summary": handoffOf(in).Public()},
 			Description: fmt.Sprintf("Email: refund confirmation to %s (%s)", MaskEmail(in.recipient.To), in.recipient.describe()),
-		})
+		}
+		if cn != nil {
+			email.Params["attach"] = "credit_note"
+			email.Description += ", with the credit note PDF attached"
+		}
+		acts = append(acts, email)
+	}
+	if cn != nil {
+		folder := docSpec{customer: factCustomer(in)}.folder()
+		acts = append(acts, Action{Connector: "drive", Operation: "upload",
+			Params: map[string]any{"document_type": "credit_note", "document_ref": cn.Params["invoice_number"], "invoice": cn.Params["invoice"],
+				"folder": folder, "case": strconv.FormatInt(in.c.ID, 10), "description": handoffOf(in).Internal()},
+			Description: "Drive: store the credit note PDF in " + folder})
 	}
 	return append(acts, zendesk(in, "normal")...), nil
+}
+
+// creditNote documents a refund of a paid invoice's payment with a Stripe credit
+// note for the same amount, linked to that refund (so Stripe moves no more
+// money) and not emailed by Stripe: nil when the case knows no paid invoice. An
+// open invoice (not fully paid) gets none: its credit would first lower what is
+// still owed, which a refund does not.
+func creditNote(in planInput, refund Action) *Action {
+	inv := factOf(in.facts, "invoice")
+	if inv == nil || inv.Status != "paid" || !strings.HasPrefix(inv.ExternalID, "in_") {
+		return nil
+	}
+	// Stripe links only a refund of the invoice's own payment to its credit note.
+	if ch := paidBy(in, inv.ExternalID); ch != nil && refund.Params["charge"] != ch.ExternalID &&
+		(refund.Params["payment_intent"] == nil || refund.Params["payment_intent"] != detailOf(ch)["payment_intent"]) {
+		return nil
+	}
+	var detail struct {
+		Number string `json:"number"`
+	}
+	_ = json.Unmarshal(inv.Detail, &detail)
+	number := detail.Number
+	if number == "" {
+		number = inv.ExternalID
+	}
+	a, cur := refund.Params["amount"].(int64), refund.Params["currency"].(string)
+	reason, memo := "", "Refund requested by the customer."
+	if refund.Params["reason"] == "duplicate" {
+		reason, memo = "duplicate", "Duplicate charge refunded."
+	}
+	return &Action{Connector: "stripe", Operation: "credit_note",
+		Params: map[string]any{"invoice": inv.ExternalID, "invoice_number": number, "amount": a, "currency": cur,
+			"reason": reason, "memo": memo, "case": strconv.FormatInt(in.c.ID, 10)},
+		Description: fmt.Sprintf("Stripe: credit note for %s on invoice %s (%s), linked to the refund above (no further money moves; Stripe sends no email)",
+			amountText(a, cur), number, inv.ExternalID)}
 }
 
 func duplicateCharge(in planInput) bool {
@@ -271,45 +323,193 @@ func disputeEvidence(in planInput, d *models.BillingFact) []Action {
 	return acts
 }
 
+// planDocument sends the document Stripe holds to the (verified) recipient and
+// stores the same file in the customer's Drive folder: an invoice's own PDF, a
+// charge's receipt (rendered from Stripe's charge). Anything Stripe does not hold
+// (statements, tax forms) is refused here, with a sentence, rather than sent as a
+// made-up file.
 func planDocument(in planInput) ([]Action, error) {
-	docType, docRef := documentOf(in.c)
-	if docRef == "" {
-		return nil, apperr.Invalidf("Which document? The call named no invoice or receipt number: set the destination.")
+	d, err := documentOf(in)
+	if err != nil {
+		return nil, err
 	}
 	if in.recipient.To == "" {
-		return nil, apperr.Invalidf("The call gave no address to send the %s to, and there is no billing email on file: set the recipient.", docType)
+		return nil, apperr.Invalidf("The call gave no address to send the %s to, and there is no billing email on file: set the recipient.", d.kind)
 	}
 	sum := handoffOf(in)
+	id := strconv.FormatInt(in.c.ID, 10)
+	email := map[string]any{"to": in.recipient.To, "document_type": d.kind, "document_ref": d.ref, "case": id, "summary": sum.Public()}
+	upload := map[string]any{"document_type": d.kind, "document_ref": d.ref, "folder": d.folder(), "case": id, "description": sum.Internal()}
+	for k, v := range map[string]string{"invoice": d.invoice, "charge": d.charge} {
+		if v != "" {
+			email[k], upload[k] = v, v
+		}
+	}
 	return []Action{
-		{Connector: "email", Operation: "send_document",
-			Params: map[string]any{"to": in.recipient.To, "document_type": docType, "document_ref": docRef, "case": strconv.FormatInt(in.c.ID, 10),
-				"summary": sum.Public()},
-			Description: fmt.Sprintf("Email: %s %s to %s (%s)", docType, docRef, MaskEmail(in.recipient.To), in.recipient.describe())},
-		{Connector: "drive", Operation: "upload",
-			Params: map[string]any{"document_type": docType, "document_ref": docRef, "folder": "Countersign/resends", "case": strconv.FormatInt(in.c.ID, 10),
-				"description": sum.Internal()},
-			Description: fmt.Sprintf("Drive: copy %s %s to Countersign/resends", docType, docRef)},
+		{Connector: "email", Operation: "send_document", Params: email,
+			Description: fmt.Sprintf("Email: %s %s to %s (%s), with %s attached", d.kind, d.ref, MaskEmail(in.recipient.To), in.recipient.describe(), d.what())},
+		{Connector: "drive", Operation: "upload", Params: upload,
+			Description: fmt.Sprintf("Drive: store %s as %s in %s", d.what(), d.kind+" "+d.ref, d.folder())},
 	}, nil
 }
 
-func documentOf(c *caseData) (string, string) {
-	if r := c.field("receipt_number"); r != "" {
-		return "receipt", r
+// docSpec is the document a resend names: its kind and reference, and the
+// Stripe object that holds it when known.
+type docSpec struct {
+	kind, ref       string
+	invoice, charge string // in_... / ch_...
+	customer        string // cus_...
+}
+
+func (d docSpec) what() string {
+	if d.kind == "receipt" {
+		return "a PDF receipt of Stripe charge " + orDash(d.charge)
 	}
-	if r := c.field("invoice_number"); r != "" {
-		return "invoice", r
+	return "Stripe's invoice PDF"
+}
+
+// folder is the Drive folder the copy goes to: one per billing-system customer.
+func (d docSpec) folder() string {
+	if d.customer == "" {
+		return "Countersign/customers/<the document's customer>"
 	}
-	switch c.DestinationType {
-	case "invoice", "receipt":
-		return c.DestinationType, c.DestinationRef
+	return "Countersign/customers/" + d.customer
+}
+
+func documentOf(in planInput) (docSpec, error) {
+	c := in.c
+	d := docSpec{customer: factCustomer(in)}
+	switch {
+	case c.field("receipt_number") != "":
+		d.kind, d.ref = "receipt", c.field("receipt_number")
+	case c.field("invoice_number") != "":
+		d.kind, d.ref = "invoice", c.field("invoice_number")
+	case c.DestinationType == "invoice" || strings.HasPrefix(c.DestinationRef, "in_"):
+		d.kind, d.ref = "invoice", c.DestinationRef
+	case c.DestinationType == "receipt" || c.DestinationType == "charge" || strings.HasPrefix(c.DestinationRef, "ch_") || strings.HasPrefix(c.DestinationRef, "py_"):
+		d.kind, d.ref = "receipt", c.DestinationRef
 	}
-	return "document", c.DestinationRef
+	if d.kind == "" {
+		if k := unheldDocument(c); k != "" {
+			return d, apperr.Invalidf("The call asks for a %s. Stripe holds invoices, payment receipts and credit notes, but no %ss, and Countersign never sends a file the billing system does not hold: send it from the system that issues it, or set the destination to the invoice (in_...) or payment (ch_...) it is about.", k, k)
+		}
+		return d, apperr.Invalidf("Which document? The call named no invoice or receipt number: set the destination.")
+	}
+	if d.kind == "receipt" {
+		return receiptOf(in, d)
+	}
+	if strings.HasPrefix(c.DestinationRef, "in_") {
+		d.invoice = c.DestinationRef
+	}
+	if f := factOf(in.facts, "invoice"); f != nil {
+		if f.Status == "draft" {
+			return d, apperr.Invalidf("Invoice %s is a draft at Stripe: it has no PDF until it is finalized.", d.ref)
+		}
+		d.invoice = f.ExternalID
+	}
+	return d, nil
+}
+
+// receiptOf finds the charge a receipt belongs to: Stripe keeps receipts on
+// charges, not under the receipt number. A call that names only an invoice gets
+// the charge that paid it (the claim check found it through the invoice's
+// payments); an unpaid invoice has no receipt.
+func receiptOf(in planInput, d docSpec) (docSpec, error) {
+	ref := in.c.DestinationRef
+	inv := factOf(in.facts, "invoice")
+	if inv != nil {
+		d.invoice = inv.ExternalID
+	}
+	switch {
+	case strings.HasPrefix(ref, "ch_") || strings.HasPrefix(ref, "py_"):
+		d.charge = ref
+	case chargeFact(in) != nil:
+		d.charge = chargeFact(in).ExternalID
+	case inv != nil && inv.Status != "paid" && inv.Status != "":
+		return d, apperr.Invalidf("Invoice %s is %s at Stripe: it is not paid, so there is no receipt to send.", invoiceName(inv), inv.Status)
+	case inv != nil:
+		return d, apperr.Invalidf("No charge is known for invoice %s (see the claim check's notes: paid in several parts, or by no Stripe payment). Set the destination to the payment's ch_ id.", invoiceName(inv))
+	default:
+		return d, apperr.Invalidf("Stripe keeps receipts on payments: no charge is known for receipt %s. Set the destination to the payment's ch_ id.", d.ref)
+	}
+	return d, nil
+}
+
+// chargeFact is the case's charge: the one that paid the case's invoice when
+// the claim check linked one, else the first charge found.
+func chargeFact(in planInput) *models.BillingFact {
+	if inv := factOf(in.facts, "invoice"); inv != nil {
+		if f := paidBy(in, inv.ExternalID); f != nil {
+			return f
+		}
+	}
+	return factOf(in.facts, "charge")
+}
+
+// paidBy is the charge fact the claim check linked to invoice (found through
+// the invoice's payments), or nil.
+func paidBy(in planInput, invoice string) *models.BillingFact {
+	for i, f := range in.facts {
+		if f.Object == "charge" && f.ExternalID != "" && detailOf(&in.facts[i])["invoice"] == invoice {
+			return &in.facts[i]
+		}
+	}
+	return nil
+}
+
+func detailOf(f *models.BillingFact) map[string]any {
+	var d map[string]any
+	_ = json.Unmarshal(f.Detail, &d)
+	return d
+}
+
+func invoiceName(inv *models.BillingFact) string {
+	if n, _ := detailOf(inv)["number"].(string); n != "" {
+		return n
+	}
+	return inv.ExternalID
+}
+
+// unheldDocument names a requested document Stripe does not hold ("statement",
+// "tax form"), from the call's fields and summary; "" when none is named.
+func unheldDocument(c *caseData) string {
+	text := strings.ToLower(c.field("document_type") + " " + c.field("requested_document") + " " + c.Call.Summary)
+	switch {
+	case strings.Contains(text, "tax form") || strings.Contains(text, "w-9") || strings.Contains(text, "w9") || strings.Contains(text, "1099"):
+		return "tax form"
+	case strings.Contains(text, "statement"):
+		return "statement"
+	}
+	return ""
+}
+
+// factCustomer is the billing-system customer of the case's facts (their
+// detail's "customer"), else the call's customer reference.
+func factCustomer(in planInput) string {
+	for _, f := range in.facts {
+		var d struct {
+			Customer string `json:"customer"`
+		}
+		if json.Unmarshal(f.Detail, &d) == nil && strings.HasPrefix(d.Customer, "cus_") {
+			return d.Customer
+		}
+	}
+	if strings.HasPrefix(in.c.Call.CustomerRef, "cus_") {
+		return in.c.Call.CustomerRef
+	}
+	return ""
 }
 
 func planBillingCorrection(in planInput) ([]Action, error) {
+	// The customer whose details change: the destination when it names one, else
+	// the call's billing id, else the customer the claim check found in the
+	// billing system (by the caller's email).
 	cust := in.c.Call.CustomerRef
 	if in.c.DestinationType == "customer" && in.c.DestinationRef != "" {
 		cust = in.c.DestinationRef
+	}
+	if f := factOf(in.facts, "customer"); cust == "" && f != nil && strings.HasPrefix(f.ExternalID, "cus_") {
+		cust = f.ExternalID
 	}
 	if cust == "" {
 		return nil, apperr.Invalidf("No billing-system customer to correct: set the destination to the customer id (cus_...).")
@@ -403,6 +603,30 @@ func describeAddress(a map[string]string) string {
 	return strings.Join(parts, ", ")
 }
 
+// planCollections logs the promise in the collections sheet and, while the
+// invoice is open at Stripe and the address is verified, emails the customer
+// the invoice's payment link (Stripe's hosted invoice page, read when sent).
+func planCollections(in planInput) []Action {
+	acts := []Action{sheetsRow(in)}
+	inv := factOf(in.facts, "invoice")
+	if inv == nil || inv.Status != "open" || in.recipient.To == "" || !in.recipient.Verified {
+		return acts
+	}
+	var detail struct {
+		Number string `json:"number"`
+	}
+	_ = json.Unmarshal(inv.Detail, &detail)
+	ref := detail.Number
+	if ref == "" {
+		ref = inv.ExternalID
+	}
+	return append(acts, Action{Connector: "email", Operation: "send_document",
+		Params: map[string]any{"to": in.recipient.To, "document_type": "payment_link", "document_ref": ref, "invoice": inv.ExternalID,
+			"case": strconv.FormatInt(in.c.ID, 10), "summary": handoffOf(in).Public()},
+		Description: fmt.Sprintf("Email: payment link for invoice %s (Stripe's hosted invoice page, only while it is open) to %s (%s)",
+			ref, MaskEmail(in.recipient.To), in.recipient.describe())})
+}
+
 func sheetsRow(in planInput) Action {
 	c := in.c
 	amount, cur := "", strings.ToUpper(c.Currency)
@@ -477,25 +701,13 @@ func zendesk(in planInput, priority string) []Action {
 // open where a person follows up.
 var ticketStatus = map[string]string{"refund": "solved", "dispute": "open", "payment_blocker": "open"}
 
-// replyTemplates are the reviewed public replies, by case kind. They name no
-// amount, card or account detail: the email confirmation carries those.
-var replyTemplates = map[string]string{
-	"refund": "Hello,\n\nYour refund has been approved and sent to your original payment method. " +
-		"You will receive a confirmation email; banks usually show the money within 5 to 10 business days.\n\n" +
-		"If anything looks wrong, reply to this message.\n\nBilling team",
-	"dispute": "Hello,\n\nWe have received your dispute about a charge on your account and are reviewing it " +
-		"with our payment provider. We will update this ticket when there is an outcome.\n\nBilling team",
-	"payment_blocker": "Hello,\n\nWe are sorry your payment could not go through. A member of our billing team " +
-		"is looking into it now and will reply here shortly.\n\nBilling team",
-}
-
 // replyFor is the public reply for the case, or "" when there is no verified
 // customer address to send it to (the ticket is then internal only).
 func replyFor(in planInput) string {
 	if in.recipient.To == "" || !in.recipient.Verified {
 		return ""
 	}
-	return replyTemplates[in.c.Kind]
+	return handoff.Reply(in.c.Kind)
 }
 
 func ticketOf(c *caseData) string {

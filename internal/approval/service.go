@@ -115,14 +115,15 @@ func recordDecision(tx *gorm.DB, caseID int64, decision string, p *auth.Principa
 	return nil
 }
 
-// proposer reports whether user requested, edited or re-requested the case.
+// proposer reports whether user requested, edited (before approval or after a
+// failure) or re-requested the case.
 func proposer(tx *gorm.DB, c *caseData, userID int64) (bool, error) {
 	if c.RequestedBy != nil && *c.RequestedBy == userID {
 		return true, nil
 	}
 	var n int64
 	err := tx.Raw(`SELECT count(*) FROM case_decisions WHERE case_id = ? AND actor_id = ?
-		AND decision IN ('requested', 'edited', 'info_added')`, c.ID, userID).Scan(&n).Error
+		AND decision IN ('requested', 'edited', 'info_added', '`+decisionReplanned+`')`, c.ID, userID).Scan(&n).Error
 	if err != nil {
 		return false, fmt.Errorf("approval: proposers of case %d: %w", c.ID, err)
 	}

@@ -23,9 +23,11 @@ var transitions = map[models.CaseStatus][]models.CaseStatus{
 	models.StatusNeedsInfo:        {models.StatusTriaged, models.StatusAwaitingApproval},
 	models.StatusApproved:         {models.StatusExecuting},
 	models.StatusExecuting:        {models.StatusDone, models.StatusNeedsAttention},
-	models.StatusNeedsAttention:   {models.StatusExecuting, models.StatusDone},
-	models.StatusRejected:         nil,
-	models.StatusDone:             nil,
+	// needs_attention -> awaiting_approval: the plan was edited after a failure
+	// (Service.EditAfterFailure); nothing of it had taken effect.
+	models.StatusNeedsAttention: {models.StatusExecuting, models.StatusDone, models.StatusAwaitingApproval},
+	models.StatusRejected:       nil,
+	models.StatusDone:           nil,
 }
 
 // actionTransitions is the action lifecycle: from -> the statuses it may move to.

@@ -22,8 +22,10 @@ func TestLifecycleTables(t *testing.T) {
 		{models.StatusNew, models.StatusNeedsInfo, true}, // claim check: already refunded
 		{models.StatusTriaged, models.StatusNew, true},   // claim check: back to review
 		{models.StatusExecuting, models.StatusNeedsAttention, true},
-		{models.StatusNeedsAttention, models.StatusExecuting, true}, // retry
-		{models.StatusApproved, models.StatusDone, false},           // only through executing
+		{models.StatusNeedsAttention, models.StatusExecuting, true},        // retry
+		{models.StatusNeedsAttention, models.StatusAwaitingApproval, true}, // edit after a failure
+		{models.StatusExecuting, models.StatusAwaitingApproval, false},     // through needs_attention
+		{models.StatusApproved, models.StatusDone, false},                  // only through executing
 		{models.StatusAwaitingApproval, models.StatusNeedsAttention, false},
 		{models.StatusDone, models.StatusNeedsAttention, false},
 		{models.StatusRejected, models.StatusNew, false},

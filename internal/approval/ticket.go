@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/handoff"
 	"github.com/countersign/countersign/models"
 )
 
@@ -62,19 +63,10 @@ func FollowUp(caseID int64, kind, event string, public bool, reason string) (f T
 		}
 		f = TicketFollowUp{Note: ref + ": Stripe closed the dispute, " + outcome + ".", Status: "solved"}
 		if public {
-			f.Reply = followUpReplies[event]
+			f.Reply = handoff.FollowUpReply(event)
 		}
 	default:
 		return TicketFollowUp{}, false
 	}
 	return f, true
-}
-
-// followUpReplies are the reviewed public replies after the case's first reply.
-// They name no amount, card or outcome detail the customer's bank has not told them.
-var followUpReplies = map[string]string{
-	TicketDisputeWon: "Hello,\n\nYour card issuer has closed the dispute about this charge. " +
-		"They will tell you the result directly. If you still have a question about the charge, reply to this message.\n\nBilling team",
-	TicketDisputeLost: "Hello,\n\nYour card issuer has closed the dispute about this charge. " +
-		"They will tell you the result directly. If you still have a question about the charge, reply to this message.\n\nBilling team",
 }

@@ -154,3 +154,26 @@ func TestRecorderRedactsCredentials(t *testing.T) {
 		t.Errorf("recorded %+v", r)
 	}
 }
+
+func TestRecorderKeepsOrigin(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	rec := connector.NewRecorder(0)
+	c := rec.Wrap("email", connector.NewHTTPClient(time.Second))
+	for _, o := range []connector.Origin{{CaseID: 7, ActionID: 42}, {}} {
+		ctx := context.Background()
+		if o != (connector.Origin{}) {
+			ctx = connector.WithOrigin(ctx, o)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(`{"raw":"..."}`))
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	reqs := rec.Requests()
+	if reqs[0].Origin != (connector.Origin{CaseID: 7, ActionID: 42}) || reqs[1].Origin != (connector.Origin{}) {
+		t.Errorf("origins %+v %+v", reqs[0].Origin, reqs[1].Origin)
+	}
+}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"sync"
@@ -33,6 +34,32 @@ type RecordedRequest struct {
 	Header    map[string]string
 	Body      string
 	At        time.Time
+	// Origin is the case and action the request was sent for, when the
+	// caller's context named them (WithOrigin); zero otherwise.
+	Origin Origin
+}
+
+// Origin names what a request was sent for: a case, and the action of that case
+// when one action sent it (an alert or a ticket update names only the case).
+type Origin struct {
+	CaseID   int64
+	ActionID int64
+}
+
+type originKey struct{}
+
+// WithOrigin marks the requests sent with ctx as sent for o, so the sandbox log
+// finds every request of a case (a Drive folder lookup, the Stripe PDF read before
+// an email, a Gmail message whose body is base64), not only the ones whose body
+// names it.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// OriginOf is the origin WithOrigin put in ctx (zero when none).
+func OriginOf(ctx context.Context) Origin {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	return o
 }
 
 // Recorder keeps the last requests sent through the transports it wraps; the
@@ -107,7 +134,7 @@ var sensitiveHeaders = map[string]bool{
 
 func (t recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rr := RecordedRequest{Connector: t.connector, Method: req.Method, URL: req.URL.String(),
-		Header: make(map[string]string, len(req.Header)), At: time.Now().UTC()}
+		Header: make(map[string]string, len(req.Header)), At: time.Now().UTC(), Origin: OriginOf(req.Context())}
 	for k, v := range req.Header {
 		if sensitiveHeaders[http.CanonicalHeaderKey(k)] {
 			rr.Header[k] = "[redacted]"

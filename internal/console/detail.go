@@ -538,5 +538,11 @@ func billingText(r models.BillingFact) string {
 	if r.Disputed {
 		parts = append(parts, "disputed")
 	}
+	if r.DueDate != nil {
+		parts = append(parts, "due "+r.DueDate.UTC().Format("2006-01-02"))
+	}
+	if r.Object == "customer" && r.CustomerEmail != "" {
+		parts = append(parts, "billing email "+r.CustomerEmail)
+	}
 	return strings.Join(parts, " · ")
 }

@@ -40,7 +40,7 @@ const historyLimit = 20
 // included) by number, email or billing customer id, newest first, with their cases.
 func loadHistory(db *gorm.DB, d *Detail) error {
 	c := d.Call
-	err := db.Raw(`SELECT id, dialnexa_id, status, summary, received_at FROM calls WHERE id <> @self AND id IN (
+	err := db.Raw(`SELECT id, dialnexa_id, status, summary, coalesce(initiated_at, received_at) AS received_at FROM calls WHERE id <> @self AND id IN (
 			(SELECT id FROM calls WHERE @num <> '' AND customer_number = @num ORDER BY received_at DESC LIMIT @lim)
 			UNION (SELECT id FROM calls WHERE @email <> '' AND lower(customer_email) = lower(@email)
 				AND customer_email <> '' ORDER BY received_at DESC LIMIT @lim)

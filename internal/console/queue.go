@@ -46,9 +46,13 @@ const (
 	SnippetStop  = "\x02"
 )
 
-// snippetSQL is the headline of a searched case; its one argument is the query.
+// snippetSQL is the headline of a searched case; its arguments are whether the
+// viewer may read restricted calls (Scope.Reveal) and the query. A case under
+// restricted handling shows a viewer outside auth.Revealers no call text here,
+// as its case page withholds it.
 const snippetSQL = `ts_headline('english',
-	translate(concat_ws(' ', c.customer_label, c.destination_ref, sc.summary, left(sc.transcript_text, 200000)), chr(1) || chr(2), ''),
+	translate(CASE WHEN c.restricted AND NOT ?::boolean THEN concat_ws(' ', c.customer_label, c.destination_ref)
+		ELSE concat_ws(' ', c.customer_label, c.destination_ref, sc.summary, left(sc.transcript_text, 200000)) END, chr(1) || chr(2), ''),
 	websearch_to_tsquery('english', ?),
 	'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') AS snippet`
 
@@ -93,6 +97,9 @@ type Scope struct {
 	Queue  string
 	Viewer int64
 	Now    time.Time
+	// Reveal says the viewer may read the calls of cases under restricted
+	// handling (auth.Revealers); search snippets withhold them otherwise.
+	Reveal bool
 }
 
 // base selects the cases of queue sc matching f, unordered.
@@ -232,7 +239,7 @@ func List(ctx context.Context, db *gorm.DB, sc Scope, f Filter) (Page, error) {
 		Joins("LEFT JOIN users u ON u.id = c.assignee_id").
 		Limit(f.Size + 1)
 	if f.Q != "" {
-		q = q.Select(rowColumns+", "+sorts[sortName(f)].key+" AS sort_key, "+snippetSQL, f.Q).
+		q = q.Select(rowColumns+", "+sorts[sortName(f)].key+" AS sort_key, "+snippetSQL, sc.Reveal, f.Q).
 			Joins("LEFT JOIN calls sc ON sc.id = c.call_id")
 	} else {
 		q = q.Select(rowColumns + ", " + sorts[sortName(f)].key + " AS sort_key")

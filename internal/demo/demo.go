@@ -128,7 +128,17 @@ func disputeTalk(r *rand.Rand, p person, amount, ref string) (string, string, ma
 	return t, s, map[string]any{"dispute_reason": "Duplicate charge", "payment_id": fmt.Sprintf("ch_3Demo%08d", r.IntN(1e8))}
 }
 
+// receiptTalk asks for a receipt, or (for references ending in an odd digit, so
+// the random sequence of the other calls is unchanged) a copy of the invoice.
 func receiptTalk(r *rand.Rand, p person, amount, ref string) (string, string, map[string]any) {
+	if (ref[len(ref)-1]-'0')%2 == 1 {
+		t := "Agent: Acme billing, Nova speaking.\n" +
+			"User: Could you send me a copy of invoice " + ref + " again? I can't find the PDF.\n" +
+			"Agent: Of course. I'll email it to the billing email on file.\n" +
+			"User: Thanks, that's " + p.email + "."
+		s := "Caller asked for a copy of invoice " + ref + " to be resent to the billing email on file."
+		return t, s, map[string]any{"call_intent": "invoice_resend"}
+	}
 	t := "Agent: Acme billing, Nova speaking.\n" +
 		"User: Could you resend the receipt for " + ref + "? Our accountant needs it.\n" +
 		"Agent: Of course. I'll send it to the billing email on file.\n" +
@@ -140,11 +150,12 @@ func receiptTalk(r *rand.Rand, p person, amount, ref string) (string, string, ma
 func collectionsTalk(r *rand.Rand, p person, amount, ref string) (string, string, map[string]any) {
 	due := time.Now().UTC().AddDate(0, 0, 2+r.IntN(10)).Format("2006-01-02")
 	t := "Agent: Hello, this is Nova from Acme billing about the overdue invoice " + ref + " for " + amount + ".\n" +
-		"User: Yes, sorry, cash flow was tight. I can pay by " + due + ".\n" +
+		"User: Yes, sorry, cash flow was tight. I can pay the " + amount + " by " + due + ".\n" +
 		"Agent: Thank you, I'll note your promise to pay by " + due + " and send a payment link.\n" +
 		"User: That works."
 	s := "Customer acknowledged overdue invoice " + ref + " and promised to pay " + amount + " by " + due + "."
-	return t, s, map[string]any{"promise_to_pay": true, "promise_to_pay_date": due, "follow_up_deadline": due}
+	return t, s, map[string]any{"promise_to_pay": true, "promise_to_pay_amount": json.Number(amount),
+		"promise_to_pay_date": due, "follow_up_deadline": due}
 }
 
 func addressTalk(r *rand.Rand, p person, amount, ref string) (string, string, map[string]any) {

@@ -46,11 +46,17 @@ func TestAccessibility(t *testing.T) {
 	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE kind = 'refund' ORDER BY id LIMIT 1`, &caseID); err != nil {
 		t.Fatal(err)
 	}
+	var failedID int64
+	if err := dbScalar(t, inst, `SELECT id FROM cases WHERE status = 'needs_attention' ORDER BY id LIMIT 1`, &failedID); err != nil {
+		t.Fatal(err)
+	}
 	// "!mention" types "@mo" into the case page's note field and audits the page
 	// with the suggestion list open, then picks the suggestion with the keyboard.
+	// "!disable" presses a user's Disable button: the confirmation page.
 	pages := []string{"/queues/open", "/queues/refund?sort=amount", "/queues/open?q=refund&urgency=3&vip=1",
 		"/cases/" + itoa(caseID), "!mention", "/dashboard",
-		"/approvals", "/queues/open?status=needs_attention", "@ada", "/audit", "/admin/policy", "/admin/users", "/admin/sandbox"}
+		"/approvals", "/queues/open?status=needs_attention", "/cases/" + itoa(failedID) + "/replan",
+		"@ada", "/audit", "/admin/policy", "/admin/users", "!disable", "/admin/sandbox"}
 	for _, path := range pages {
 		if who, ok := strings.CutPrefix(path, "@"); ok {
 			logout(t, ctx)
@@ -61,6 +67,11 @@ func TestAccessibility(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.SendKeys(tid("note-text"), "Please check @mo"),
 				chromedp.WaitVisible(chromedp.CSS(`#note-body-mentions [role="option"]`))); err != nil {
 				t.Fatalf("mention suggestions: %v", err)
+			}
+		} else if path == "!disable" {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-testid^="disable-"]`)),
+				chromedp.WaitVisible(tid("disable-user-confirm"))); err != nil {
+				t.Fatalf("disable confirmation: %v", err)
 			}
 		} else if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+path), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
 			t.Fatalf("%s: %v", path, err)

@@ -178,6 +178,64 @@ func TestFailedActionsThreeWays(t *testing.T) {
 	}
 }
 
+// TestFailedActionEdit: Felix opens a case whose refund Stripe refused, chooses
+// "Edit and ask again", halves the amount with a reason, and the case awaits
+// approval again: the banner and the timeline say he edited it after the failure,
+// the new refund is planned with a new idempotency key, and Fiona finds the case
+// on her "Awaiting my approval" home.
+func TestFailedActionEdit(t *testing.T) {
+	inst := start(t)
+	var caseID, oldAct int64
+	if err := dbScalar(t, inst, `SELECT a.case_id FROM actions a JOIN cases c ON c.id = a.case_id
+		WHERE c.status = 'needs_attention' AND a.status IN ('needs_attention', 'failed') AND a.connector = 'stripe' ORDER BY a.id LIMIT 1`, &caseID); err != nil {
+		t.Fatalf("the demo has no failed refund: %v", err)
+	}
+	_ = dbScalar(t, inst, `SELECT id FROM actions WHERE case_id = $1 AND connector = 'stripe' AND status IN ('needs_attention', 'failed')`, &oldAct, caseID)
+	ctx := browser(t)
+	login(t, ctx, inst.URL, "felix")
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/cases/"+itoa(caseID)), chromedp.WaitVisible(tid("case-state")),
+		chromedp.Click(tid("replan-link")), chromedp.WaitVisible(tid("replan-form"))); err != nil {
+		t.Fatalf("Edit and ask again from the failed case: %v", err)
+	}
+	amount, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const i = document.querySelector('[data-testid="plan-amount"]');
+		const d = (i.value.split('.')[1] || '').length; i.value = Math.max(parseFloat(i.value) / 2, 1).toFixed(d); return i.value })()`))
+	if err != nil || amount == "" {
+		t.Fatalf("halve the amount: %q %v", amount, err)
+	}
+	screenshot(t, ctx, "failed-edit-form")
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(tid("replan-reason"), "Customer agreed on a call back to half, as a goodwill credit covers the rest."),
+		chromedp.Click(chromedp.CSS(`[data-testid="replan-checked"] input`)),
+		chromedp.Click(tid("replan-save")),
+		chromedp.WaitVisible(tid("decision-notice")),
+	); err != nil {
+		t.Fatalf("save the edit: %v", err)
+	}
+	screenshot(t, ctx, "failed-edited")
+	if st := text(t, ctx, "case-state"); !strings.Contains(st, "Plan edited by Felix Finance after a failure; awaiting approval again") {
+		t.Errorf("banner %q", st)
+	}
+	if tl := text(t, ctx, "timeline"); !strings.Contains(tl, "edited the plan after a failure and asked for approval again") {
+		t.Errorf("timeline has no readable entry for the edit: %q", tl)
+	}
+	var st, oldSt string
+	var planned int64
+	_ = dbScalar(t, inst, `SELECT status FROM cases WHERE id = $1`, &st, caseID)
+	_ = dbScalar(t, inst, `SELECT status FROM actions WHERE id = $1`, &oldSt, oldAct)
+	_ = dbScalar(t, inst, `SELECT count(*) FROM actions WHERE case_id = $1 AND connector = 'stripe' AND status = 'planned' AND id > $2`, &planned, caseID, oldAct)
+	if st != "awaiting_approval" || oldSt != "cancelled" || planned != 1 {
+		t.Errorf("case %s, old refund %s, new planned refunds %d: want awaiting_approval, cancelled, 1", st, oldSt, planned)
+	}
+	logout(t, ctx)
+	login(t, ctx, inst.URL, "fiona")
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(tid("awaiting-"+itoa(caseID)))); err != nil {
+		t.Fatalf("the edited case is not on Fiona's Awaiting my approval: %v", err)
+	}
+	if row := text(t, ctx, "awaiting-"+itoa(caseID)); !strings.Contains(row, "Felix Finance") {
+		t.Errorf("awaiting row %q, want Felix as the requester", row)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

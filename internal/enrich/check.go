@@ -53,6 +53,47 @@ func (l *lookup) get(op, ref string, fn func() (*stripe.Fact, error)) (*stripe.F
 	return f, nil
 }
 
+// invoiceCharge adds the charge that paid the invoice (its invoice payments:
+// Stripe's invoices no longer name it), so a refund, credit note or receipt of
+// the invoice knows its charge. An invoice with nothing paid is not looked up;
+// one whose charge cannot be told (not paid, paid in several parts) gets a note
+// and no charge fact, so nothing is planned against a guessed charge.
+func (l *lookup) invoiceCharge(c Claim, inv *stripe.Fact) error {
+	if inv == nil || inv.Object != "invoice" {
+		return nil
+	}
+	if paid, _ := inv.Raw["amount_paid"].(int64); inv.Status != "paid" && paid <= 0 {
+		return nil
+	}
+	start := time.Now()
+	p, err := l.s.Stripe.InvoiceCharge(l.ctx, inv.ID)
+	l.s.observe(l.ctx, "find invoice charge", start, err)
+	var ce *connector.Error
+	switch {
+	case asConnErr(err, &ce) && ce.Permanent:
+		l.res.Notes = append(l.res.Notes, "charge of invoice "+inv.ID+": "+ce.Message)
+		return nil
+	case err != nil:
+		return err
+	}
+	ch := p.Charge
+	if p.Paid > 1 {
+		l.res.Notes = append(l.res.Notes, fmt.Sprintf("invoice %s was paid in %d payments: charge %s is its default payment's (%s)",
+			inv.ID, p.Paid, ch, stripe.FormatMinor(p.AmountMinor, p.Currency)))
+	}
+	// A duplicate-charge dispute names the second charge, which by definition
+	// did not pay the invoice.
+	if strings.HasPrefix(c.PaymentID, "ch_") && c.PaymentID != ch && c.Kind != "dispute" {
+		l.res.Mismatches = append(l.res.Mismatches, Mismatch{"invoice", "paid by " + c.PaymentID, "paid by " + ch})
+		l.res.route(-0.25, "invoice does not match: "+c.InvoiceNumber+" was paid by charge "+ch+", not "+c.PaymentID)
+	}
+	f, err := l.get("get charge", ch, func() (*stripe.Fact, error) { return ptr(l.s.Stripe.GetCharge(l.ctx, ch)) })
+	if f != nil { // f.Raw is the stored fact's: its detail links the charge to the invoice
+		f.Raw["invoice"], f.Raw["invoice_payment"] = inv.ID, p.Payment
+	}
+	return err
+}
+
 func (s *Service) source() string {
 	if s.Source != "" {
 		return s.Source
@@ -87,18 +128,8 @@ func (s *Service) checkStripe(ctx context.Context, c Claim) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		if primary != nil && s.InvoiceCharge != nil {
-			if ch, _ := s.InvoiceCharge(ctx, primary.ID); ch != "" {
-				// A duplicate-charge dispute names the second charge, which by
-				// definition did not pay the invoice.
-				if strings.HasPrefix(c.PaymentID, "ch_") && c.PaymentID != ch && c.Kind != "dispute" {
-					res.Mismatches = append(res.Mismatches, Mismatch{"invoice", "paid by " + c.PaymentID, "paid by " + ch})
-					res.route(-0.25, "invoice does not match: "+ref+" was paid by charge "+ch+", not "+c.PaymentID)
-				}
-				if _, err := l.get("get charge", ch, func() (*stripe.Fact, error) { return ptr(s.Stripe.GetCharge(ctx, ch)) }); err != nil {
-					return res, err
-				}
-			}
+		if err := l.invoiceCharge(c, primary); err != nil {
+			return res, err
 		}
 	}
 	if ref := c.PaymentID; ref != "" {

@@ -72,9 +72,7 @@ type Service struct {
 	Ingest       *ingest.Service      // re-ingests backfilled calls (same code path)
 	// Observe records each connector call (the jobs meter).
 	Observe func(ctx context.Context, connector, op string, start time.Time, err error)
-	// InvoiceCharge finds the charge that paid an invoice (the dev sandbox keeps it).
-	InvoiceCharge func(ctx context.Context, invoiceID string) (string, error)
-	Source        string // billing_facts.source: "stripe" or "sandbox"
+	Source  string // billing_facts.source: "stripe" or "sandbox"
 	// AmountToleranceBPS is how far, in basis points of the ledger amount (at
 	// least one minor unit), a claimed amount may differ and still match
 	// (COUNTERSIGN_CLAIM_TOLERANCE_BPS); 0 means DefaultToleranceBPS.

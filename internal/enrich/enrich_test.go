@@ -9,6 +9,7 @@ import (
 
 	"github.com/countersign/countersign/internal/config"
 	"github.com/countersign/countersign/internal/connector/stripe"
+	"github.com/countersign/countersign/internal/connector/stripe/stripefake"
 	"github.com/countersign/countersign/internal/enrich"
 	"github.com/countersign/countersign/internal/ingest"
 	"github.com/countersign/countersign/internal/sandbox"
@@ -35,7 +36,7 @@ func TestClaimChecks(t *testing.T) {
 	defer sb.Close()
 	sc := stripe.New(stripe.Config{BaseURL: sb.Connectors.StripeURL, Key: sb.Connectors.StripeKey})
 	in := &ingest.Service{Pool: db.Pool, Mapping: triage.DefaultMapping()}
-	svc := &enrich.Service{DB: db.Gorm, Stripe: sc, InvoiceCharge: sb.InvoiceCharge, Ingest: in}
+	svc := &enrich.Service{DB: db.Gorm, Stripe: sc, Ingest: in}
 	caseOf := func(body []byte) int64 {
 		t.Helper()
 		res, err := in.Ingest(ctx, body)
@@ -63,6 +64,35 @@ func TestClaimChecks(t *testing.T) {
 		db.Gorm.Raw(`SELECT object FROM billing_facts WHERE case_id = ? ORDER BY object`, id).Scan(&objects)
 		if strings.Join(objects, ",") != "charge,invoice" {
 			t.Errorf("facts %v, want charge and invoice", objects)
+		}
+		// The charge came from the invoice's payments (basil invoices name none):
+		// its detail links it to the invoice.
+		var detail string
+		db.Gorm.Raw(`SELECT detail::text FROM billing_facts WHERE case_id = ? AND object = 'charge' AND external_id = 'ch_SandboxINV20931'`, id).Scan(&detail)
+		if !strings.Contains(detail, `"invoice": "in_SandboxINV20931"`) || !strings.Contains(detail, `"invoice_payment": "inpay_`) ||
+			!strings.Contains(detail, `"payment_intent": "pi_SandboxINV20931"`) {
+			t.Errorf("charge detail %s", detail)
+		}
+	})
+
+	t.Run("an invoice paid in parts without a paid default gets a note, not a guessed charge", func(t *testing.T) {
+		f := sb.Stripe
+		in := f.AddInvoice(stripefake.Invoice{ID: "in_Parts", Number: "INV-50060", Customer: "cus_SandboxJordan", CustomerEmail: "jordan.lee@example.com",
+			Currency: "usd", Status: "paid", AmountDue: 24900, AmountPaid: 24900})
+		for _, amount := range []int64{10000, 14900} {
+			ch := f.AddCharge(stripefake.Charge{Amount: amount, Currency: "usd", Customer: "cus_SandboxJordan"})
+			f.AddInvoicePayment(in, stripefake.InvoicePayment{Charge: ch, AmountRequested: amount, AmountPaid: amount})
+		}
+		id := caseOf([]byte(strings.NewReplacer("call_rf7k2m9q4xbt", "call_rf_parts", "INV-20931", "INV-50060").Replace(string(sample(t, "refund-request.json")))))
+		if err := svc.Check(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		var objects []string
+		var note string
+		db.Gorm.Raw(`SELECT object FROM billing_facts WHERE case_id = ? ORDER BY object`, id).Scan(&objects)
+		db.Gorm.Raw(`SELECT note FROM claim_checks WHERE case_id = ?`, id).Scan(&note)
+		if strings.Join(objects, ",") != "invoice" || !strings.Contains(note, "charge of invoice in_Parts: invoice in_Parts was paid in 2 payments") {
+			t.Errorf("facts %v note %q", objects, note)
 		}
 	})
 

@@ -9,7 +9,10 @@ type template struct {
 	public string                // what the customer is told happens next
 }
 
-// templates is every kind's wording, in one place for review.
+// templates is every kind's wording, in one place for review. Every text a
+// customer or an agent reads about a case comes from here: the summary's title and
+// "asked" line, the public next step (email, Zendesk), the first public Zendesk
+// reply (Reply) and the replies after Stripe closes a dispute (FollowUpReply).
 var templates = map[string]template{
 	"refund": {"Refund request", func(in Input) string {
 		return "a refund" + of(in.Amount) + on(in) + because(in.Fields["refund_reason"])
@@ -22,9 +25,17 @@ var templates = map[string]template{
 		return what + of(in.Amount) + on(in) + because(in.Fields["dispute_reason"])
 	}, "Our finance team is reviewing the charge and will either refund it or explain it to you."},
 	"collections": {"Collections follow-up", func(in Input) string {
-		s := "about the open balance" + of(in.Amount) + on(in)
+		// The amount is what the caller promised; the balance is the billing
+		// system's, in what we learned.
+		s := "about the open balance" + on(in)
 		if d := in.Fields["promise_to_pay_date"]; d != "" {
-			s += "; promised to pay by " + d
+			s += "; promised to pay"
+			if in.Amount != "" {
+				s += " " + in.Amount
+			}
+			s += " by " + d
+		} else if in.Amount != "" {
+			s += " (the call speaks of " + in.Amount + ")"
 		}
 		return s
 	}, "We have noted your payment plan and will send you a link to pay."},
@@ -84,3 +95,32 @@ func docName(in Input) string {
 	}
 	return "the requested document"
 }
+
+// replies are the reviewed first public Zendesk replies, by case kind. They name
+// no amount, card or account detail: the email confirmation carries those. A kind
+// without one gets an internal-only ticket.
+var replies = map[string]string{
+	"refund": "Hello,\n\nYour refund has been approved and sent to your original payment method. " +
+		"You will receive a confirmation email; banks usually show the money within 5 to 10 business days.\n\n" +
+		"If anything looks wrong, reply to this message.\n\nBilling team",
+	"dispute": "Hello,\n\nWe have received your dispute about a charge on your account and are reviewing it " +
+		"with our payment provider. We will update this ticket when there is an outcome.\n\nBilling team",
+	"payment_blocker": "Hello,\n\nWe are sorry your payment could not go through. A member of our billing team " +
+		"is looking into it now and will reply here shortly.\n\nBilling team",
+}
+
+// followUpReplies are the reviewed public replies after the first, by event. They
+// name no amount, card or outcome detail the customer's bank has not told them.
+var followUpReplies = map[string]string{
+	"dispute_won": "Hello,\n\nYour card issuer has closed the dispute about this charge. " +
+		"They will tell you the result directly. If you still have a question about the charge, reply to this message.\n\nBilling team",
+	"dispute_lost": "Hello,\n\nYour card issuer has closed the dispute about this charge. " +
+		"They will tell you the result directly. If you still have a question about the charge, reply to this message.\n\nBilling team",
+}
+
+// Reply is the reviewed first public reply for a case of kind, or "" for none.
+func Reply(kind string) string { return replies[kind] }
+
+// FollowUpReply is the reviewed public reply after event ("dispute_won",
+// "dispute_lost"), or "" for none.
+func FollowUpReply(event string) string { return followUpReplies[event] }

@@ -44,6 +44,7 @@ type actionWorker struct {
 
 func (w *actionWorker) Work(ctx context.Context, job *river.Job[ActionArgs]) error {
 	s := w.s
+	ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: job.Args.CaseID, ActionID: job.Args.ActionID})
 	if job.Attempt == 1 {
 		s.meter.startLatency.Observe(time.Since(job.CreatedAt).Seconds())
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/slack"
 )
@@ -21,6 +22,7 @@ type caseAlertsWorker struct {
 
 // Work raises the alerts a new case needs at once.
 func (w *caseAlertsWorker) Work(ctx context.Context, job *river.Job[CaseAlertsArgs]) error {
+	ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: job.Args.CaseID})
 	return w.s.raiseAll(ctx, job.Args.CaseID, ingestReasons)
 }
 
@@ -57,16 +59,20 @@ func (w *postCaseAlertWorker) Work(ctx context.Context, job *river.Job[PostCaseA
 		Reason    string    `gorm:"column:reason"`
 		Status    string    `gorm:"column:status"`
 		Text      string    `gorm:"column:text"`
-		CaseID    int64     `gorm:"column:case_id"`
+		CaseID    *int64    `gorm:"column:case_id"`
+		CallRef   string    `gorm:"column:call_ref"`
 		CreatedAt time.Time `gorm:"column:created_at"`
 	}
-	res := s.db.Gorm.WithContext(ctx).Raw(`SELECT reason, status, text, case_id, created_at FROM case_alerts WHERE id = ?`,
+	res := s.db.Gorm.WithContext(ctx).Raw(`SELECT reason, status, text, case_id, call_ref, created_at FROM case_alerts WHERE id = ?`,
 		job.Args.AlertID).Scan(&al)
 	if res.Error != nil {
 		return fmt.Errorf("jobs: load case alert %d: %w", job.Args.AlertID, res.Error)
 	}
 	if res.RowsAffected == 0 || al.Status == "posted" {
 		return nil
+	}
+	if al.CaseID != nil {
+		ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: *al.CaseID})
 	}
 	channel, err := s.alertChannel(ctx, al.Reason)
 	if err != nil {
@@ -88,8 +94,13 @@ func (w *postCaseAlertWorker) Work(ctx context.Context, job *river.Job[PostCaseA
 		if err != nil {
 			return fmt.Errorf("jobs: case alert %d posted: %w", job.Args.AlertID, err)
 		}
-		return s.auditSystem(ctx, tx, "alert.posted", "case", al.CaseID, "ok",
-			map[string]any{"alert_id": job.Args.AlertID, "reason": al.Reason, "receipt_id": rc.ExternalID, "sandbox": s.conns.Sandboxed(Slack)})
+		summary := map[string]any{"alert_id": job.Args.AlertID, "reason": al.Reason, "receipt_id": rc.ExternalID, "sandbox": s.conns.Sandboxed(Slack)}
+		if al.CaseID == nil { // a Stripe dispute no case concerns yet
+			_, err := audit.Append(ctx, tx, audit.Entry{Actor: "system:jobs", Action: "alert.posted", ObjectType: "stripe_dispute",
+				ObjectID: al.CallRef, Outcome: "ok", Summary: summary})
+			return err
+		}
+		return s.auditSystem(ctx, tx, "alert.posted", "case", *al.CaseID, "ok", summary)
 	})
 }
 
@@ -129,8 +140,9 @@ func (w *postAlertUpdateWorker) Work(ctx context.Context, job *river.Job[PostAle
 		Text     string `gorm:"column:text"`
 		Channel  string `gorm:"column:channel"`
 		ThreadTS string `gorm:"column:thread_ts"`
+		CaseID   *int64 `gorm:"column:case_id"`
 	}
-	res := s.db.Gorm.WithContext(ctx).Raw(`SELECT u.status, u.text, a.channel, a.thread_ts FROM case_alert_updates u
+	res := s.db.Gorm.WithContext(ctx).Raw(`SELECT u.status, u.text, a.channel, a.thread_ts, a.case_id FROM case_alert_updates u
 		JOIN case_alerts a ON a.id = u.alert_id WHERE u.id = ?`, job.Args.UpdateID).Scan(&u)
 	if res.Error != nil {
 		return fmt.Errorf("jobs: load alert update %d: %w", job.Args.UpdateID, res.Error)
@@ -140,6 +152,9 @@ func (w *postAlertUpdateWorker) Work(ctx context.Context, job *river.Job[PostAle
 	}
 	if s.conns.Slack == nil {
 		return s.alertFailed(ctx, job.Attempt, job.MaxAttempts, "case_alert_updates", job.Args.UpdateID, missing("Slack"))
+	}
+	if u.CaseID != nil {
+		ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: *u.CaseID})
 	}
 	start := time.Now()
 	rc, err := s.conns.Slack.PostAlert(ctx, slack.Alert{Channel: u.Channel, Text: u.Text, ThreadTS: u.ThreadTS,

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/approval"
+	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/handoff"
 )
 
@@ -104,6 +105,7 @@ func (w *syncExceptionWorker) Work(ctx context.Context, job *river.Job[SyncExcep
 	if s.conns.Sheets == nil {
 		return river.JobCancel(missing("Sheets"))
 	}
+	ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: row.CaseID})
 	sum, err := approval.HandoffTx(ctx, s.db.Gorm.WithContext(ctx), row.CaseID)
 	if err != nil {
 		return err

@@ -70,6 +70,8 @@ func (s *Service) dispatch(ctx context.Context, a *action) (connector.Receipt, e
 			return s.ticketComment(ctx, a)
 		}
 		return s.ticket(ctx, a)
+	case "stripe/credit_note":
+		return s.creditNote(ctx, a)
 	case "stripe/update_customer":
 		return s.correctCustomer(ctx, a)
 	case "email/send_document", "email/send":
@@ -185,6 +187,9 @@ func (s *Service) ticketComment(ctx context.Context, a *action) (connector.Recei
 		Priority: p.Priority, Status: p.Status})
 }
 
+// sendEmail sends a planned email to its recipient, who was verified before the
+// plan could be approved. A document is read from Stripe first; when it cannot
+// be, nothing is sent and the send mark is cleared.
 func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, error) {
 	var p EmailParams
 	if err := decodeParams(a.Params, &p); err != nil {
@@ -194,12 +199,31 @@ func (s *Service) sendEmail(ctx context.Context, a *action) (connector.Receipt, 
 	if c == nil {
 		return connector.Receipt{}, missing("email")
 	}
-	id := MessageID(a.ID, a.IdempotencyKey)
-	m := renderEmail(p)
-	m.From, m.MessageID = s.conns.MailFrom, id
-	return c.Send(ctx, m)
+	var doc *document
+	kind := p.DocumentType
+	if kind == "refund_confirmation" {
+		kind = p.Attach // "" or credit_note
+	}
+	if kind != "" {
+		d, err := s.loadDocument(ctx, a, kind, p.DocumentRef, p.Invoice, p.Charge)
+		if err != nil {
+			s.notSent(ctx, a)
+			return connector.Receipt{}, err
+		}
+		doc = d
+	}
+	m := renderEmail(p, doc)
+	m.From, m.MessageID = s.conns.MailFrom, MessageID(a.ID, a.IdempotencyKey)
+	rc, err := c.Send(ctx, m)
+	if err != nil {
+		return rc, err
+	}
+	return withDocument(rc, doc), nil
 }
 
+// upload stores the document as Stripe holds it in the customer's Drive folder
+// (customers/<cus_...> under the configured folder), with the id reserved before
+// the first attempt.
 func (s *Service) upload(ctx context.Context, a *action) (connector.Receipt, error) {
 	var p UploadParams
 	if err := decodeParams(a.Params, &p); err != nil {
@@ -212,9 +236,29 @@ func (s *Service) upload(ctx context.Context, a *action) (connector.Receipt, err
 		return connector.Receipt{}, &connector.Error{Connector: "countersign", Op: "upload", Code: "no_file_id",
 			Message: "no Drive file id was reserved yet"}
 	}
-	name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case, p.Description)
-	return s.conns.Drive.Upload(ctx, gdrive.File{ID: a.Effect.DriveFileID, Name: name, MimeType: "text/plain",
-		Data: []byte(content), FolderID: s.conns.DriveFolder, ActionID: actionRef(a)})
+	doc, err := s.loadDocument(ctx, a, p.DocumentType, p.DocumentRef, p.Invoice, p.Charge)
+	if err != nil {
+		return connector.Receipt{}, err
+	}
+	if doc.Data == nil || doc.Customer == "" {
+		return connector.Receipt{}, permanent("upload", "no_file", "Stripe's "+strings.ReplaceAll(doc.Kind, "_", " ")+" "+doc.ID+
+			" has no file or no customer to file it under: nothing was stored")
+	}
+	root := s.conns.DriveFolder
+	if root == "" {
+		root = "root" // My Drive
+	}
+	folder, err := s.conns.Drive.FolderPath(ctx, root, "customers", doc.Customer)
+	if err != nil {
+		return connector.Receipt{}, err
+	}
+	rc, err := s.conns.Drive.Upload(ctx, gdrive.File{ID: a.Effect.DriveFileID, Name: doc.FileName, MimeType: doc.ContentType,
+		Data: doc.Data, FolderID: folder, ActionID: actionRef(a), Description: p.Description,
+		Properties: map[string]string{"stripe_object": doc.ID, "stripe_customer": doc.Customer, "countersign_case": strconv.FormatInt(a.CaseID, 10)}})
+	if err != nil {
+		return rc, err
+	}
+	return withDocument(rc, doc), nil
 }
 
 func (s *Service) appendRow(ctx context.Context, a *action) (connector.Receipt, error) {

@@ -39,7 +39,8 @@ func TestGoogleTokenExpiryIsNotPermanent(t *testing.T) {
 	}
 	e.waitStatus(ids[1], "done", 10*time.Second)
 	e.sb.GoogleAuth.ExpireAll()
-	caseID, ids = e.newCase("refund", emailPlan(), plan{"drive", "upload", jobs.UploadParams{DocumentType: "receipt", DocumentRef: "RCPT-1"}})
+	ch := e.sb.Stripe.AddCharge(stripefakeCharge(2500))
+	caseID, ids = e.newCase("refund", emailPlan(), plan{"drive", "upload", jobs.UploadParams{DocumentType: "receipt", DocumentRef: "RCPT-1", Charge: ch}})
 	if err := e.approve(caseID, false); err != nil {
 		t.Fatal(err)
 	}

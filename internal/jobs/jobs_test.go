@@ -238,7 +238,7 @@ func TestExactlyOnceAfterCrash(t *testing.T) {
 		plan{"zendesk", "ticket", jobs.TicketParams{Mode: "create", Subject: "Your refund", Body: "Refund approved.", ExternalID: "call_test_1", Priority: "normal"}},
 		plan{"email", "send_document", jobs.EmailParams{To: "jordan@example.com", DocumentType: "refund_confirmation", Amount: 24900, Currency: "USD"}},
 		plan{"sheets", "append_row", jobs.RowParams{Sheet: "collections", Values: []any{"refund", "249.00", "USD"}}},
-		plan{"drive", "upload", jobs.UploadParams{DocumentType: "receipt", DocumentRef: "RCPT-10442", Folder: "Countersign/resends"}},
+		plan{"drive", "upload", jobs.UploadParams{DocumentType: "receipt", DocumentRef: "RCPT-10442", Charge: ch, Folder: "Countersign/customers/cus_Jordan"}},
 	)
 	e.start()
 	if err := e.approve(caseID, false); err != nil {

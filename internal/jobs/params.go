@@ -80,11 +80,19 @@ func (p TicketParams) ticketID() (int64, error) {
 	return id, nil
 }
 
-// EmailParams: email/send_document. The message is rendered from the document type.
+// EmailParams: email/send_document. The message is rendered from the document type;
+// the document itself is read from Stripe when the email is sent (documents.go).
 type EmailParams struct {
-	To           string `json:"to"`
-	DocumentType string `json:"document_type"` // refund_confirmation | receipt | invoice | document
+	To string `json:"to"`
+	// DocumentType: invoice (Stripe's PDF attached) | receipt (a PDF of the
+	// charge's receipt) | payment_link (the open invoice's hosted page, linked) |
+	// refund_confirmation (with Attach "credit_note": the case's credit note PDF).
+	// Anything else (statement, tax_form, document) is refused: Stripe holds none.
+	DocumentType string `json:"document_type"`
 	DocumentRef  string `json:"document_ref,omitempty"`
+	Invoice      string `json:"invoice,omitempty"` // in_...: the invoice, when the plan knew its id
+	Charge       string `json:"charge,omitempty"`  // ch_...: the receipt's charge
+	Attach       string `json:"attach,omitempty"`  // "credit_note": the credit note this case's plan issues
 	Amount       int64  `json:"amount,omitempty"`
 	Currency     string `json:"currency,omitempty"`
 	Case         string `json:"case,omitempty"`
@@ -94,16 +102,32 @@ type EmailParams struct {
 	Summary string `json:"summary,omitempty"`
 }
 
-// UploadParams: drive/upload. Folder is a label ("Countersign/resends"); the file
-// goes to the configured Drive folder.
+// UploadParams: drive/upload. The file is the document as Stripe holds it (see
+// EmailParams.DocumentType; credit_note: the case's credit note); it goes to
+// customers/<cus_...> under the configured Drive folder. Folder is the label the
+// approver read ("Countersign/customers/cus_..."; older plans: "Countersign/resends").
 type UploadParams struct {
 	DocumentType string `json:"document_type"`
 	DocumentRef  string `json:"document_ref"`
+	Invoice      string `json:"invoice,omitempty"`
+	Charge       string `json:"charge,omitempty"`
 	Folder       string `json:"folder,omitempty"`
 	Case         string `json:"case,omitempty"`
 	// Description is the internal handoff summary (internal/handoff), written
 	// into the stored file beside the document.
 	Description string `json:"description,omitempty"`
+}
+
+// CreditNoteParams: stripe/credit_note. It documents the refund the case's
+// stripe/refund action made (read from that action's receipt) on a paid invoice.
+type CreditNoteParams struct {
+	Invoice       string `json:"invoice"`
+	InvoiceNumber string `json:"invoice_number,omitempty"`
+	Amount        int64  `json:"amount"`
+	Currency      string `json:"currency,omitempty"`
+	Reason        string `json:"reason,omitempty"` // duplicate | fraudulent | order_change | product_unsatisfactory
+	Memo          string `json:"memo,omitempty"`
+	Case          string `json:"case,omitempty"`
 }
 
 // RowParams: sheets/append_row. The action id is column A; Values follow.

@@ -33,7 +33,8 @@ func (s *Service) pointRecordURL(tx *gorm.DB, a *action, rc connector.Receipt) e
 func (s *Service) destinationURL(a *action, rc connector.Receipt) (string, bool) {
 	switch a.Connector {
 	case Stripe:
-		return handoff.StripeURL(s.conns.StripeDashboard, rc.ExternalID), true
+		// A credit note documents the refund, which stays the case's record.
+		return handoff.StripeURL(s.conns.StripeDashboard, rc.ExternalID), a.Operation != "credit_note"
 	case Zendesk:
 		if s.conns.ZendeskURL == "" || rc.ExternalID == "" || ticketMode(a.Params) != "create" {
 			return "", false

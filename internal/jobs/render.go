@@ -1,37 +1,24 @@
 package jobs
 
 import (
-	"strings"
-
 	"github.com/countersign/countersign/internal/connector/email"
 	"github.com/countersign/countersign/internal/connector/stripe"
 )
 
-// renderEmail writes the customer email for a planned document send. It names the
-// document and amount only: no card, bank or tax details ever reach a template.
-func renderEmail(p EmailParams) email.Message {
+// renderEmail writes the customer email for a planned document send, with doc
+// (read from Stripe) attached or linked. It names the document, its number and
+// amount only: no card, bank or tax details ever reach a template.
+func renderEmail(p EmailParams, doc *document) email.Message {
 	m := email.Message{To: p.To, Subject: p.Subject, Text: p.Text}
-	if m.Subject == "" || m.Text == "" {
-		subject, text := "", ""
-		switch p.DocumentType {
-		case "refund_confirmation":
-			amount := stripe.FormatMinor(p.Amount, p.Currency)
-			subject = "Your refund of " + amount
-			text = "Hello,\n\nWe have refunded " + amount + " to your original payment method. " +
-				"Depending on your bank it can take 5 to 10 business days to appear.\n\nBilling team"
-		default:
-			doc := strings.ReplaceAll(p.DocumentType, "_", " ")
-			subject = "Your " + doc + " " + p.DocumentRef
-			text = "Hello,\n\nAs requested on your call, attached is your " + doc + " " + p.DocumentRef + ".\n\nBilling team"
-			name, content := renderDocument(p.DocumentType, p.DocumentRef, p.Case, "")
-			m.Attachments = []email.Attachment{{Name: name, ContentType: "text/plain", Data: []byte(content)}}
-		}
-		if m.Subject == "" {
-			m.Subject = subject
-		}
-		if m.Text == "" {
-			m.Text = text
-		}
+	subject, text := defaultEmail(p, doc)
+	if m.Subject == "" {
+		m.Subject = subject
+	}
+	if m.Text == "" {
+		m.Text = text
+	}
+	if doc != nil && doc.Data != nil {
+		m.Attachments = []email.Attachment{{Name: doc.FileName, ContentType: doc.ContentType, Data: doc.Data}}
 	}
 	if p.Summary != "" {
 		m.Text += "\n\n" + p.Summary
@@ -39,18 +26,32 @@ func renderEmail(p EmailParams) email.Message {
 	return m
 }
 
-// renderDocument is the file sent or stored for a document reference. The billing
-// system's own PDF is not fetched yet: the file names the document.
-func renderDocument(docType, ref, caseID, description string) (name, content string) {
-	safe := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
+func defaultEmail(p EmailParams, doc *document) (subject, text string) {
+	if p.DocumentType == "refund_confirmation" {
+		amount := stripe.FormatMinor(p.Amount, p.Currency)
+		text = "Hello,\n\nWe have refunded " + amount + " to your original payment method. " +
+			"Depending on your bank it can take 5 to 10 business days to appear."
+		if doc != nil {
+			text += "\n\nAttached is credit note " + doc.Number + ", which records the refund against your invoice."
 		}
-		return '-'
-	}, docType+"-"+ref)
-	content = strings.ReplaceAll(docType, "_", " ") + " " + ref + "\nCountersign case " + caseID + "\n"
-	if description != "" {
-		content += "\n" + description + "\n"
+		return "Your refund of " + amount, text + "\n\nBilling team"
 	}
-	return safe + ".txt", content
+	if doc == nil { // never sent: loadDocument refuses what Stripe does not hold
+		return "", ""
+	}
+	number, amount := orRef(doc.Number, doc.ID), stripe.FormatMinor(doc.AmountMinor, doc.Currency)
+	switch doc.Kind {
+	case "payment_link":
+		return "Invoice " + number + ": your payment link", "Hello,\n\nAs agreed on your call, invoice " + number + " has " +
+			stripe.FormatMinor(doc.LeftMinor, doc.Currency) + " left to pay. You can pay it securely here:\n\n" + doc.HostedURL +
+			"\n\nThe page also lets you download the invoice.\n\nBilling team"
+	case "receipt":
+		text = "Hello,\n\nAs requested on your call, attached is your receipt " + number + " for your payment of " + amount + "."
+		if doc.HostedURL != "" {
+			text += "\nYou can also view the receipt online: " + doc.HostedURL
+		}
+		return "Your receipt " + number, text + "\n\nBilling team"
+	}
+	return "Your invoice " + number, "Hello,\n\nAs requested on your call, attached is your invoice " + number +
+		" (" + amount + ").\n\nBilling team"
 }

@@ -4,13 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/approval"
+	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/connector/stripe"
+	"github.com/countersign/countersign/internal/handoff"
+	"github.com/countersign/countersign/internal/money"
+	"github.com/countersign/countersign/internal/triage"
 )
 
 // disputeObject is the data.object of a charge.dispute.* event (Stripe's dispute:
@@ -89,8 +94,16 @@ func (s *Service) disputeChanged(ctx context.Context, tx *gorm.DB, ev stripe.Eve
 		return 0, nil // an older event than the one already applied
 	}
 	caseID, err := s.disputeCase(ctx, tx, d.ID, charge, pi)
-	if err != nil || caseID == 0 {
+	if err != nil {
 		return 0, err
+	}
+	open := disputeOutcome(d.Status) == "" && d.Status != "warning_closed"
+	if caseID == 0 {
+		if open {
+			// No call is about the charge yet: finance hears of it all the same.
+			return 0, s.raiseDisputeAlert(ctx, tx, d, charge)
+		}
+		return 0, nil
 	}
 	if err := s.disputeFact(tx, caseID, d, charge); err != nil {
 		return 0, err
@@ -98,7 +111,116 @@ func (s *Service) disputeChanged(ctx context.Context, tx *gorm.DB, ev stripe.Eve
 	if o := disputeOutcome(d.Status); o != "" {
 		return 1, s.disputeClosed(ctx, tx, caseID, d.ID, o)
 	}
+	if open {
+		return 1, s.raiseChargeback(ctx, tx, caseID)
+	}
 	return 1, nil
+}
+
+// raiseChargeback raises the chargeback alert of a case Stripe reports a dispute
+// on, unless the case (or the dispute before it was linked) already raised one.
+func (s *Service) raiseChargeback(ctx context.Context, tx *gorm.DB, caseID int64) error {
+	var n int64
+	if err := tx.Raw(`SELECT count(*) FROM case_alerts WHERE case_id = ? AND reason = ?`, caseID, AlertChargeback).Scan(&n).Error; err != nil {
+		return fmt.Errorf("jobs: chargeback alerts of case %d: %w", caseID, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	c, ok, err := loadAlertCase(ctx, tx, caseID)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = s.raiseCaseAlert(ctx, tx, c, AlertChargeback)
+	return err
+}
+
+// raiseDisputeAlert raises the chargeback alert of a dispute no case concerns,
+// once per dispute (its id stands in for the call id). The alert is linked to the
+// dispute's case when a call about the charge arrives.
+func (s *Service) raiseDisputeAlert(ctx context.Context, tx *gorm.DB, d disputeObject, charge string) error {
+	dashboard := "https://dashboard.stripe.com"
+	if s.conns.Sandboxed(Stripe) {
+		dashboard += "/test"
+	}
+	text := disputeAlertText(d, charge, dashboard, strings.TrimRight(s.opts.BaseURL, "/"), s.opts.Now())
+	var ids []int64
+	err := tx.Raw(`INSERT INTO case_alerts (case_id, call_ref, reason, text) VALUES (NULL, ?, ?, ?)
+		ON CONFLICT (call_ref, reason) DO NOTHING RETURNING id`, d.ID, AlertChargeback, text).Scan(&ids).Error
+	if err != nil {
+		return fmt.Errorf("jobs: store chargeback alert of dispute %s: %w", d.ID, err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.insertTx(ctx, tx, PostCaseAlertArgs{AlertID: ids[0]}, nil); err != nil {
+		return err
+	}
+	_, err = audit.Append(ctx, tx, audit.Entry{Actor: "system:jobs", Action: "alert.raised", ObjectType: "stripe_dispute",
+		ObjectID: d.ID, Outcome: "ok", Summary: map[string]any{"reason": AlertChargeback, "alert_id": ids[0], "charge": charge}})
+	if err != nil {
+		return fmt.Errorf("jobs: audit alert.raised: %w", err)
+	}
+	return nil
+}
+
+// disputeAlertText is the chargeback alert of a dispute no call is about: what
+// Stripe reported, the impact, how soon evidence is due, the owner and next step,
+// and links to the dispute in Stripe and to the console's list of such disputes.
+func disputeAlertText(d disputeObject, charge, dashboard, console string, now time.Time) string {
+	amount := ""
+	if d.Currency != "" {
+		amount = " (" + money.Amount{Minor: d.Amount, Currency: strings.ToUpper(d.Currency)}.String() + ")"
+	}
+	urgency := "high: no evidence due date from Stripe yet"
+	deadline := ""
+	if due := d.dueBy(); due != nil {
+		left := due.Sub(now)
+		urgency = "high: evidence due in " + roughDuration(left)
+		if left < 72*time.Hour {
+			urgency = "critical: evidence due in " + roughDuration(left)
+		}
+		deadline = " · *Deadline:* " + due.Format("2006-01-02 15:04 UTC")
+	}
+	reason := ""
+	if d.Reason != "" {
+		reason = ", reason " + strings.ReplaceAll(d.Reason, "_", " ")
+	}
+	links := []string{"<" + handoff.StripeURL(dashboard, d.ID) + "|Stripe dispute>"}
+	if charge != "" {
+		links = append(links, "<"+handoff.StripeURL(dashboard, charge)+"|Stripe charge>")
+	}
+	if console != "" {
+		links = append(links, "<"+console+"/admin/connectors|Unlinked disputes in Countersign>")
+	}
+	text := ":rotating_light: *" + alertTitles[AlertChargeback] + "*\n*Impact:* " + fmt.Sprintf(alertImpacts[AlertChargeback], amount) +
+		"\n*Urgency:* " + urgency +
+		"\n*Stripe dispute " + d.ID + "* on charge " + orNone(charge) + " (status " + strings.ReplaceAll(d.Status, "_", " ") + reason + ")" +
+		"\n*Customer:* not yet known: no DialNexa call is about this charge" +
+		"\n*Object:* dispute " + d.ID + " · *Owner:* Finance · disputes" +
+		"\n*Next step:* find the customer and stage evidence in Stripe before the due date" + deadline +
+		"\n" + strings.Join(links, " · ")
+	return truncate(handoff.Clean(text), 3000)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// roughDuration says d in days or hours, as people say it.
+func roughDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "no time: the due date has passed"
+	case d < 2*time.Hour:
+		return "under 2 hours"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d.Hours())) + " hours"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + " days"
 }
 
 // disputeCase returns the dispute case the dispute is linked to, linking it on
@@ -142,6 +264,11 @@ func (s *Service) disputeCase(ctx context.Context, tx *gorm.DB, disputeID, charg
 	}
 	if err := tx.Exec(`UPDATE stripe_disputes SET case_id = ? WHERE id = ?`, caseID, disputeID).Error; err != nil {
 		return 0, fmt.Errorf("jobs: link dispute %s: %w", disputeID, err)
+	}
+	// Its chargeback alert, raised before any call was about the charge, now
+	// belongs to the case (and its thread follows the case).
+	if err := tx.Exec(`UPDATE case_alerts SET case_id = ? WHERE call_ref = ? AND case_id IS NULL`, caseID, disputeID).Error; err != nil {
+		return 0, fmt.Errorf("jobs: link alert of dispute %s: %w", disputeID, err)
 	}
 	return caseID, nil
 }
@@ -193,9 +320,27 @@ func (s *Service) disputeFact(tx *gorm.DB, caseID int64, d disputeObject, charge
 		if err != nil {
 			return fmt.Errorf("jobs: approval deadline of case %d: %w", caseID, err)
 		}
+		// Triage's rule, applied to Stripe's date: a chargeback whose response is
+		// due within 72 hours is critical; the urgency's reasons say so.
+		if due.Sub(s.opts.Now()) <= chargebackCritical {
+			why := triage.UrgencyReasonPrefix + triage.UrgencyNames[triage.UrgencyCritical] +
+				": chargeback with a response due within 72 hours (Stripe dispute " + d.ID + ")"
+			err = tx.Exec(`UPDATE cases SET urgency = ?, updated_at = now(),
+					reasons = COALESCE((SELECT jsonb_agg(r) FROM jsonb_array_elements_text(reasons) r WHERE r NOT LIKE ?), '[]'::jsonb)
+						|| jsonb_build_array(?::text)
+				WHERE id = ? AND urgency < ?`,
+				triage.UrgencyCritical, triage.UrgencyReasonPrefix+"%", why, caseID, triage.UrgencyCritical).Error
+			if err != nil {
+				return fmt.Errorf("jobs: urgency of case %d: %w", caseID, err)
+			}
+		}
 	}
 	return nil
 }
+
+// chargebackCritical is triage's chargeback window: a response due this soon is
+// lost money unless someone acts now.
+const chargebackCritical = 72 * time.Hour
 
 // disputeClosed puts Stripe's outcome on the case: the next step says it, the
 // dispute fact carries it, and the timeline gets an entry.

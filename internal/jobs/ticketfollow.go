@@ -37,6 +37,7 @@ type caseTicket struct {
 
 func (w *ticketUpdateWorker) Work(ctx context.Context, job *river.Job[TicketUpdateArgs]) error {
 	s, args := w.s, job.Args
+	ctx = connector.WithOrigin(ctx, connector.Origin{CaseID: args.CaseID})
 	t, err := s.caseTicket(ctx, args.CaseID)
 	if err != nil || t.ID == 0 {
 		return err // no ticket was opened or named: nothing to tell

@@ -26,6 +26,7 @@ type demoClaim struct {
 	Name         string      `json:"customer_name"`
 	PaymentID    string      `json:"payment_id"`
 	Subscription string      `json:"subscription_id"`
+	Receipt      string      `json:"receipt_number"`
 }
 
 // What the sandbox account holds for a claim, picked from the reference so the
@@ -70,7 +71,7 @@ const otherEmail = "samuel.okafor@example.com"
 // small real account, not an echo of the callers: some references are unknown,
 // some amounts differ, some charges are already refunded, one customer's billing
 // email differs.
-func (s *Sandbox) seedAccount(seed uint64, n int, now time.Time) {
+func (s *Sandbox) SeedAccount(seed uint64, n int, now time.Time) {
 	f := s.Stripe
 	customers := map[string]string{}
 	for i := range n {
@@ -125,12 +126,14 @@ func (s *Sandbox) seedClaim(c *demoClaim, cus string, now time.Time) {
 	}
 	inv := "in_Demo" + safeRef.ReplaceAllString(c.Invoice, "")
 	if c.Intent == "collections" {
-		f.AddInvoice(stripefake.Invoice{ID: inv, Number: c.Invoice, Customer: cus, CustomerEmail: email, Currency: cur,
+		f.AddInvoice(stripefake.Invoice{ID: inv, Number: c.Invoice, Customer: cus, CustomerEmail: email, CustomerName: c.Name, Currency: cur,
 			Status: "open", AmountDue: onFile, DueDate: now.AddDate(0, 0, -14).Truncate(24 * time.Hour)})
 		return
 	}
+	// Stripe numbers a charge's receipt once it has sent one: the number the caller
+	// quotes, when they quote one.
 	charge := stripefake.Charge{ID: "ch_Demo" + safeRef.ReplaceAllString(c.Invoice, ""), Amount: onFile, Currency: cur,
-		Customer: cus, Email: email}
+		Customer: cus, Email: email, Name: c.Name, ReceiptNumber: c.Receipt, Created: now.AddDate(0, 0, -20).Unix()}
 	if c.PaymentID != "" {
 		// Some callers also filed a chargeback with their bank: Stripe holds a
 		// dispute on the charge, which can then no longer be refunded.
@@ -139,8 +142,11 @@ func (s *Sandbox) seedClaim(c *demoClaim, cus string, now time.Time) {
 	if fa == refundedBefore {
 		charge.AmountRefunded = onFile
 	}
+	// Stripe collects an invoice with a payment intent: the invoice payment names
+	// the intent, whose latest_charge is this charge.
+	charge.PaymentIntent = "pi_" + strings.TrimPrefix(charge.ID, "ch_")
 	ch := f.AddCharge(charge)
-	f.AddInvoice(stripefake.Invoice{ID: inv, Number: c.Invoice, Customer: cus, CustomerEmail: email, Currency: cur,
+	f.AddInvoice(stripefake.Invoice{ID: inv, Number: c.Invoice, Customer: cus, CustomerEmail: email, CustomerName: c.Name, Currency: cur,
 		Status: "paid", AmountDue: onFile, AmountPaid: onFile})
 	s.linkCharge(inv, ch)
 	if charge.Disputed {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 
 	"gorm.io/gorm"
@@ -47,7 +48,11 @@ func (s *Sandbox) Persist(ctx context.Context, db *gorm.DB) error {
 		if st.Charges != nil {
 			s.charges = st.Charges
 		}
+		links := maps.Clone(s.charges)
 		s.mu.Unlock()
+		for in, ch := range links { // accounts saved before the fake kept the link itself
+			s.Stripe.LinkInvoiceCharge(in, ch)
+		}
 	}
 	s.mu.Lock()
 	s.save = func() error { return s.saveStripe(context.WithoutCancel(ctx), db) }

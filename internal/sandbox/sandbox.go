@@ -151,7 +151,7 @@ func Start(k config.Connectors, opt Options) (*Sandbox, error) {
 	if opt.Demo {
 		s.SeedDemo()
 		if s.Stripe != nil && opt.DemoCalls > 0 {
-			s.seedAccount(opt.DemoSeed, opt.DemoCalls, time.Now().UTC())
+			s.SeedAccount(opt.DemoSeed, opt.DemoCalls, time.Now().UTC())
 		}
 	}
 	return s, nil

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,8 +105,8 @@ func TestDemoAccountHasARealisticSpread(t *testing.T) {
 			count["matches"]++
 		}
 		if inv != nil && a.Intent == "refund_request" {
-			if chID, _ := sb.InvoiceCharge(ctx, inv.ID); chID != "" {
-				if ch, err := c.GetCharge(ctx, chID); err == nil && ch.Refunded {
+			if paid, err := c.InvoiceCharge(ctx, inv.ID); err == nil {
+				if ch, err := c.GetCharge(ctx, paid.Charge); err == nil && ch.Refunded {
 					count["refunded"]++
 				}
 			}
@@ -166,5 +167,33 @@ func TestSlackChannelsSurviveRestart(t *testing.T) {
 	}
 	if second.Connectors.SlackChannels["default"] != "#finance-approvals" {
 		t.Errorf("channels %v, want the default", second.Connectors.SlackChannels)
+	}
+}
+
+// The dev account holds real documents: the demo invoice's PDF, its charge's
+// numbered receipt, and a credit note for a refund of it.
+func TestDemoAccountServesDocuments(t *testing.T) {
+	sb := startSandbox(t)
+	c := client(sb)
+	ctx := context.Background()
+	d, err := c.InvoiceDocument(ctx, "INV-20931")
+	if err != nil || d.Customer != "cus_SandboxJordan" {
+		t.Fatalf("invoice %+v %v", d, err)
+	}
+	pdf, err := c.FetchPDF(ctx, d.PDFURL)
+	if err != nil || !strings.Contains(string(pdf), "Jordan Lee") {
+		t.Fatalf("pdf %v", err)
+	}
+	ch, err := c.ChargeDocument(ctx, "ch_SandboxINV20931")
+	if err != nil || ch.Number != "R-20931" {
+		t.Fatalf("receipt %+v %v", ch, err)
+	}
+	rc, err := c.Refund(ctx, stripe.RefundParams{Charge: ch.ID, AmountMinor: 900, Currency: "USD", IdempotencyKey: "demo-refund"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn, err := c.CreateCreditNote(ctx, stripe.CreditNoteParams{Invoice: d.ID, AmountMinor: 900, Refund: rc.ExternalID, IdempotencyKey: "demo-cn"})
+	if err != nil || cn.PDFURL == "" {
+		t.Fatalf("credit note %+v %v", cn, err)
 	}
 }

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"context"
 	"strings"
 	"time"
 
@@ -11,16 +10,17 @@ import (
 
 // SeedDemo gives the Stripe fake the objects the shared sample calls refer to, so
 // claim checks and refunds work end to end in dev: INV-20931 (249.00 USD, paid by a
-// charge, Jordan Lee's email on file), INV-20577 (420.00 USD, open), the disputed
+// payment intent, as Stripe invoices are, Jordan Lee's email on file), INV-20577 (420.00 USD, open), the disputed
 // payment PAY-77311 (89.00 USD), and a few crypto tokens.
 func (s *Sandbox) SeedDemo() {
 	if f := s.Stripe; f != nil {
 		cus := f.AddCustomer(stripefake.Customer{ID: "cus_SandboxJordan", Email: "jordan.lee@example.com", Name: "Jordan Lee", Currency: "usd"})
-		ch := f.AddCharge(stripefake.Charge{ID: "ch_SandboxINV20931", Amount: 24900, Currency: "usd", Customer: cus, Email: "jordan.lee@example.com"})
-		in := f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20931", Number: "INV-20931", Customer: cus,
+		ch := f.AddCharge(stripefake.Charge{ID: "ch_SandboxINV20931", PaymentIntent: "pi_SandboxINV20931", Amount: 24900, Currency: "usd",
+			Customer: cus, Email: "jordan.lee@example.com", Name: "Jordan Lee", ReceiptNumber: "R-20931"})
+		in := f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20931", Number: "INV-20931", Customer: cus, CustomerName: "Jordan Lee",
 			CustomerEmail: "jordan.lee@example.com", Currency: "usd", Status: "paid", AmountDue: 24900, AmountPaid: 24900})
 		s.linkCharge(in, ch)
-		f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20577", Number: "INV-20577", Customer: cus,
+		f.AddInvoice(stripefake.Invoice{ID: "in_SandboxINV20577", Number: "INV-20577", Customer: cus, CustomerName: "Jordan Lee",
 			CustomerEmail: "jordan.lee@example.com", Currency: "usd", Status: "open", AmountDue: 42000,
 			DueDate: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)})
 		f.AddCharge(stripefake.Charge{ID: "ch_SandboxPAY77311", Amount: 8900, Currency: "usd", Customer: cus, Email: "jordan.lee@example.com"})
@@ -32,18 +32,15 @@ func (s *Sandbox) SeedDemo() {
 	}
 }
 
+// linkCharge records that chargeID paid invoiceID in full: the fake lists it as
+// the invoice's paid invoice payment, which is how the connector finds an
+// invoice's charge (and which a credit note's refund must belong to). The
+// sandbox also keeps the link for accounts saved before the fake held it.
 func (s *Sandbox) linkCharge(invoiceID, chargeID string) {
 	s.mu.Lock()
 	s.charges[invoiceID] = chargeID
 	s.mu.Unlock()
-}
-
-// InvoiceCharge returns the charge that paid a sandbox invoice: the fake's invoices
-// carry no charge field (nor does the connector's Fact), so the sandbox keeps it.
-func (s *Sandbox) InvoiceCharge(_ context.Context, invoiceID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.charges[invoiceID], nil
+	s.Stripe.LinkInvoiceCharge(invoiceID, chargeID)
 }
 
 // AddPaidInvoice puts one invoice, paid in full by its own charge, for the customer
@@ -56,7 +53,8 @@ func (s *Sandbox) AddPaidInvoice(number, email string, amountMinor int64, curren
 	ref := safeRef.ReplaceAllString(number, "")
 	cus := f.AddCustomer(stripefake.Customer{ID: "cus_Sandbox" + safeRef.ReplaceAllString(strings.Split(email, "@")[0], ""),
 		Email: email, Currency: cur})
-	ch := f.AddCharge(stripefake.Charge{ID: "ch_Sandbox" + ref, Amount: amountMinor, Currency: cur, Customer: cus, Email: email})
+	ch := f.AddCharge(stripefake.Charge{ID: "ch_Sandbox" + ref, PaymentIntent: "pi_Sandbox" + ref, Amount: amountMinor, Currency: cur,
+		Customer: cus, Email: email})
 	in := "in_Sandbox" + ref
 	f.AddInvoice(stripefake.Invoice{ID: in, Number: number, Customer: cus, CustomerEmail: email, Currency: cur,
 		Status: "paid", AmountDue: amountMinor, AmountPaid: amountMinor})

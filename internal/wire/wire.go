@@ -107,7 +107,7 @@ func (g *Graph) connectors(o Options) error {
 	en := &enrich.Service{DB: o.DB.Gorm, Stripe: conns.Stripe, TokenMetrics: conns.TokenMetrics,
 		DialNexa: conns.DialNexa, Ingest: g.App.Ingest, AmountToleranceBPS: o.Config.ClaimToleranceBPS}
 	if sb.Sandboxed[jobs.Stripe] {
-		en.Source, en.InvoiceCharge = "sandbox", sb.InvoiceCharge
+		en.Source = "sandbox"
 	}
 	g.Jobs, err = jobs.New(o.DB, conns, jobs.Options{Log: o.Log, Enricher: en,
 		Fingerprint: approval.CurrentFingerprint, BaseURL: o.Config.BaseURL.String(), RescueAfter: o.Config.JobRescueAfter,

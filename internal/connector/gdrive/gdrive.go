@@ -18,6 +18,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/countersign/countersign/internal/connector"
 )
@@ -27,7 +28,7 @@ const DefaultBaseURL = "https://www.googleapis.com"
 
 const name = "gdrive"
 
-const fileFields = "id,name,mimeType,parents,appProperties,webViewLink"
+const fileFields = "id,name,mimeType,description,parents,appProperties,webViewLink"
 
 // Config configures a Client.
 type Config struct {
@@ -40,8 +41,9 @@ type Config struct {
 
 // Client uploads files. Safe for concurrent use.
 type Client struct {
-	base string
-	hc   *http.Client
+	base    string
+	hc      *http.Client
+	folders sync.Mutex // FolderPath: one find-or-create at a time
 }
 
 // New validates cfg and returns a Client.
@@ -73,12 +75,19 @@ type File struct {
 	Data     []byte
 	FolderID string // parent folder; My Drive root when empty
 	ActionID string // stored in appProperties.action_id
+	// Description is Drive's description field (the internal handoff summary):
+	// ids and amounts only, never card, bank or tax numbers.
+	Description string
+	// Properties are more appProperties (e.g. the Stripe document id); action_id
+	// is always ActionID.
+	Properties map[string]string
 }
 
 type fileResource struct {
-	ID            string            `json:"id"`
+	ID            string            `json:"id,omitempty"`
 	Name          string            `json:"name"`
 	MimeType      string            `json:"mimeType,omitempty"`
+	Description   string            `json:"description,omitempty"`
 	Parents       []string          `json:"parents,omitempty"`
 	AppProperties map[string]string `json:"appProperties,omitempty"`
 	WebViewLink   string            `json:"webViewLink,omitempty"`
@@ -155,7 +164,11 @@ func receipt(f fileResource, verb string) connector.Receipt {
 // multipartBody renders the multipart/related upload body: JSON metadata,
 // then the media.
 func multipartBody(f File) ([]byte, string, error) {
-	meta := fileResource{ID: f.ID, Name: f.Name, MimeType: f.MimeType, AppProperties: map[string]string{"action_id": f.ActionID}}
+	meta := fileResource{ID: f.ID, Name: f.Name, MimeType: f.MimeType, Description: f.Description, AppProperties: map[string]string{}}
+	for k, v := range f.Properties {
+		meta.AppProperties[k] = v
+	}
+	meta.AppProperties["action_id"] = f.ActionID
 	if f.FolderID != "" {
 		meta.Parents = []string{f.FolderID}
 	}
@@ -184,6 +197,8 @@ func multipartBody(f File) ([]byte, string, error) {
 	}
 	return buf.Bytes(), "multipart/related; boundary=" + w.Boundary(), err
 }
+
+func jsonBody(v any) ([]byte, error) { return json.Marshal(v) }
 
 func (c *Client) do(ctx context.Context, op, method, path, contentType string, body []byte, out any) error {
 	var rd io.Reader

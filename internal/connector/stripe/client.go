@@ -45,6 +45,10 @@ type Config struct {
 type Client struct {
 	api    *sdk.Client
 	hasKey bool
+	// docs fetches the documents Stripe links to (invoice and credit note PDFs),
+	// only from docHosts, never with the API key.
+	docs     *http.Client
+	docHosts map[string]bool
 }
 
 // New builds a client. It does not contact Stripe.
@@ -73,7 +77,9 @@ func New(cfg Config) *Client {
 	}
 	backend := backendFor(sdk.APIBackend, base)
 	backends := &sdk.Backends{API: backend, Connect: backend, Uploads: backendFor(sdk.UploadsBackend, files), MeterEvents: backend}
-	return &Client{api: sdk.NewClient(cfg.Key, sdk.WithBackends(backends)), hasKey: cfg.Key != ""}
+	c := &Client{api: sdk.NewClient(cfg.Key, sdk.WithBackends(backends)), hasKey: cfg.Key != ""}
+	c.docs, c.docHosts = documentClient(hc, base, files)
+	return c
 }
 
 // begin prepares a call: it refuses to run without a key and attaches a slot

@@ -3,6 +3,7 @@ package stripe_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -187,6 +188,27 @@ func TestAgainstStripeMock(t *testing.T) {
 		}
 	})
 
+	t.Run("invoice charge", func(t *testing.T) {
+		// The spec accepts the list filtered by invoice; stripe-mock's fixture
+		// payment is not paid ("status": "status"), so the client reads the
+		// invoice to say why there is no charge.
+		rt.mu.Lock()
+		before := len(rt.reqs)
+		rt.mu.Unlock()
+		_, err := c.InvoiceCharge(ctx, "in_mock1")
+		var ce *connector.Error
+		if !errors.As(err, &ce) || ce.Code != "invoice_not_paid" {
+			t.Errorf("invoice charge: %v", err)
+		}
+		rt.mu.Lock()
+		reqs := append([]sent(nil), rt.reqs[before:]...)
+		rt.mu.Unlock()
+		if len(reqs) != 2 || reqs[0].Path != "/v1/invoice_payments" || reqs[0].Status != http.StatusOK ||
+			reqs[0].Form.Encode() != "invoice=in_mock1&limit=100" || reqs[1].Path != "/v1/invoices/in_mock1" || reqs[1].Status != http.StatusOK {
+			t.Errorf("requests %+v", reqs)
+		}
+	})
+
 	t.Run("customer by email", func(t *testing.T) {
 		f, err := c.FindCustomerByEmail(ctx, "ana@example.com")
 		if err != nil {
@@ -310,4 +332,35 @@ func TestAgainstStripeMock(t *testing.T) {
 		}
 	})
 
+	t.Run("credit note and documents", func(t *testing.T) {
+		d, err := c.CreateCreditNote(ctx, stripe.CreditNoteParams{Invoice: "in_123", AmountMinor: 4900, Currency: "usd", Refund: "re_123",
+			Reason: "duplicate", Memo: "Duplicate charge refunded.", IdempotencyKey: "mock-cn-1", Metadata: map[string]string{"countersign_case": "7"}})
+		if err != nil {
+			t.Fatalf("credit note: %v", err)
+		}
+		r := rt.last(t)
+		if r.Path != "/v1/credit_notes" || r.Status != http.StatusOK || r.IdempotencyKey != "mock-cn-1" ||
+			r.Form.Get("refunds[0][refund]") != "re_123" || r.Form.Get("refunds[0][amount_refunded]") != "4900" ||
+			r.Form.Get("email_type") != "none" || r.Form.Get("metadata[countersign_key]") != "mock-cn-1" {
+			t.Errorf("request %s %d %v", r.Path, r.Status, r.Form)
+		}
+		if !strings.HasPrefix(d.ID, "cn_") {
+			t.Errorf("document %+v", d)
+		}
+		if _, err := c.GetCreditNote(ctx, "cn_123"); err != nil {
+			t.Errorf("get credit note: %v", err)
+		}
+		if _, err := c.FindCreditNoteByMetadata(ctx, "in_123", stripe.MetadataKey, "mock-cn-1"); err != nil {
+			t.Errorf("list credit notes: %v", err)
+		}
+		if r := rt.last(t); r.Path != "/v1/credit_notes" || r.Form.Get("invoice") != "in_123" || r.Status != http.StatusOK {
+			t.Errorf("list %s %d %v", r.Path, r.Status, r.Form)
+		}
+		if inv, err := c.InvoiceDocument(ctx, "in_123"); err != nil || inv.Object != "invoice" {
+			t.Errorf("invoice document %+v %v", inv, err)
+		}
+		if ch, err := c.ChargeDocument(ctx, "ch_123"); err != nil || ch.Object != "charge" {
+			t.Errorf("charge document %+v %v", ch, err)
+		}
+	})
 }

@@ -25,6 +25,7 @@ type File struct {
 	ID            string            `json:"id"`
 	Name          string            `json:"name"`
 	MimeType      string            `json:"mimeType"`
+	Description   string            `json:"description,omitempty"`
 	Parents       []string          `json:"parents,omitempty"`
 	AppProperties map[string]string `json:"appProperties,omitempty"`
 	WebViewLink   string            `json:"webViewLink"`
@@ -55,10 +56,13 @@ func New(auth *gauthfake.Server, folders ...string) *Fake {
 	return f
 }
 
-// Handler serves generateIds, the multipart upload and files.get.
+// Handler serves generateIds, the multipart upload, files.get (alt=media gives
+// the content), files.list with a folder query and metadata-only files.create.
 func (f *Fake) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /drive/v3/files/generateIds", f.generateIDs)
+	mux.HandleFunc("GET /drive/v3/files", f.list)
+	mux.HandleFunc("POST /drive/v3/files", f.create)
 	mux.HandleFunc("GET /drive/v3/files/{id}", f.get)
 	mux.HandleFunc("POST /upload/drive/v3/files", f.upload)
 	return mux
@@ -129,6 +133,11 @@ func (f *Fake) get(w http.ResponseWriter, r *http.Request) {
 		googleError(w, http.StatusNotFound, "File not found: "+id+".", "notFound")
 		return
 	}
+	if r.URL.Query().Get("alt") == "media" {
+		w.Header().Set("Content-Type", cp.MimeType)
+		w.Write(cp.Data)
+		return
+	}
 	writeJSON(w, http.StatusOK, cp)
 }
 
@@ -168,6 +177,9 @@ func (f *Fake) upload(w http.ResponseWriter, r *http.Request) {
 		meta.MimeType = mediaType
 	}
 	meta.Data = data
+	if meta.MimeType == FolderMimeType {
+		f.folders[meta.ID] = true
+	}
 	meta.WebViewLink = "https://drive.google.com/file/d/" + meta.ID + "/view"
 	f.files[meta.ID] = &meta
 	f.creates++

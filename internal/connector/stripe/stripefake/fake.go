@@ -49,6 +49,7 @@ type Fake struct {
 	subs         map[string]*Subscription
 	disputes     map[string]*Dispute
 	refunds      []*Refund
+	creditNotes  []*CreditNote
 	files        []*File
 	idem         map[string]*idemEntry
 	inflight     map[string]bool
@@ -56,6 +57,7 @@ type Fake struct {
 	delay        time.Duration
 	refundStatus string
 	reqs         []Request
+	payBase      string // scheme and host the fake was last reached at: where its documents are served
 }
 
 type idemEntry struct {
@@ -204,6 +206,8 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET /v1/payment_intents/{id}", f.getObject("payment_intent"))
 	mux.HandleFunc("GET /v1/invoices/search", f.searchInvoices)
 	mux.HandleFunc("GET /v1/invoices/{id}", f.getObject("invoice"))
+	mux.HandleFunc("GET /v1/invoice_payments", f.listInvoicePayments)
+	mux.HandleFunc("GET /v1/invoice_payments/{id}", f.getInvoicePayment)
 	mux.HandleFunc("GET /v1/customers/search", f.searchCustomers)
 	mux.HandleFunc("GET /v1/customers", f.listCustomers)
 	mux.HandleFunc("GET /v1/customers/{id}", f.getObject("customer"))
@@ -214,11 +218,24 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET /v1/disputes/{id}", f.getObject("dispute"))
 	mux.HandleFunc("POST /v1/disputes/{id}", f.updateDispute)
 	mux.HandleFunc("GET /v1/refunds/{id}", f.getRefund)
+	mux.HandleFunc("POST /v1/credit_notes", f.createCreditNote)
+	mux.HandleFunc("GET /v1/credit_notes", f.listCreditNotes)
+	mux.HandleFunc("GET /v1/credit_notes/{id}", f.getCreditNote)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "",
 			fmt.Sprintf("Unrecognized request URL (%s: %s).", r.Method, r.URL.Path), "")
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(w, r, mux) })
+	pay := f.payRoutes()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.payBase = "http://" + r.Host
+		f.mu.Unlock()
+		if isPayPath(r.URL.Path) {
+			pay.ServeHTTP(w, r)
+			return
+		}
+		f.serve(w, r, mux)
+	})
 }
 
 // filesRoutes is files.stripe.com: uploads only. The API host has no

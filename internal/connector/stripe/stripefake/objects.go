@@ -11,10 +11,14 @@ import (
 )
 
 // Charge seeds a charge. Empty ID gets one; empty Status is "succeeded".
+// ReceiptNumber is set once Stripe sent a receipt ("1234-5678"); Name is the
+// billing name.
 type Charge struct {
 	ID, Currency, Status           string
 	Customer, PaymentIntent, Email string
+	Name, ReceiptNumber            string
 	Amount, AmountRefunded         int64
+	Created                        int64
 	Disputed, Livemode             bool
 	Metadata                       map[string]string
 }
@@ -26,12 +30,24 @@ type PaymentIntent struct {
 	Amount                                              int64
 }
 
-// Invoice seeds an invoice.
+// Invoice seeds an invoice. Status is draft, open (default), paid, void or
+// uncollectible; a draft has no number, PDF or hosted page yet. Payments are
+// its invoice payments (LinkInvoiceCharge, AddInvoicePayment): since API
+// version 2025-03-31.basil an invoice carries no charge or payment_intent
+// field, and GET /v1/invoice_payments?invoice= is the only way to the charge
+// that paid it. A credit note's refunds must be refunds of one of them. The
+// credit-note totals grow as credit notes are issued.
 type Invoice struct {
 	ID, Number, Customer, CustomerEmail, Currency, Status string
+	CustomerName                                          string
 	AmountDue, AmountPaid                                 int64
+	PreCredited, PostCredited                             int64
 	DueDate                                               time.Time
+	Payments                                              []InvoicePayment
 }
+
+// remaining is what is still owed: amount due less payments and pre-payment credit.
+func (in *Invoice) remaining() int64 { return max(in.AmountDue-in.AmountPaid-in.PreCredited, 0) }
 
 // Customer seeds a customer.
 type Customer struct {
@@ -72,6 +88,9 @@ func (f *Fake) AddCharge(c Charge) string {
 	}
 	if c.Status == "" {
 		c.Status = "succeeded"
+	}
+	if c.Created == 0 {
+		c.Created = time.Now().Unix()
 	}
 	c.Currency = strings.ToLower(c.Currency)
 	f.charges[c.ID] = &c
@@ -189,7 +208,7 @@ func (f *Fake) render(object, id string) (map[string]any, bool) {
 	switch object {
 	case "charge":
 		if c, ok := f.charges[id]; ok {
-			return chargeJSON(c), true
+			return f.chargeJSON(c), true
 		}
 	case "payment_intent":
 		if p, ok := f.intents[id]; ok {
@@ -199,7 +218,7 @@ func (f *Fake) render(object, id string) (map[string]any, bool) {
 		}
 	case "invoice":
 		if in, ok := f.invoices[id]; ok {
-			return invoiceJSON(in), true
+			return f.invoiceJSON(in), true
 		}
 	case "customer":
 		if c, ok := f.customers[id]; ok {
@@ -218,22 +237,28 @@ func (f *Fake) render(object, id string) (map[string]any, bool) {
 	return nil, false
 }
 
-func chargeJSON(c *Charge) map[string]any {
+func (f *Fake) chargeJSON(c *Charge) map[string]any {
 	return map[string]any{"id": c.ID, "object": "charge", "amount": c.Amount, "amount_refunded": c.AmountRefunded,
 		"currency": c.Currency, "customer": null(c.Customer), "disputed": c.Disputed, "livemode": c.Livemode,
 		"metadata": nonNil(c.Metadata), "payment_intent": null(c.PaymentIntent), "receipt_email": null(c.Email),
-		"refunded": c.AmountRefunded >= c.Amount, "status": c.Status,
-		"billing_details": map[string]any{"email": null(c.Email)}}
+		"refunded": c.AmountRefunded >= c.Amount, "status": c.Status, "created": c.Created,
+		"receipt_number": null(c.ReceiptNumber), "receipt_url": f.payBase + "/receipts/payment/" + c.ID,
+		"billing_details": map[string]any{"email": null(c.Email), "name": null(c.Name)}}
 }
 
-func invoiceJSON(in *Invoice) map[string]any {
-	var due any
+func (f *Fake) invoiceJSON(in *Invoice) map[string]any {
+	var due, pdfURL, hosted any
 	if !in.DueDate.IsZero() {
 		due = in.DueDate.Unix()
 	}
-	return map[string]any{"id": in.ID, "object": "invoice", "number": in.Number, "customer": null(in.Customer),
-		"customer_email": null(in.CustomerEmail), "currency": in.Currency, "status": in.Status,
-		"amount_due": in.AmountDue, "amount_paid": in.AmountPaid, "amount_remaining": in.AmountDue - in.AmountPaid,
+	if in.Status != "draft" {
+		pdfURL, hosted = f.payBase+"/invoice/acct_fake/"+in.ID+"/pdf", f.payBase+"/i/acct_fake/"+in.ID
+	}
+	return map[string]any{"id": in.ID, "object": "invoice", "number": null(in.Number), "customer": null(in.Customer),
+		"customer_email": null(in.CustomerEmail), "customer_name": null(in.CustomerName), "currency": in.Currency,
+		"status": in.Status, "amount_due": in.AmountDue - in.PreCredited, "amount_paid": in.AmountPaid,
+		"amount_remaining": in.remaining(), "pre_payment_credit_notes_amount": in.PreCredited,
+		"post_payment_credit_notes_amount": in.PostCredited, "invoice_pdf": pdfURL, "hosted_invoice_url": hosted,
 		"due_date": due, "livemode": false}
 }
 
@@ -451,7 +476,7 @@ func (f *Fake) searchInvoices(w http.ResponseWriter, r *http.Request) {
 	for _, in := range f.invoices {
 		if (field == "number" && in.Number == val) || (field == "customer" && in.Customer == val) ||
 			(field == "status" && in.Status == val) {
-			items = append(items, invoiceJSON(in))
+			items = append(items, f.invoiceJSON(in))
 		}
 	}
 	f.mu.Unlock()

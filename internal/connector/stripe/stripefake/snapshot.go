@@ -12,6 +12,7 @@ type state struct {
 	Subs      map[string]*Subscription  `json:"subscriptions"`
 	Disputes  map[string]*Dispute       `json:"disputes"`
 	Refunds   []*Refund                 `json:"refunds"`
+	Credits   []*CreditNote             `json:"credit_notes"`
 }
 
 // Snapshot returns the account's objects (not the idempotency cache) as JSON.
@@ -19,7 +20,7 @@ func (f *Fake) Snapshot() ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return json.Marshal(state{Seq: f.seq, Charges: f.charges, Intents: f.intents, Invoices: f.invoices,
-		Customers: f.customers, Subs: f.subs, Disputes: f.disputes, Refunds: f.refunds})
+		Customers: f.customers, Subs: f.subs, Disputes: f.disputes, Refunds: f.refunds, Credits: f.creditNotes})
 }
 
 // Restore replaces the account's objects with a Snapshot.
@@ -30,7 +31,7 @@ func (f *Fake) Restore(b []byte) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.seq, f.refunds = st.Seq, st.Refunds
+	f.seq, f.refunds, f.creditNotes = st.Seq, st.Refunds, st.Credits
 	if st.Charges != nil {
 		f.charges = st.Charges
 	}

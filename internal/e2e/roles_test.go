@@ -222,7 +222,7 @@ func TestFailedActionEdit(t *testing.T) {
 	var planned int64
 	_ = dbScalar(t, inst, `SELECT status FROM cases WHERE id = $1`, &st, caseID)
 	_ = dbScalar(t, inst, `SELECT status FROM actions WHERE id = $1`, &oldSt, oldAct)
-	_ = dbScalar(t, inst, `SELECT count(*) FROM actions WHERE case_id = $1 AND connector = 'stripe' AND status = 'planned' AND id > $2`, &planned, caseID, oldAct)
+	_ = dbScalar(t, inst, `SELECT count(*) FROM actions WHERE case_id = $1 AND connector = 'stripe' AND operation = 'refund' AND status = 'planned' AND id > $2`, &planned, caseID, oldAct)
 	if st != "awaiting_approval" || oldSt != "cancelled" || planned != 1 {
 		t.Errorf("case %s, old refund %s, new planned refunds %d: want awaiting_approval, cancelled, 1", st, oldSt, planned)
 	}

@@ -33,7 +33,7 @@ func (a *App) Awaiting(w http.ResponseWriter, r *http.Request) {
 func awaitingRow(c approval.Awaiting, now time.Time) views.AwaitingRow {
 	row := views.AwaitingRow{ID: c.CaseID, Href: "/cases/" + strconv.FormatInt(c.CaseID, 10), Kind: c.Kind,
 		Customer: c.Customer, VIP: c.VIP, Amount: amountText(c.AmountMinor, c.Currency), Requester: c.Requester,
-		Progress: strconv.Itoa(c.Approvals) + " of " + strconv.Itoa(c.Required) + " approvals"}
+		Progress: progress(c.Approvals, c.Required)}
 	if c.RequestedAt != nil {
 		row.RequestedAt = timeView(*c.RequestedAt)
 		row.Waiting = span(now.Sub(*c.RequestedAt))
@@ -43,4 +43,13 @@ func awaitingRow(c approval.Awaiting, now time.Time) views.AwaitingRow {
 		row.DeadlineLeft, row.Overdue = timeLeft(*c.Deadline, now)
 	}
 	return row
+}
+
+// progress says "0 of 1 approval", "1 of 2 approvals".
+func progress(given, required int) string {
+	s := strconv.Itoa(given) + " of " + strconv.Itoa(required) + " approval"
+	if required != 1 {
+		s += "s"
+	}
+	return s
 }

@@ -26,7 +26,7 @@ func TestAuditReadableVerifiableAndScoped(t *testing.T) {
 		c.do("POST", "/cases/"+cs+"/approve", fin, url.Values{"fingerprint": {c.fingerprint(cs)}, "confirm": {"yes"}, "comment": {"ok for " + cs}})
 	}
 	body := c.do("GET", "/audit?case="+id, auditor, nil).Body.String()
-	if !strings.Contains(body, "requested approval") || !strings.Contains(body, "0 of 1 approvals") && !strings.Contains(body, "1 of 1 approvals") {
+	if !strings.Contains(body, "requested approval") || !strings.Contains(body, "0 of 1 approval") && !strings.Contains(body, "1 of 1 approval") {
 		t.Errorf("audit page has no readable sentences:\n%.2000s", testid(body, "audit-log"))
 	}
 	if !decHasTestID(body, "audit-bundle") {

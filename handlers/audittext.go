@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/countersign/countersign/views"
@@ -55,7 +56,9 @@ func auditDetail(s map[string]any) string {
 		seen["from"], seen["to"] = true, true
 	}
 	if n, need := scalar(s["approvals"]), scalar(s["required_approvals"]); n != "" && need != "" {
-		parts = append(parts, n+" of "+need+" approvals")
+		g, _ := strconv.Atoi(n)
+		r, _ := strconv.Atoi(need)
+		parts = append(parts, progress(g, r))
 		seen["approvals"], seen["required_approvals"] = true, true
 	}
 	keys := append([]string(nil), auditKeys...)

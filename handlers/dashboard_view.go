@@ -156,7 +156,7 @@ func openChart(st *dashboard.Stats, kinds []string) views.StackedChart {
 func shortKind(k string) string {
 	switch k {
 	case "document_resend":
-		return "Documents"
+		return "Docs"
 	case "billing_correction":
 		return "Billing"
 	case "payment_blocker":

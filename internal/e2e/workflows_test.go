@@ -243,8 +243,21 @@ func (w *walker) documentResend(t *testing.T) {
 	if err := chromedp.Do(w.ctx, chromedp.Navigate(w.inst.URL+"/admin/sandbox"), chromedp.WaitVisible(tid("sandbox-filter")),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="sandbox-filter"] input[name="case"]`), itoa(id)),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="sandbox-filter"] select[name="connector"]`), "drive"),
-		chromedp.Submit(tid("sandbox-filter")), chromedp.WaitVisible(tid("request-0"))); err != nil {
+		chromedp.Submit(tid("sandbox-filter"))); err != nil {
 		t.Fatalf("filter the sandbox log by case and connector: %v", err)
+	}
+	// The page before had a request-0 too: wait until the filtered page is the one shown.
+	for i := 0; ; i++ {
+		loc, err := chromedp.Run(w.ctx, chromedp.Location())
+		if err == nil && strings.Contains(loc, "connector=drive") {
+			if err := chromedp.Do(w.ctx, chromedp.WaitVisible(tid("request-0"))); err == nil {
+				break
+			}
+		}
+		if i == 100 {
+			t.Fatalf("the filtered sandbox log did not load (at %q)", loc)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	_, _ = chromedp.Run(w.ctx, chromedp.Evaluate[bool](`(document.querySelectorAll("details.sandbox-request").forEach(d => d.open = true), true)`))
 	drive := w.text("admin-sandbox")

@@ -1,14 +1,13 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/stripe"
+	"github.com/countersign/countersign/internal/textpdf"
 )
 
 // SubmitParams: stripe/submit_evidence. DueBy is the dispute's evidence deadline
@@ -73,60 +72,6 @@ func (s *Service) submitEvidence(ctx context.Context, a *action) (connector.Rece
 	return s.conns.Stripe.SubmitDisputeEvidence(ctx, p.Dispute, a.IdempotencyKey)
 }
 
-// textPDF renders text as a minimal one-font PDF (Stripe takes dispute evidence as
-// PDF, JPEG or PNG only). Characters outside printable ASCII become "?".
-func textPDF(title, text string) []byte {
-	lines := []string{title, ""}
-	for _, ln := range strings.Split(text, "\n") {
-		for len(ln) > 95 {
-			lines, ln = append(lines, ln[:95]), ln[95:]
-		}
-		lines = append(lines, ln)
-	}
-	var content bytes.Buffer
-	content.WriteString("BT /F1 9 Tf 40 800 Td 12 TL\n")
-	for i, ln := range lines {
-		if i > 0 && i%64 == 0 {
-			break // one page: the full transcript stays on the case page
-		}
-		content.WriteString("(" + pdfEscape(ln) + ") Tj T*\n")
-	}
-	content.WriteString("ET\n")
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
-
-func pdfEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '(' || r == ')' || r == '\\':
-			b.WriteRune('\\')
-			b.WriteRune(r)
-		case r >= 32 && r < 127:
-			b.WriteRune(r)
-		default:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
-}
+// textPDF renders text as a one-page PDF (Stripe takes dispute evidence as PDF,
+// JPEG or PNG only).
+func textPDF(title, text string) []byte { return textpdf.Render(title, text, "Countersign") }

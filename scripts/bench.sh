@@ -14,6 +14,9 @@ CALLS="${BENCH_CALLS:-1000000}"
 PORT="${BENCH_PORT:-18090}"
 BARE_PORT="${BENCH_BARE_PORT:-$((PORT + 1))}"
 RUNS="${BENCH_RUNS:-3}"
+# Before each run bench-compare waits for the previous run's background work (claim
+# checks, indexing, sealing) to end, at most this long; the table says how long it waited.
+SETTLE_MAX="${BENCH_SETTLE_MAX:-60s}"
 dir=$(mktemp -d /tmp/countersign-bench.XXXXXX)
 chmod 755 "$dir" # the private Postgres runs as the postgres user when we are root
 out=$(mktemp)
@@ -47,13 +50,15 @@ grep -q listening "$dir/bare.log" || { cat "$dir/bare.log"; exit 1; }
   echo
   echo '```'
   ./bin/countersign bench-compare --countersign "http://127.0.0.1:$PORT" --bare "http://127.0.0.1:$BARE_PORT" \
-    --countersign-pid "$pid" --bare-pid "$bare" --rate "$RATE" --duration "$DURATION" --runs "$RUNS" 2>&1 || true
+    --countersign-pid "$pid" --bare-pid "$bare" --rate "$RATE" --duration "$DURATION" --runs "$RUNS" --settle-max "$SETTLE_MAX" 2>&1 || true
   echo '```'
   echo
   echo "bare: \`countersign bench-bare\` (HMAC-SHA256 over the raw body, one INSERT of the body, 200 after COMMIT)."
   echo "Knee: the highest rate, in steps of 500/s for 4 s, at which 99% are acknowledged with a p99 under 1 s."
   echo "Beyond its bounds Countersign answers 503 with Retry-After before reading the body (refused, not stored);"
   echo "RSS is the server's resident memory sampled every 50 ms during each run (VmRSS), peak (VmHWM) at the end."
+  echo "Both servers are warmed up first (not measured); before each run bench-compare waits until Countersign's"
+  echo "process tree (its Postgres included) is idle, at most BENCH_SETTLE_MAX ($SETTLE_MAX): \"settled\" says how long."
   echo "Claim checks during these runs are paced by COUNTERSIGN_STRIPE_READ_RATE (80 Stripe reads/s), as they"
   echo "would be against Stripe's rate limit. Search indexing, audit sealing and job dispatch run alongside and"
   echo "slow down while the server takes 100 or more webhooks a second (README, \"How a webhook is stored\")."

@@ -66,8 +66,8 @@ func postSandboxDisputes(ctx context.Context, c console, base string) {
 // demoGuide is the "try this" of the demo, printed at start and in the README.
 const demoGuide = `try this —
   as Sam Support (support lead): open "All open", press j/k to move and a to assign, open a case, verify a recipient, request approval;
-  as Fiona Finance (finance approver): you land on "Awaiting my approval"; open the case with 1 of 2 approvals, approve it with a comment and see the receipts; approve the invoice resend and follow "Sandbox requests" to the email with the invoice PDF;
+  as Fiona Finance (finance approver): you land on "Awaiting my approval"; open the case with 1 of 2 approvals, approve it with a comment and see the receipts; approve the invoice resend and see the invoice PDF in its receipts;
   as Felix Finance: open a failed refund from the dashboard's failures and retry it, cancel it, mark it resolved outside Countersign, or "Edit and ask again";
   as Audrey Auditor (auditor): you land on the audit log; press "Verify the audit chain", open a case and download its evidence bundle, then run: countersign audit verify --bundle FILE;
-  as Ada Admin (admin): change the approval policy in the form and preview a sample case; read the sandbox log of a case.
+  as Ada Admin (admin): change the approval policy in the form and preview a sample case; on a case, follow "Sandbox requests" from an action to what it sent.
   Unanswered collection calls (no one picked up) are kept as calls, not cases, so there are fewer cases than calls.`

@@ -344,8 +344,14 @@ func (s *Service) note(ctx context.Context, a *action, msg string) {
 }
 
 func (s *Service) auditSystem(ctx context.Context, tx *gorm.DB, act, objType string, id int64, outcome string, summary map[string]any) error {
+	return s.auditSystemRef(ctx, tx, act, objType, strconv.FormatInt(id, 10), outcome, summary)
+}
+
+// auditSystemRef is auditSystem for an object named by an external id (a Stripe
+// dispute "du_…").
+func (s *Service) auditSystemRef(ctx context.Context, tx *gorm.DB, act, objType, ref, outcome string, summary map[string]any) error {
 	_, err := audit.Append(ctx, tx, audit.Entry{Actor: "system:jobs", Action: act, ObjectType: objType,
-		ObjectID: strconv.FormatInt(id, 10), Outcome: outcome, Summary: summary})
+		ObjectID: ref, Outcome: outcome, Summary: summary})
 	if err != nil {
 		return fmt.Errorf("jobs: audit %s: %w", act, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
-	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/connector"
 	"github.com/countersign/countersign/internal/connector/slack"
 )
@@ -96,9 +95,7 @@ func (w *postCaseAlertWorker) Work(ctx context.Context, job *river.Job[PostCaseA
 		}
 		summary := map[string]any{"alert_id": job.Args.AlertID, "reason": al.Reason, "receipt_id": rc.ExternalID, "sandbox": s.conns.Sandboxed(Slack)}
 		if al.CaseID == nil { // a Stripe dispute no case concerns yet
-			_, err := audit.Append(ctx, tx, audit.Entry{Actor: "system:jobs", Action: "alert.posted", ObjectType: "stripe_dispute",
-				ObjectID: al.CallRef, Outcome: "ok", Summary: summary})
-			return err
+			return s.auditSystemRef(ctx, tx, "alert.posted", "stripe_dispute", al.CallRef, "ok", summary)
 		}
 		return s.auditSystem(ctx, tx, "alert.posted", "case", *al.CaseID, "ok", summary)
 	})

@@ -11,7 +11,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/countersign/countersign/internal/approval"
-	"github.com/countersign/countersign/internal/audit"
 	"github.com/countersign/countersign/internal/connector/stripe"
 	"github.com/countersign/countersign/internal/handoff"
 	"github.com/countersign/countersign/internal/money"
@@ -156,12 +155,8 @@ func (s *Service) raiseDisputeAlert(ctx context.Context, tx *gorm.DB, d disputeO
 	if err := s.insertTx(ctx, tx, PostCaseAlertArgs{AlertID: ids[0]}, nil); err != nil {
 		return err
 	}
-	_, err = audit.Append(ctx, tx, audit.Entry{Actor: "system:jobs", Action: "alert.raised", ObjectType: "stripe_dispute",
-		ObjectID: d.ID, Outcome: "ok", Summary: map[string]any{"reason": AlertChargeback, "alert_id": ids[0], "charge": charge}})
-	if err != nil {
-		return fmt.Errorf("jobs: audit alert.raised: %w", err)
-	}
-	return nil
+	return s.auditSystemRef(ctx, tx, "alert.raised", "stripe_dispute", d.ID, "ok",
+		map[string]any{"reason": AlertChargeback, "alert_id": ids[0], "charge": charge})
 }
 
 // disputeAlertText is the chargeback alert of a dispute no call is about: what

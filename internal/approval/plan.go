@@ -231,14 +231,7 @@ func creditNote(in planInput, refund Action) *Action {
 		(refund.Params["payment_intent"] == nil || refund.Params["payment_intent"] != detailOf(ch)["payment_intent"]) {
 		return nil
 	}
-	var detail struct {
-		Number string `json:"number"`
-	}
-	_ = json.Unmarshal(inv.Detail, &detail)
-	number := detail.Number
-	if number == "" {
-		number = inv.ExternalID
-	}
+	number := invoiceName(inv)
 	a, cur := refund.Params["amount"].(int64), refund.Params["currency"].(string)
 	reason, memo := "", "Refund requested by the customer."
 	if refund.Params["reason"] == "duplicate" {
@@ -612,14 +605,7 @@ func planCollections(in planInput) []Action {
 	if inv == nil || inv.Status != "open" || in.recipient.To == "" || !in.recipient.Verified {
 		return acts
 	}
-	var detail struct {
-		Number string `json:"number"`
-	}
-	_ = json.Unmarshal(inv.Detail, &detail)
-	ref := detail.Number
-	if ref == "" {
-		ref = inv.ExternalID
-	}
+	ref := invoiceName(inv)
 	return append(acts, Action{Connector: "email", Operation: "send_document",
 		Params: map[string]any{"to": in.recipient.To, "document_type": "payment_link", "document_ref": ref, "invoice": inv.ExternalID,
 			"case": strconv.FormatInt(in.c.ID, 10), "summary": handoffOf(in).Public()},

@@ -178,7 +178,12 @@ func RunSealerWith(ctx context.Context, db *gorm.DB, o SealerOptions) {
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			if n, err := safeSeal(final, db); err != nil {
+			// Running out of time here loses nothing: the entries are written, only not
+			// yet sealed, and the next start (or another instance) seals them.
+			if n, err := safeSeal(final, db); errors.Is(err, context.DeadlineExceeded) || final.Err() != nil {
+				log.Warn("audit: shutting down with entries not yet sealed; the next start seals them",
+					"sealed_now", n, "took", "5s")
+			} else if err != nil {
 				log.Error("audit: final seal failed", "err", err.Error(), "sealed", n)
 			}
 			return

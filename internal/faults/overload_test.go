@@ -33,7 +33,10 @@ func TestOverloadTruthfulAndBounded(t *testing.T) {
 	rate := 3000
 	for round := range 3 {
 		rate = 3000 << round
+		began := time.Now()
 		load(rec, func(int) string { return srv.URL }, deliveries(0x0e710ad+uint64(round), rate*seconds), rate, nil)
+		t.Logf("overload: round %d offered %d/s for %d s; all answered after %s; %d refused so far",
+			round+1, rate, seconds, time.Since(began).Round(100*time.Millisecond), refusals(rec))
 		if refusals(rec) > 0 {
 			break
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/load"
 )
 
 // DefaultSealEvery is how often RunSealer seals when given no interval: an entry is
@@ -147,11 +149,12 @@ type SealerOptions struct {
 	Every time.Duration // between rounds; DefaultSealEvery when 0
 	Log   *slog.Logger
 	// Busy, when set and true, means the foreground (webhook ingestion) is in a burst:
-	// the sealer then seals one round of up to sealBatch entries every BusySealEvery
-	// instead of everything every Every, leaving the CPU to the requests. It catches
+	// the sealer then steps aside, sealing nothing for up to BusyDefer and then one
+	// round of up to sealBatch entries, leaving the CPU to the requests. It catches
 	// up once the burst is over; entries are never lost, only sealed later.
 	Busy      func() bool
-	BusyEvery time.Duration // between rounds while busy; BusySealEvery when 0
+	BusyEvery time.Duration // between checks while busy; BusySealEvery when 0
+	BusyDefer time.Duration // the longest it seals nothing while busy; load.DefaultMaxDefer when 0
 }
 
 // BusySealEvery is the wait between rounds while SealerOptions.Busy reports true.
@@ -170,6 +173,7 @@ func RunSealerWith(ctx context.Context, db *gorm.DB, o SealerOptions) {
 	if o.BusyEvery <= 0 {
 		o.BusyEvery = BusySealEvery
 	}
+	aside := load.NewDeferral(o.Busy, o.BusyDefer)
 	wait, failures := every, 0
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -188,6 +192,10 @@ func RunSealerWith(ctx context.Context, db *gorm.DB, o SealerOptions) {
 			}
 			return
 		case <-t.C:
+		}
+		if aside.Skip() {
+			t.Reset(o.BusyEvery)
+			continue
 		}
 		seal, next := safeSeal, every
 		if busy() {

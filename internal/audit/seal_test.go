@@ -113,8 +113,9 @@ func TestRunSealerLogsErrorsAndRecovers(t *testing.T) {
 	}
 }
 
-// While the foreground is busy the sealer seals one round of at most 1,000 entries
-// per BusyEvery instead of everything; nothing is lost, and shutdown seals the rest.
+// While the foreground is busy the sealer steps aside: nothing for BusyDefer, then one
+// round of at most 1,000 entries instead of everything; nothing is lost, and shutdown
+// seals the rest.
 func TestRunSealerSlowsDownWhileBusy(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
@@ -130,14 +131,23 @@ func TestRunSealerSlowsDownWhileBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const deferFor = 2 * time.Second
 	c, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
+	started := time.Now()
 	go func() {
 		defer close(done)
 		audit.RunSealerWith(c, db, audit.SealerOptions{Every: 5 * time.Millisecond, Log: slog.New(slog.DiscardHandler),
-			Busy: func() bool { return true }, BusyEvery: time.Hour})
+			Busy: func() bool { return true }, BusyEvery: 20 * time.Millisecond, BusyDefer: deferFor})
 	}()
+	time.Sleep(deferFor / 4)
+	if got := headSeq(t, db); got != 0 && time.Since(started) < deferFor {
+		t.Fatalf("busy: %d entries sealed %s after the start, want none before %s", got, time.Since(started), deferFor)
+	}
 	eventually(t, "one busy round sealed", func() bool { return headSeq(t, db) > 0 })
+	if took := time.Since(started); took < deferFor {
+		t.Errorf("the first busy round sealed %s after the start, want at least %s", took, deferFor)
+	}
 	time.Sleep(200 * time.Millisecond)
 	if got := headSeq(t, db); got != 1000 {
 		t.Errorf("busy: %d entries sealed, want one round of 1000", got)

@@ -384,8 +384,9 @@ func TestIndexerKeepsSearchCurrent(t *testing.T) {
 	}
 }
 
-// TestIndexerSlowsDownWhileBusy: while the foreground is busy the indexer does one
-// batch of IndexBatch cases per BusyEvery, leaving the rest stale for later.
+// TestIndexerSlowsDownWhileBusy: while the foreground is busy the indexer steps
+// aside: nothing for BusyDefer, then one batch of IndexBatch cases, leaving the rest
+// stale for later.
 func TestIndexerSlowsDownWhileBusy(t *testing.T) {
 	db := testdb.New(t).Gorm
 	for i := range console.IndexBatch + 50 {
@@ -399,18 +400,27 @@ func TestIndexerSlowsDownWhileBusy(t *testing.T) {
 		db.Raw(`SELECT count(*) FROM case_search_stale`).Scan(&n)
 		return n
 	}
+	const deferFor = 2 * time.Second
 	c, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	started := time.Now()
 	go func() {
 		defer close(done)
 		console.RunIndexerWith(c, db, console.IndexerOptions{Every: 5 * time.Millisecond,
-			Busy: func() bool { return true }, BusyEvery: time.Hour})
+			Busy: func() bool { return true }, BusyEvery: 20 * time.Millisecond, BusyDefer: deferFor})
 	}()
 	defer func() { cancel(); <-done }()
+	time.Sleep(deferFor / 4)
+	if n := stale(); n != console.IndexBatch+50 && time.Since(started) < deferFor {
+		t.Fatalf("busy: %d cases stale %s after the start, want all %d", n, time.Since(started), console.IndexBatch+50)
+	}
 	for deadline := time.Now().Add(10 * time.Second); stale() > 50; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no busy round within 10 s: %d stale", stale())
 		}
+	}
+	if took := time.Since(started); took < deferFor {
+		t.Errorf("the first busy round ran %s after the start, want at least %s", took, deferFor)
 	}
 	time.Sleep(200 * time.Millisecond)
 	if n := stale(); n != 50 {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/countersign/countersign/internal/load"
 )
 
 // IndexBatch is how many stale case vectors one statement computes.
@@ -53,12 +55,13 @@ type IndexerOptions struct {
 	Every time.Duration // between rounds; 500 ms when 0
 	Log   *slog.Logger
 	// Busy, when set and true, means the foreground (webhook ingestion) is in a burst:
-	// the indexer then does one batch of IndexBatch cases every BusyIndexEvery instead
-	// of up to 20 batches every Every, leaving the CPU to the requests. New cases are
-	// in their queues at once either way; only search finds them later, and the
-	// indexer catches up once the burst is over.
+	// the indexer then steps aside, indexing nothing for up to BusyDefer and then one
+	// batch of IndexBatch cases, leaving the CPU to the requests. New cases are in
+	// their queues at once either way; only search finds them later, and the indexer
+	// catches up once the burst is over.
 	Busy      func() bool
-	BusyEvery time.Duration // between rounds while busy; BusyIndexEvery when 0
+	BusyEvery time.Duration // between checks while busy; BusyIndexEvery when 0
+	BusyDefer time.Duration // the longest it indexes nothing while busy; load.DefaultMaxDefer when 0
 }
 
 // BusyIndexEvery is the wait between rounds while IndexerOptions.Busy reports true.
@@ -76,12 +79,17 @@ func RunIndexerWith(ctx context.Context, db *gorm.DB, o IndexerOptions) {
 	if o.BusyEvery <= 0 {
 		o.BusyEvery = BusyIndexEvery
 	}
+	aside := load.NewDeferral(o.Busy, o.BusyDefer)
 	wait := every
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
+		}
+		if aside.Skip() {
+			wait = o.BusyEvery
+			continue
 		}
 		limit, next := 20*IndexBatch, every
 		if o.Busy != nil && o.Busy() {

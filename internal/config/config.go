@@ -547,10 +547,13 @@ func (l *loader) checkGoogleSandbox(c *Config) {
 	}
 }
 
-// SlackAlertKinds are the kinds of Slack alert a channel can be configured for:
-// a VIP payment blocker, a duplicate charge, a chargeback (dispute), an action that
-// needs a person, and the default for any kind not named.
-var SlackAlertKinds = []string{"vip_blocker", "duplicate_charge", "chargeback", "attention", "default"}
+// SlackAlertKinds are the kinds of Slack alert a channel can be configured for: the
+// case alerts' reasons (jobs.Alert*: a VIP payment blocker, a duplicate charge, a
+// chargeback, a failed renewal, an approval deadline close, a large amount waiting
+// on approval, a promise to pay due), an action that needs a person, and the
+// default for any kind not named.
+var SlackAlertKinds = []string{"vip_blocker", "duplicate_charge", "chargeback", "renewal_failure",
+	"approval_deadline", "awaiting_approval", "promise_due", "attention", "default"}
 
 // slackChannels parses COUNTERSIGN_SLACK_CHANNELS ("kind=#channel,...").
 func (l *loader) slackChannels() map[string]string {

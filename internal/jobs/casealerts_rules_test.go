@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/countersign/countersign/internal/config"
 )
 
 func TestAlertRules(t *testing.T) {
@@ -54,6 +56,20 @@ func TestAlertTextHasImpactAndUrgency(t *testing.T) {
 		"*Urgency:* critical: VIP customer cannot pay (payment blocker)", "Jordan Lee"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("alert text lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestEveryAlertReasonCanHaveAChannel: COUNTERSIGN_SLACK_CHANNELS accepts a channel
+// for every reason an alert is raised for (it used to refuse four of them, which
+// then always went to the default channel).
+func TestEveryAlertReasonCanHaveAChannel(t *testing.T) {
+	for reason := range alertTitles {
+		if !slices.Contains(config.SlackAlertKinds, reason) {
+			t.Errorf("alert reason %q cannot be given a channel: not in config.SlackAlertKinds", reason)
+		}
+		if alertImpacts[reason] == "" {
+			t.Errorf("alert reason %q has no reviewed impact wording", reason)
 		}
 	}
 }

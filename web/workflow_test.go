@@ -231,3 +231,66 @@ func TestVIPBlockerAlertsAtIngestOnceWithThreadReplies(t *testing.T) {
 		t.Errorf("updates after a second sweep = %d, want 1", updates)
 	}
 }
+
+// disputeCall is a signed-webhook body for a dispute call saying what.
+func disputeCall(t *testing.T, id, transcript, reason string) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"event_type": "call_ended", "payload": map[string]any{"call": map[string]any{
+		"id": id, "direction": "inbound", "status": "completed", "from_number": "14155550177", "to_number": "18005550199",
+		"transcript": transcript, "summary": "Caller disputes a charge of 129.00 USD.",
+		"post_call_analysis": map[string]any{"call_intent": "dispute", "amount": 129.00, "currency": "USD",
+			"dispute_reason": reason, "customer_name": "Priya Raman", "customer_email": "priya.raman@example.com"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestDisputeAlertsAtIngestRouteByReason: a duplicate charge and a chargeback said on
+// a call each alert finance through the real webhook → outbox → job path, as soon as
+// the call is stored, in the channel configured for their reason, once per call and
+// reason, with no card number.
+func TestDisputeAlertsAtIngestRouteByReason(t *testing.T) {
+	// COUNTERSIGN_SLACK_CHANNELS as the sandbox passes it on (newWorkflow starts the
+	// sandbox before the configuration is read).
+	w := newWorkflow(t, nil, func(sb *sandbox.Sandbox) {
+		sb.Connectors.SlackChannels["duplicate_charge"] = "#billing-duplicates"
+		sb.Connectors.SlackChannels["chargeback"] = "C0DISPUTES"
+		sb.Slack.AddChannel("C0DUPLICAT", "billing-duplicates")
+		sb.Slack.AddChannel("C0DISPUTES", "disputes")
+	})
+	w.post(disputeCall(t, "call_wf_dup",
+		"Agent: Acme billing.\nUser: I was charged twice for the same order, 129 dollars both times. Card 4000 0566 5566 5556.",
+		"Duplicate charge"))
+	w.post(disputeCall(t, "call_wf_cb",
+		"Agent: Acme billing.\nUser: I never authorised this 129 dollar charge. My bank opened a chargeback yesterday.",
+		"Unrecognised charge"))
+	w.await("both alerts posted", `SELECT count(*) = 2 FROM case_alerts WHERE status = 'posted'
+		AND ((call_ref = 'call_wf_dup' AND reason = 'duplicate_charge') OR (call_ref = 'call_wf_cb' AND reason = 'chargeback'))`)
+	want := map[string]string{"C0DUPLICAT": "*Duplicate charge*", "C0DISPUTES": "*Chargeback*"}
+	for _, m := range w.sb.Slack.Messages() {
+		title, ok := want[m.Channel]
+		if !ok {
+			t.Errorf("alert in channel %s, want one of the reasons' channels: %s", m.Channel, m.Text)
+			continue
+		}
+		if !strings.Contains(m.Text, title) || !strings.Contains(m.Text, "129.00 USD") || !strings.Contains(m.Text, "/cases/") {
+			t.Errorf("alert in %s lacks %q, the amount or the case link:\n%s", m.Channel, title, m.Text)
+		}
+		if strings.Contains(m.Text, "5556") || strings.Contains(m.Text, "4000 0566") {
+			t.Errorf("alert carries the card number: %s", m.Text)
+		}
+		delete(want, m.Channel)
+	}
+	if len(want) > 0 {
+		t.Errorf("no alert in %v", want)
+	}
+	// A redelivery of the same call raises nothing more.
+	w.post(disputeCall(t, "call_wf_dup",
+		"Agent: Acme billing.\nUser: I was charged twice for the same order, 129 dollars both times.", "Duplicate charge"))
+	w.await("outbox drained", `SELECT NOT EXISTS (SELECT 1 FROM job_outbox)`)
+	w.await("alert jobs finished", `SELECT NOT EXISTS (SELECT 1 FROM river_job WHERE queue = 'alerts' AND state NOT IN ('completed', 'cancelled', 'discarded'))`)
+	if n := len(w.sb.Slack.Messages()); n != 2 {
+		t.Errorf("slack messages after a redelivery = %d, want 2", n)
+	}
+}

@@ -53,7 +53,8 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		RejectReasons: approval.RejectReasons, Methods: approval.Methods, Return: decisionReturn(r, id),
 		EditCurrency: o.Currency, EditDest: o.DestRef, CommentRequired: o.Requirement.Comment, CommentWhy: o.Requirement.CommentWhy,
 		Recipient: views.RecipientView{Requested: approval.MaskEmail(o.Recipient.Requested), OnFile: approval.MaskEmail(o.Recipient.OnFile),
-			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient)},
+			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient),
+				VerifiedOn: timeView(o.Recipient.VerifiedAt)},
 	}
 	if o.ReplannedBy != "" && o.Requirement.Approvals == 0 {
 		d.Requirement = requirementText(1) + " (a plan edited after a failure is never approved automatically)"
@@ -115,11 +116,7 @@ func recipientHow(r approval.Recipient) string {
 	if !r.Verified {
 		return ""
 	}
-	how := "verified via " + strings.ReplaceAll(r.Method, "_", " ")
-	if !r.VerifiedAt.IsZero() {
-		how += " on " + r.VerifiedAt.UTC().Format("2006-01-02")
-	}
-	return how
+	return "verified via " + strings.ReplaceAll(r.Method, "_", " ")
 }
 
 func decisionStamp(t time.Time) string { return t.UTC().Format(stampFormat) }

@@ -81,7 +81,7 @@ func dashboardView(st *dashboard.Stats) views.DashboardView {
 		last30 += r.N
 	}
 	return views.DashboardView{
-		AsOf: st.Now.Format("2 Jan 2006 15:04 UTC"),
+		AsOf: timeView(st.Now),
 		Figures: []views.Figure{
 			{Key: "open", Label: "open cases", Value: thousands(openN), Href: queueOpen},
 			{Key: "overdue", Label: "past their follow-up deadline", Value: thousands(overdueN), Href: queueOverdue},

@@ -54,7 +54,7 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		EditCurrency: o.Currency, EditDest: o.DestRef, CommentRequired: o.Requirement.Comment, CommentWhy: o.Requirement.CommentWhy,
 		Recipient: views.RecipientView{Requested: approval.MaskEmail(o.Recipient.Requested), OnFile: approval.MaskEmail(o.Recipient.OnFile),
 			To: approval.MaskEmail(o.Recipient.To), Verified: o.Recipient.Verified, How: recipientHow(o.Recipient),
-				VerifiedOn: timeView(o.Recipient.VerifiedAt)},
+			VerifiedOn: timeView(o.Recipient.VerifiedAt)},
 	}
 	if o.ReplannedBy != "" && o.Requirement.Approvals == 0 {
 		d.Requirement = requirementText(1) + " (a plan edited after a failure is never approved automatically)"

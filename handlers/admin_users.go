@@ -39,12 +39,8 @@ func (a *App) renderUsers(w http.ResponseWriter, r *http.Request, status int, pg
 	me := auth.FromContext(r.Context())
 	rows := make([]views.AdminUserRow, len(users))
 	for i, u := range users {
-		last := "never"
-		if u.LastLoginAt != nil {
-			last = u.LastLoginAt.UTC().Format(stampFormat)
-		}
 		rows[i] = views.AdminUserRow{ID: strconv.FormatInt(u.ID, 10), Name: u.Name, Email: u.Email, Roles: u.Roles,
-			LastLogin: last, Sessions: u.ActiveSessions, Disabled: u.Disabled, Self: me != nil && me.UserID == u.ID}
+			LastLogin: timePtrView(u.LastLoginAt), Sessions: u.ActiveSessions, Disabled: u.Disabled, Self: me != nil && me.UserID == u.ID}
 	}
 	Render(w, r, status, views.AdminUsers(pg, rows))
 }

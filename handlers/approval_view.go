@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/countersign/countersign/internal/approval"
 	"github.com/countersign/countersign/internal/auth"
@@ -71,7 +70,7 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		d.Destination = strings.TrimSpace(o.DestType + " " + o.DestRef)
 	}
 	if o.Deadline != nil {
-		d.Deadline = o.Deadline.UTC().Format(stampFormat)
+		d.Deadline = timeView(*o.Deadline)
 	}
 	d.Handoff = views.HandoffView{Title: o.Handoff.Title, Asked: o.Handoff.Asked, Learned: o.Handoff.Learned,
 		Object: o.Handoff.Object, Owner: o.Handoff.Owner, NextStep: o.Handoff.NextStep, Deadline: o.Handoff.Deadline}
@@ -90,11 +89,11 @@ func (a *App) DecisionView(r *http.Request, caseID int64) (views.DecisionView, e
 		}
 	}
 	for _, ap := range o.Approvals {
-		d.Approvals = append(d.Approvals, views.ApprovalView{Who: ap.Label, Comment: ap.Comment, When: decisionStamp(ap.At), Voided: ap.Voided, VoidReason: ap.VoidReason})
+		d.Approvals = append(d.Approvals, views.ApprovalView{Who: ap.Label, Comment: ap.Comment, When: timeView(ap.At), Voided: ap.Voided, VoidReason: ap.VoidReason})
 	}
 	for _, h := range o.Decisions {
 		d.History = append(d.History, views.DecisionEntryView{What: strings.ReplaceAll(h.Decision, "_", " "), Who: h.Label,
-			When: decisionStamp(h.At), Reason: h.Reason, Note: h.Note})
+			When: timeView(h.At), Reason: h.Reason, Note: h.Note})
 	}
 	for _, v := range o.Restricted {
 		d.Restricted = append(d.Restricted, views.RestrictedView{Ref: v.Ref, Kind: v.Kind, Where: v.Where})
@@ -118,8 +117,6 @@ func recipientHow(r approval.Recipient) string {
 	}
 	return "verified via " + strings.ReplaceAll(r.Method, "_", " ")
 }
-
-func decisionStamp(t time.Time) string { return t.UTC().Format(stampFormat) }
 
 // decisionReturn is where the panel's forms come back to: the decision page when
 // the panel is shown there, else the case page that embeds it.

@@ -145,9 +145,7 @@ func actionRow(act jobs.ActionInfo, canRetry bool) views.ActionRow {
 		Operation: act.Operation, Description: act.Description, Status: string(act.Status), Attempts: act.Attempts,
 		LastError: act.LastError, ReceiptID: act.ReceiptID, Receipt: act.Summary(), Sandbox: act.Sandbox,
 		CanRetry: canRetry && act.Retryable(), Back: "/cases/" + strconv.FormatInt(act.CaseID, 10)}
-	if act.ExecutedAt != nil {
-		row.ExecutedAt = act.ExecutedAt.UTC().Format(timeFormat)
-	}
+	row.ExecutedAt = timePtrView(act.ExecutedAt)
 	return row
 }
 

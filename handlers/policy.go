@@ -169,7 +169,7 @@ func (a *App) policyView(r *http.Request, posted string) (views.PolicyView, erro
 		b, _ := json.MarshalIndent(cur.Rules, "", "  ")
 		posted = string(b)
 	}
-	v := views.PolicyView{Version: strconv.FormatInt(cur.ID, 10), CreatedAt: decisionStamp(cur.CreatedAt), CreatedBy: cur.CreatedBy,
+	v := views.PolicyView{Version: strconv.FormatInt(cur.ID, 10), CreatedAt: timeView(cur.CreatedAt), CreatedBy: cur.CreatedBy,
 		Human: cur.Rules.AlwaysHumanKinds, NoAmount: strconv.Itoa(cur.Rules.NoAmountApprovals),
 		StepUpMin: strconv.Itoa(cur.Rules.StepUpMinutes), RulesJSON: posted}
 	v.Tiers = tierRows("", cur.Rules.Currencies)
@@ -185,7 +185,7 @@ func (a *App) policyView(r *http.Request, posted string) (views.PolicyView, erro
 		v.StepUpMin, cur.Rules.CommentWhenUnverified)
 	v.Form.Sample = views.PolicySampleView{Kinds: optionsOf(kindValues(), queueTitle, "refund"), Amount: "1500.00", Currency: "USD"}
 	for _, h := range hist {
-		v.History = append(v.History, views.PolicyVersionView{ID: strconv.FormatInt(h.ID, 10), CreatedAt: decisionStamp(h.CreatedAt), CreatedBy: h.CreatedBy})
+		v.History = append(v.History, views.PolicyVersionView{ID: strconv.FormatInt(h.ID, 10), CreatedAt: timeView(h.CreatedAt), CreatedBy: h.CreatedBy})
 	}
 	return v, nil
 }

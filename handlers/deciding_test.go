@@ -129,6 +129,32 @@ func TestFourEyesCoversVerification(t *testing.T) {
 	}
 }
 
+// TestSelfApprovalRefusedAndAudited: whoever requested the approval cannot approve
+// it, even holding the finance approver role; the attempt is refused with the reason
+// and audited, and nothing changes.
+func TestSelfApprovalRefusedAndAudited(t *testing.T) {
+	c := newDecConsole(t)
+	multi := c.login(time.Time{}, auth.SupportLead, auth.FinanceApprover)
+	id := c.newCase(5_000)
+	if rec := c.do("POST", "/cases/"+id+"/request-approval", multi, url.Values{}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("request approval: %d %.300s", rec.Code, rec.Body)
+	}
+	before := c.status(id)
+	rec := c.do("POST", "/cases/"+id+"/approve", multi, url.Values{"fingerprint": {c.fingerprint(id)}, "confirm": {"yes"}})
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "another finance approver must decide it") {
+		t.Fatalf("self-approval: %d, want 403 saying another approver must decide\n%.300s", rec.Code, rec.Body)
+	}
+	if after := c.status(id); after != before {
+		t.Errorf("status %s after a refused self-approval, want %s", after, before)
+	}
+	if n := c.count(`SELECT count(*) FROM audit_log WHERE action = 'approval.refused' AND object_id = ?`, id); n != 1 {
+		t.Errorf("approval.refused entries %d, want 1", n)
+	}
+	if n := c.count(`SELECT count(*) FROM approvals WHERE case_id = ?::bigint`, id); n != 0 {
+		t.Errorf("%d approvals recorded after a refused self-approval", n)
+	}
+}
+
 func (c *decConsole) count(q string, args ...any) int64 {
 	c.t.Helper()
 	var n int64

@@ -157,6 +157,9 @@ type SealerOptions struct {
 	BusyDefer time.Duration // the longest it seals nothing while busy; load.DefaultMaxDefer when 0
 }
 
+// finalSealTimeout bounds the seal a stopping sealer makes on its way out.
+const finalSealTimeout = 5 * time.Second
+
 // BusySealEvery is the wait between rounds while SealerOptions.Busy reports true.
 const BusySealEvery = time.Second
 
@@ -180,13 +183,13 @@ func RunSealerWith(ctx context.Context, db *gorm.DB, o SealerOptions) {
 	for {
 		select {
 		case <-ctx.Done():
-			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSealTimeout)
 			defer cancel()
 			// Running out of time here loses nothing: the entries are written, only not
 			// yet sealed, and the next start (or another instance) seals them.
 			if n, err := safeSeal(final, db); errors.Is(err, context.DeadlineExceeded) || final.Err() != nil {
 				log.Warn("audit: shutting down with entries not yet sealed; the next start seals them",
-					"sealed_now", n, "took", "5s")
+					"sealed_now", n, "took", finalSealTimeout)
 			} else if err != nil {
 				log.Error("audit: final seal failed", "err", err.Error(), "sealed", n)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/countersign/countersign/internal/apperr"
 	"github.com/countersign/countersign/internal/auth"
 	"github.com/countersign/countersign/internal/jobs"
+	"github.com/countersign/countersign/models"
 	"github.com/countersign/countersign/views"
 )
 
@@ -130,8 +131,15 @@ func (a *App) ActionsView(ctx context.Context, caseID int64) ([]views.ActionRow,
 	p := auth.FromContext(ctx)
 	canRetry := p.HasAny(auth.FinanceApprover, auth.Admin)
 	rows := make([]views.ActionRow, 0, len(list))
-	for _, act := range list {
+	blocker := 0 // the number of the first action waiting for a person; later ones wait for it
+	for i, act := range list {
 		row := actionRow(act, canRetry)
+		switch {
+		case blocker > 0 && act.Status == models.ActionQueued:
+			row.WaitsFor = blocker
+		case blocker == 0 && (act.Status == models.ActionNeedsAttention || act.Status == models.ActionFailed):
+			blocker = i + 1
+		}
 		if a.Sandbox != nil && p.Has(auth.Admin) && act.Sandbox && act.Attempts > 0 {
 			row.SandboxHref = sandboxHref(strconv.FormatInt(caseID, 10), act.ID)
 		}

@@ -162,11 +162,17 @@
 })();
 
 // Panels marked data-refresh (actions in flight) re-read themselves from the server
-// until they settle, without reloading the page or losing what the user typed.
+// until they settle, without reloading the page or losing what the user typed: a
+// panel someone is working in (focus inside it, or a form in it opened) is left
+// alone until they are done.
 (function () {
+  function busy(panel) {
+    return panel.contains(document.activeElement) || panel.querySelector("details[open]") !== null;
+  }
   function refresh(panel) {
     var every = parseInt(panel.getAttribute("data-refresh"), 10) || 2000;
     setTimeout(function () {
+      if (busy(panel)) { refresh(panel); return; }
       fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
@@ -175,6 +181,7 @@
           var id = panel.getAttribute("data-testid");
           var fresh = doc.querySelector('[data-testid="' + id + '"]');
           if (!fresh) { return; }
+          if (busy(panel)) { refresh(panel); return; }
           panel.replaceWith(fresh);
           var status = doc.querySelector('[data-testid="case-status"]');
           var old = document.querySelector('[data-testid="case-status"]');

@@ -158,6 +158,24 @@ func TestFailedActionsThreeWays(t *testing.T) {
 		if st := text(t, ctx, "case-state"); !strings.Contains(st, "Needs attention") {
 			t.Errorf("%s: banner %q, want Needs attention", w.name, st)
 		}
+		// Actions queued behind the failed one wait for a person, not for a worker:
+		// the panel says so and does not re-read itself every two seconds (it once
+		// did, and replaced the form Felix was typing in).
+		var behind int64
+		_ = dbScalar(t, inst, `SELECT count(*) FROM actions WHERE case_id = $1 AND status = 'queued'
+			AND position > (SELECT position FROM actions WHERE id = $2)`, &behind, caseID, actID)
+		if behind > 0 {
+			refreshing, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="case-actions"]').hasAttribute("data-refresh")`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if refreshing {
+				t.Errorf("%s: %d actions wait behind the failed one and the panel still refreshes itself", w.name, behind)
+			}
+			if txt := text(t, ctx, "case-actions"); !strings.Contains(txt, "Waits for #") {
+				t.Errorf("%s: the actions behind the failed one do not say what they wait for: %q", w.name, txt)
+			}
+		}
 		if err := chromedp.Do(ctx, append(w.fill(itoa(actID)), chromedp.WaitVisible(tid("decision-notice")))...); err != nil {
 			t.Fatalf("%s: %v", w.name, err)
 		}

@@ -28,6 +28,7 @@ const WebhookReadTimeout = 5 * time.Second
 const WebhookDeadline = 5 * time.Second
 
 // WebhookDeliveries counts deliveries by source and outcome (stored, duplicate,
+// accepted: durable in the inbox during a burst and filed shortly after,
 // ignored, verification, rejected, unauthorized, too_large, slow_body, overloaded:
 // refused before reading, withdrawn: not stored in time, unavailable).
 var WebhookDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -62,6 +62,9 @@ grep -q listening "$dir/bare.log" || { cat "$dir/bare.log"; exit 1; }
   echo "Claim checks during these runs are paced by COUNTERSIGN_STRIPE_READ_RATE (80 Stripe reads/s), as they"
   echo "would be against Stripe's rate limit. Search indexing, audit sealing and job dispatch run alongside and"
   echo "slow down while the server takes 100 or more webhooks a second (README, \"How a webhook is stored\")."
+  echo "From 300 a second Countersign answers a call event once it is durable, redacted, in webhook_inbox and"
+  echo "files it into calls and cases when the burst is over (at most 30 s behind), as in these runs; below that"
+  echo "rate it files before it answers."
   echo
   echo "## 2. Queue and case pages at $CALLS seeded calls (server-side, one request at a time)"
   echo

@@ -75,6 +75,12 @@ func New(d Deps) (*Server, error) {
 	}, func() float64 { return float64(s.load.PerSecond()) }))
 	s.csp = contentSecurityPolicy(d.Config)
 	s.app = d.Services.Handlers()
+	if in := s.app.Ingest; in != nil {
+		s.metrics.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "countersign_webhook_inbox_pending",
+			Help: "Webhook deliveries acknowledged during a burst and not yet filed into calls and cases.",
+		}, func() float64 { return float64(in.InboxPending()) }))
+	}
 	for _, c := range d.Services.Collectors() {
 		s.metrics.registry.MustRegister(c)
 	}

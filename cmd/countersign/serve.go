@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign/internal/config"
 	casequeue "github.com/countersign/countersign/internal/console"
 	"github.com/countersign/countersign/internal/database"
+	"github.com/countersign/countersign/internal/ingest"
 	"github.com/countersign/countersign/internal/retention"
 	"github.com/countersign/countersign/internal/sandbox"
 )
@@ -120,6 +121,18 @@ func serveConsole(ctx context.Context, c console) error {
 	indexCtx, stopIndexer := context.WithCancel(ctx)
 	defer stopIndexer()
 	go casequeue.RunIndexerWith(indexCtx, c.db.Gorm, casequeue.IndexerOptions{Log: c.log, Busy: busy})
+	// During a burst webhooks are acknowledged from the inbox; this files them into
+	// calls and cases, and on the way out what is left once the listener has closed
+	// (internal/ingest/inbox.go).
+	if c.web {
+		inboxCtx, stopInbox := context.WithCancel(context.WithoutCancel(ctx))
+		filed := make(chan struct{})
+		go func() {
+			defer close(filed)
+			srv.graph.App.Ingest.RunInbox(inboxCtx, ingest.InboxOptions{Log: c.log, Busy: busy})
+		}()
+		defer func() { stopInbox(); <-filed }()
+	}
 	c.log.Info("countersign listening", "addr", ln.Addr().String(), "url", c.cfg.BaseURL.String(), "version", version)
 	if c.onReady != nil {
 		c.onReady(c.cfg.BaseURL.String())

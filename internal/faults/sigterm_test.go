@@ -60,6 +60,9 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Fatal("nothing was acknowledged; the load did not run")
 	}
 	db := connect(t, dbURL)
+	if n := scalar(t, db, `SELECT count(*) FROM webhook_inbox`); n != 0 {
+		t.Errorf("%d acknowledged deliveries left unfiled in the webhook inbox by a clean stop", n)
+	}
 	if bad := storedOnce(t, db, ackedIDs); len(bad) > 0 {
 		t.Errorf("%d acknowledged deliveries are not stored exactly once, e.g. %v", len(bad), bad[:min(5, len(bad))])
 	}

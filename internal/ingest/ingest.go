@@ -19,6 +19,10 @@
 //     customer, email) is kept in call_versions, the decided cases are flagged
 //     (cases.call_changed_at) and audited, and the call keeps its values.
 //   - An error from Ingest means nothing was stored (batch.go withdraws or waits).
+//   - During a burst (InboxRate deliveries a second) a call event's 200 means it is
+//     durable, redacted, in webhook_inbox; the processor (inbox.go) files it into
+//     all of the above in the transaction that deletes its inbox row, within
+//     about half a minute. Below that rate a 200 means its call and cases exist.
 //   - A call gets at most one case per kind (unique (call_id, kind)).
 package ingest
 
@@ -96,6 +100,7 @@ type Service struct {
 
 	batchOnce sync.Once
 	batch     *batcher
+	inbox     inboxState
 }
 
 // DefaultOwners is who owns each queue when configuration says nothing.
@@ -174,8 +179,13 @@ func (s *Service) Ingest(ctx context.Context, raw []byte) (Result, error) {
 		id, err := s.storePlain(ctx, body, counts, digest[:], ev.EventType, outcome)
 		return Result{Outcome: outcome, DeliveryID: id, Suppressed: counts}, err
 	}
-	res, err := s.store(callerCtx, callEvent{body: body, counts: counts, found: doc.Restricted,
-		restricted: len(doc.Mentions) > 0, digest: digest[:], ev: ev})
+	e := callEvent{body: body, counts: counts, found: doc.Restricted,
+		restricted: len(doc.Mentions) > 0, digest: digest[:], ev: ev}
+	if s.inboxing() {
+		// A burst: durable in the inbox is the answer; the processor files it (inbox.go).
+		return s.toInbox(ctx, e)
+	}
+	res, err := s.store(callerCtx, e)
 	if err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}

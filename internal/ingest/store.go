@@ -86,6 +86,10 @@ type callEvent struct {
 	restricted bool
 	digest     []byte
 	ev         dialnexa.Event
+	// From the webhook inbox (inbox.go): when the delivery was acknowledged, and its
+	// inbox row, deleted in the transaction that files it. Zero otherwise.
+	at      time.Time
+	inboxID int64
 }
 
 // storeCalls writes call events in one transaction of two round trips on a
@@ -117,7 +121,11 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 		if err != nil {
 			return nil, err
 		}
-		ps[i] = prepared{rc: rc, args: append(s.storeCallArgs(e.ev, rc, e.digest, e.body, "", e.counts), s.restsOn())}
+		at := e.at
+		if at.IsZero() {
+			at = s.now()
+		}
+		ps[i] = prepared{rc: rc, args: append(s.storeCallArgs(e.ev, rc, e.digest, e.body, "", e.counts, at), s.restsOn())}
 	}
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
@@ -254,6 +262,15 @@ func (s *Service) storeCalls(ctx context.Context, evs []callEvent) (res []Result
 			res[i].Queued++
 		}
 	}
+	var inboxIDs []int64
+	for _, e := range evs {
+		if e.inboxID != 0 {
+			inboxIDs = append(inboxIDs, e.inboxID)
+		}
+	}
+	if len(inboxIDs) > 0 {
+		later.Queue(`DELETE FROM webhook_inbox WHERE id = ANY($1)`, inboxIDs)
+	}
 	b = &pgx.Batch{}
 	if len(entries) > 0 {
 		auditRows, err := audit.NewRows(entries...)
@@ -378,9 +395,8 @@ const storeCallSQL = `WITH d AS (INSERT INTO webhook_deliveries
 			ORDER BY o.received_at DESC LIMIT 3) p)::int
 	FROM d, cur up`
 
-func (s *Service) storeCallArgs(ev dialnexa.Event, rc redactedCall, digest []byte, body json.RawMessage, text string, bodyCounts redact.Counts) []any {
+func (s *Service) storeCallArgs(ev dialnexa.Event, rc redactedCall, digest []byte, body json.RawMessage, text string, bodyCounts redact.Counts, now time.Time) []any {
 	c := ev.Call
-	now := s.now()
 	customer := c.From
 	if strings.EqualFold(c.Direction, "outbound") {
 		customer = c.To

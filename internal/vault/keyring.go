@@ -82,12 +82,16 @@ func aad(callID int64, kind string) []byte {
 
 // seal encrypts value for call callID and kind under the current key.
 func (k *Keyring) seal(callID int64, kind, value string) (keyID string, nonce, sealed []byte, err error) {
+	return k.sealBytes([]byte(value), aad(callID, kind))
+}
+
+func (k *Keyring) sealBytes(plain, ad []byte) (keyID string, nonce, sealed []byte, err error) {
 	aead := k.aeads[k.current]
 	nonce = make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", nil, nil, fmt.Errorf("vault: nonce: %w", err)
 	}
-	return k.current, nonce, aead.Seal(nil, nonce, []byte(value), aad(callID, kind)), nil
+	return k.current, nonce, aead.Seal(nil, nonce, plain, ad), nil
 }
 
 // open decrypts an entry; it fails for an unknown key id or tampered data.

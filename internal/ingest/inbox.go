@@ -190,10 +190,37 @@ func (s *Service) oldestInbox(ctx context.Context) time.Duration {
 	return time.Since(at)
 }
 
-// fileInbox files one batch of inbox rows and returns how many it took.
+// inboxLockKey is the pg_try_advisory_lock key that lets one process at a time
+// file the inbox (another would read the same rows and find them duplicates).
+const inboxLockKey int64 = 0x696e626f78
+
+// fileInbox files one batch of inbox rows and returns how many it took (0 also
+// when another process is filing: it files these rows too).
 func (s *Service) fileInbox(ctx context.Context, log *slog.Logger) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
+	lock, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("lock the inbox: %w", err)
+	}
+	defer lock.Release()
+	var mine bool
+	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, inboxLockKey).Scan(&mine); err != nil {
+		lock.Conn().Close(context.Background()) // the lock's state is unknown: end the session
+		return 0, fmt.Errorf("lock the inbox: %w", err)
+	}
+	if !mine {
+		return 0, nil
+	}
+	defer func() {
+		if _, err := lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, inboxLockKey); err != nil {
+			lock.Conn().Close(context.Background())
+		}
+	}()
+	return s.fileInboxLocked(ctx, log)
+}
+
+func (s *Service) fileInboxLocked(ctx context.Context, log *slog.Logger) (int, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT id, received_at, raw_sha256, body, suppressed, restricted, sealed_findings
 		FROM webhook_inbox WHERE attempts < $1 ORDER BY id LIMIT $2`, inboxAttempts, inboxBatch)
 	if err != nil {

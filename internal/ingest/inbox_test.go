@@ -45,13 +45,7 @@ func TestBurstAcknowledgedFromInboxThenFiledOnce(t *testing.T) {
 	svc.Load = &load.Gauge{}
 	var busy atomic.Bool
 	busy.Store(true)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		svc.RunInbox(ctx, ingest.InboxOptions{Busy: busy.Load, MaxDefer: time.Minute})
-	}()
-	t.Cleanup(func() { stop(); <-done })
+	t.Cleanup(runInbox(svc, ingest.InboxOptions{Busy: busy.Load, MaxDefer: time.Minute}))
 	waitFor(t, func() bool { return svc.InboxOn() })
 
 	for i := range 20 {
@@ -113,12 +107,7 @@ func TestBurstAcknowledgedFromInboxThenFiledOnce(t *testing.T) {
 func TestInboxDeferBoundedAndDrainedOnStop(t *testing.T) {
 	svc, db := newService(t)
 	svc.Load = &load.Gauge{}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		svc.RunInbox(ctx, ingest.InboxOptions{Busy: func() bool { return true }, MaxDefer: 500 * time.Millisecond})
-	}()
+	stop := runInbox(svc, ingest.InboxOptions{Busy: func() bool { return true }, MaxDefer: 500 * time.Millisecond})
 	waitFor(t, func() bool { return svc.InboxOn() })
 	svc.Load.Add(ingest.InboxRate)
 	if res, err := svc.Ingest(context.Background(), inboxCall("call_inbox_deferred")); err != nil || res.Outcome != ingest.Accepted {
@@ -136,7 +125,6 @@ func TestInboxDeferBoundedAndDrainedOnStop(t *testing.T) {
 		}
 	}
 	stop()
-	<-done
 	if n := count(t, db, `SELECT count(*) FROM calls WHERE dialnexa_id LIKE 'call_inbox_stop_%'`); n != 5 {
 		t.Errorf("%d of 5 acknowledged deliveries filed by the stop", n)
 	}
@@ -149,14 +137,9 @@ func TestInboxDeferBoundedAndDrainedOnStop(t *testing.T) {
 func TestInboxLeftoversFiledAtStart(t *testing.T) {
 	svc, db := newService(t)
 	svc.Load = &load.Gauge{}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// Always busy, never waits out the burst, no time to drain: a crash, as far
-		// as the inbox can tell.
-		svc.RunInbox(ctx, ingest.InboxOptions{Busy: func() bool { return true }, MaxDefer: time.Hour, DrainOnStop: time.Nanosecond})
-	}()
+	// Always busy, never waits out the burst, no time to drain: a crash, as far
+	// as the inbox can tell.
+	stop := runInbox(svc, ingest.InboxOptions{Busy: func() bool { return true }, MaxDefer: time.Hour, DrainOnStop: time.Nanosecond})
 	waitFor(t, func() bool { return svc.InboxOn() })
 	for i := range 3 {
 		svc.Load.Add(ingest.InboxRate)
@@ -165,16 +148,12 @@ func TestInboxLeftoversFiledAtStart(t *testing.T) {
 		}
 	}
 	stop()
-	<-done
 	if n := count(t, db, `SELECT count(*) FROM webhook_inbox`); n != 3 {
 		t.Fatalf("%d rows left in the inbox, want 3", n)
 	}
 
 	next, _ := newServiceOn(db)
-	ctx2, stop2 := context.WithCancel(context.Background())
-	done2 := make(chan struct{})
-	go func() { defer close(done2); next.RunInbox(ctx2, ingest.InboxOptions{}) }()
-	t.Cleanup(func() { stop2(); <-done2 })
+	t.Cleanup(runInbox(next, ingest.InboxOptions{}))
 	waitFor(t, func() bool { return count(t, db, `SELECT count(*) FROM webhook_inbox`) == 0 })
 	if n := count(t, db, `SELECT count(*) FROM calls WHERE dialnexa_id LIKE 'call_inbox_left_%'`); n != 3 {
 		t.Errorf("%d of 3 left deliveries filed by the next start", n)
@@ -183,6 +162,18 @@ func TestInboxLeftoversFiledAtStart(t *testing.T) {
 
 func newServiceOn(db *database.DB) (*ingest.Service, *database.DB) {
 	return &ingest.Service{Pool: db.Pool, Mapping: triage.DefaultMapping(), BaseURL: "http://console.test"}, db
+}
+
+// runInbox runs svc's inbox processor until the returned stop, which waits for it
+// (its drain included).
+func runInbox(svc *ingest.Service, o ingest.InboxOptions) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.RunInbox(ctx, o)
+	}()
+	return func() { cancel(); <-done }
 }
 
 func waitFor(t *testing.T, ok func() bool) {

@@ -118,6 +118,7 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) {
 	defer s.inbox.on.Store(false)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var oldest time.Time // the oldest unfiled row's time, read once per deferral
 	for ctx.Err() == nil {
 		if s.inbox.pending.Load() <= 0 {
 			select {
@@ -128,13 +129,17 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) {
 			}
 			continue
 		}
-		if o.Busy != nil && o.Busy() && s.oldestInbox(ctx) < o.MaxDefer {
+		if oldest.IsZero() {
+			oldest = s.oldestInbox(ctx)
+		}
+		if o.Busy != nil && o.Busy() && time.Since(oldest) < o.MaxDefer {
 			select {
 			case <-ctx.Done():
 			case <-time.After(100 * time.Millisecond):
 			}
 			continue
 		}
+		oldest = time.Time{} // filing moves it
 		if n, err := s.fileInbox(context.WithoutCancel(ctx), o.Log); err != nil {
 			o.Log.Error("webhook inbox: filing failed; retrying in a second", "err", err)
 			select {
@@ -155,15 +160,10 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) {
 			break
 		}
 	}
-	if left := s.countInbox(context.WithoutCancel(ctx)); left > 0 {
+	s.refreshPending(context.WithoutCancel(ctx), o.Log)
+	if left := s.inbox.pending.Load(); left > 0 {
 		o.Log.Warn("webhook inbox: acknowledged deliveries left for the next start to file", "left", left)
 	}
-}
-
-func (s *Service) countInbox(ctx context.Context) int64 {
-	var n int64
-	_ = s.Pool.QueryRow(ctx, `SELECT count(*) FROM webhook_inbox WHERE attempts < $1`, inboxAttempts).Scan(&n)
-	return n
 }
 
 func (s *Service) refreshPending(ctx context.Context, log *slog.Logger) {
@@ -180,14 +180,15 @@ func (s *Service) refreshPending(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// oldestInbox is how long the oldest unfiled row has waited.
-func (s *Service) oldestInbox(ctx context.Context) time.Duration {
+// oldestInbox is when the oldest unfiled row was acknowledged (now when there is
+// none or it cannot be read).
+func (s *Service) oldestInbox(ctx context.Context) time.Time {
 	var at time.Time
 	if err := s.Pool.QueryRow(ctx, `SELECT received_at FROM webhook_inbox WHERE attempts < $1 ORDER BY id LIMIT 1`,
 		inboxAttempts).Scan(&at); err != nil {
-		return 0
+		return time.Now()
 	}
-	return time.Since(at)
+	return at
 }
 
 // inboxLockKey is the pg_try_advisory_lock key that lets one process at a time
